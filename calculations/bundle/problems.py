@@ -1,0 +1,70 @@
+"""Problems found in input files, reported as `file:line: column: reason`."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+DEFAULT_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    column: str | None
+    reason: str
+    # A short stable name for the broken rule, used to count problems per rule past the limit.
+    rule: str = "invalid"
+
+    def __str__(self) -> str:
+        line = "" if self.line is None else str(self.line)
+        column = self.column or "-"
+        return f"{self.file}:{line}: {column}: {self.reason}"
+
+
+def format_problems(problems: list[Problem], limit: int = DEFAULT_LIMIT) -> list[str]:
+    """The first `limit` problems, then `… and K more` with a count per rule for the rest."""
+    lines = [str(p) for p in problems[:limit]]
+    rest = problems[limit:]
+    if rest:
+        per_rule = Counter(p.rule for p in rest)
+        detail = ", ".join(f"{rule}: {count}" for rule, count in per_rule.most_common())
+        lines.append(f"… and {len(rest)} more ({detail})")
+    return lines
+
+
+class BundleError(Exception):
+    """Raised when input files break the rules; carries every problem found."""
+
+    def __init__(self, problems: list[Problem], warnings: list[Problem] | None = None):
+        self.problems = list(problems)
+        self.warnings = list(warnings or [])
+        super().__init__("\n".join(format_problems(self.problems)))
+
+    def report(self, limit: int = DEFAULT_LIMIT) -> str:
+        return "\n".join(format_problems(self.problems, limit))
+
+
+class ProblemCollector:
+    """Accumulates problems (and warnings) while files are checked, so all are reported at once."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def add(self, file: str, line: int | None, column: str | None, reason: str, rule: str = "invalid") -> None:
+        self.problems.append(Problem(file, line, column, reason, rule))
+
+    def warn(self, file: str, line: int | None, column: str | None, reason: str, rule: str = "warning") -> None:
+        self.warnings.append(Problem(file, line, column, reason, rule))
+
+    def extend(self, other: ProblemCollector) -> None:
+        self.problems.extend(other.problems)
+        self.warnings.extend(other.warnings)
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise BundleError(self.problems, self.warnings)

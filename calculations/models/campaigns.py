@@ -1,0 +1,154 @@
+"""A yearly campaign, its inputs, its stored results and the audit of its transitions."""
+from django.conf import settings
+from django.db import models
+
+import pghistory
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+@pghistory.track()
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Brouillon"
+        COMPUTING = "computing", "En calcul"
+        COMPUTED = "computed", "Calculée"
+        VALIDATED = "validated", "Validée"
+        PUBLISHED = "published", "Publiée"
+        PAID = "paid", "Payée"
+        FAILED = "failed", "Échec"
+        SUPERSEDED = "superseded", "Remplacée"
+
+    year = models.PositiveIntegerField("année N", db_index=True)
+    version = models.PositiveIntegerField("version", default=1)
+    status = models.CharField("statut", max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    # Parameters as given (section 6), merged over the defaults; read-only once computed.
+    parameters = models.JSONField("paramètres", default=dict, blank=True)
+    reference_snapshot = models.JSONField("référentiel utilisé", default=dict, blank=True)
+    datasets = models.ManyToManyField("calculations.Dataset", through="CampaignDataset", related_name="campaigns", verbose_name="jeux de données")
+    supersedes = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by", verbose_name="remplace")
+    contestation_days = models.PositiveIntegerField("délai de contestation (jours)", default=30)
+
+    # Progress while computing, and the last error.
+    progress_step = models.CharField("étape", max_length=100, blank=True)
+    progress = models.FloatField("progression", default=0.0)
+    task_id = models.CharField("tâche Celery", max_length=100, blank=True)
+    heartbeat_at = models.DateTimeField("dernier signe de vie", null=True, blank=True)
+    error = models.TextField("erreur", blank=True)
+
+    # Totals (section 5).
+    truncation_thresholds = models.JSONField("seuils d'écrêtement", default=dict, blank=True)
+    real_expenditure_total = models.FloatField("dépenses réelles totales", null=True, blank=True)
+    n_patients = models.BigIntegerField("patients", null=True, blank=True)
+    quality_envelope = models.FloatField("enveloppe qualité", null=True, blank=True)
+    national_ceiling = models.FloatField("plafond national", null=True, blank=True)
+    amount_after_cap = models.FloatField("montant après plafond (non modulé)", null=True, blank=True)
+    national_coefficient = models.FloatField("coefficient national", null=True, blank=True)
+    final_amount = models.DecimalField("montant final", null=True, blank=True, **MONEY)
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="créée par")
+    launched_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="lancée par")
+    validated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="validée par")
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+    computed_at = models.DateTimeField("calculée le", null=True, blank=True)
+    validated_at = models.DateTimeField("validée le", null=True, blank=True)
+    published_at = models.DateTimeField("publiée le", null=True, blank=True)
+    paid_at = models.DateTimeField("payée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "campagne"
+        ordering = ["-year", "-version"]
+        permissions = [
+            ("launch_campaign", "Peut lancer le calcul d'une campagne"),
+            ("reject_campaign", "Peut rejeter une campagne calculée"),
+            ("validate_campaign", "Peut valider une campagne"),
+            ("publish_campaign", "Peut publier une campagne"),
+            ("pay_campaign", "Peut marquer une campagne payée"),
+        ]
+        constraints = [models.UniqueConstraint(fields=["year", "version"], name="campaign_unique_year_version")]
+
+    def __str__(self):
+        return f"Campagne {self.year} v{self.version} ({self.get_status_display()})"
+
+
+class CampaignDataset(models.Model):
+    """A dataset used by a campaign, with the checksum it had when the campaign used it."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="campaign_datasets")
+    dataset = models.ForeignKey("calculations.Dataset", on_delete=models.PROTECT, related_name="campaign_uses")
+    year = models.PositiveIntegerField("année")
+    sha256 = models.CharField("SHA-256", max_length=64)
+
+    class Meta:
+        verbose_name = "jeu de données de la campagne"
+        verbose_name_plural = "jeux de données de la campagne"
+        constraints = [models.UniqueConstraint(fields=["campaign", "year"], name="campaign_dataset_unique_year")]
+
+    def __str__(self):
+        return f"{self.campaign} ← {self.dataset}"
+
+
+class CampaignTransition(models.Model):
+    """Audit record of one status change: who, when, from, to, why. Written by the transition service."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="transitions", verbose_name="campagne")
+    from_status = models.CharField("de", max_length=12, choices=Campaign.Status.choices)
+    to_status = models.CharField("vers", max_length=12, choices=Campaign.Status.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="par")
+    reason = models.TextField("motif", blank=True)
+    at = models.DateTimeField("le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "transition de campagne"
+        verbose_name_plural = "historique des transitions"
+        ordering = ["campaign", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.campaign}: {self.from_status} → {self.to_status}"
+
+
+class GroupementResult(models.Model):
+    """One groupement's figures for one campaign: every intermediate of section 4 (keys of section 5)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="results", verbose_name="campagne")
+    groupement = models.ForeignKey("groupements.Groupement", on_delete=models.PROTECT, related_name="results", verbose_name="groupement")
+    code = models.CharField("code", max_length=20)
+    wave = models.CharField("vague", max_length=20)
+    phase = models.PositiveSmallIntegerField("phase")
+    reference_year = models.PositiveIntegerField("année de référence")
+    n_patients = models.PositiveIntegerField("patients N")
+    n_patients_reference = models.PositiveIntegerField("patients R")
+    below_min_patients = models.BooleanField("sous le seuil de patients")
+    real_per_patient = models.FloatField("DR moyenne N")
+    expected_per_patient = models.FloatField("DA moyenne N")
+    real_per_patient_reference = models.FloatField("DR moyenne R")
+    expected_per_patient_reference = models.FloatField("DA moyenne R")
+    level_gap = models.FloatField("écart des dépenses E")
+    level_gap_se = models.FloatField("erreur type de E")
+    evolution_gap = models.FloatField("différence d'évolution Ev")
+    amount_per_patient = models.FloatField("montant par patient")
+    efficiency_amount = models.FloatField("montant efficience")
+    quality_score = models.FloatField("score qualité S")
+    quality_ratio = models.FloatField("ratio qualité q")
+    drawing_right = models.FloatField("droit de tirage")
+    quality_value = models.FloatField("valeur qualité")
+    quality_amount = models.FloatField("montant qualité")
+    amount_before_cap = models.FloatField("montant avant plafond")
+    real_expenditure_total = models.FloatField("dépenses réelles N")
+    cap = models.FloatField("plafond")
+    amount_after_cap = models.FloatField("montant après plafond")
+    budget_guarantee = models.FloatField("garantie budgétaire")
+    budget_guarantee_gain = models.FloatField("gain sur garantie budgétaire")
+    final_amount = models.DecimalField("montant final", **MONEY)
+    # Per-indicator quality details for the statement: [{code, label, family, direction, value_n, value_n_1, d2, d3, d7, d8, points, max_points}].
+    quality_details = models.JSONField("détail qualité", default=list, blank=True)
+    experience_points = models.FloatField("points expérience patient", default=0.0)
+
+    class Meta:
+        verbose_name = "résultat par groupement"
+        verbose_name_plural = "résultats par groupement"
+        ordering = ["campaign", "code"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "groupement"], name="result_unique_campaign_groupement")]
+
+    def __str__(self):
+        return f"{self.code} – {self.campaign}"

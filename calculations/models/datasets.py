@@ -1,0 +1,43 @@
+"""Validated yearly national files, stored as immutable checksummed Parquet under MEDIA_ROOT."""
+from django.conf import settings
+from django.db import models
+
+
+class Dataset(models.Model):
+    class Kind(models.TextChoices):
+        BENEFICIARIES = "beneficiaires", "Bénéficiaires"
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "Déposé"
+        VALIDATING = "validating", "En validation"
+        VALID = "valid", "Valide"
+        REJECTED = "rejected", "Rejeté"
+
+    kind = models.CharField("type", max_length=20, choices=Kind.choices, default=Kind.BENEFICIARIES)
+    year = models.PositiveIntegerField("année", db_index=True)
+    original_name = models.CharField("fichier d'origine", max_length=255)
+    size = models.BigIntegerField("taille (octets)", default=0)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    row_count = models.BigIntegerField("lignes", null=True, blank=True)
+    status = models.CharField("statut", max_length=12, choices=Status.choices, default=Status.UPLOADED, db_index=True)
+    progress = models.FloatField("progression", default=0.0)  # 0..1 while validating
+    problems = models.JSONField("problèmes", default=list, blank=True)  # list of "file:line: column: reason"
+    problem_count = models.PositiveIntegerField("nombre de problèmes", default=0)
+    warnings = models.JSONField("avertissements", default=list, blank=True)
+    profile = models.JSONField("profil", default=dict, blank=True)
+    upload_path = models.CharField("fichier déposé", max_length=500, blank=True)  # raw bytes awaiting validation
+    parquet_path = models.CharField("fichier Parquet", max_length=500, blank=True)  # relative to MEDIA_ROOT
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="déposé par")
+    created_at = models.DateTimeField("déposé le", auto_now_add=True)
+    updated_at = models.DateTimeField("mis à jour le", auto_now=True)
+    validated_at = models.DateTimeField("validé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "jeu de données"
+        verbose_name_plural = "jeux de données"
+        ordering = ["-year", "-created_at"]
+        permissions = [("upload_dataset", "Peut déposer un fichier national")]
+        constraints = [models.UniqueConstraint(fields=["kind", "sha256"], name="dataset_unique_content")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.year} ({self.original_name})"

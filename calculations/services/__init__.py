@@ -1,0 +1,1 @@
+"""Business actions on datasets and campaigns (see datasets.py, campaigns.py)."""

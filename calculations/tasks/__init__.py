@@ -1,0 +1,1 @@
+"""Celery tasks (autodiscovered as calculations.tasks)."""

@@ -1,0 +1,92 @@
+from django.contrib import admin
+from import_export.admin import ImportExportModelAdmin
+
+from .. import resources
+from ..models import Groupement, Indicator, IndicatorResult, Member, PatientExperience, PhaseCalendar, PortalAccess, Wave, YearlyDecile
+
+
+class PhaseInline(admin.TabularInline):
+    model = PhaseCalendar
+    extra = 0
+
+
+@admin.register(Wave)
+class WaveAdmin(ImportExportModelAdmin):
+    resource_classes = [resources.WaveResource]
+    list_display = ("code", "label", "entry_year", "reference_year")
+    search_fields = ("code", "label")
+    inlines = [PhaseInline]
+
+
+@admin.register(PhaseCalendar)
+class PhaseCalendarAdmin(ImportExportModelAdmin):
+    resource_classes = [resources.PhaseCalendarResource]
+    list_display = ("wave", "year", "phase")
+    list_filter = ("wave", "year", "phase")
+
+
+class MemberInline(admin.TabularInline):
+    model = Member
+    extra = 0
+
+
+@admin.register(Groupement)
+class GroupementAdmin(ImportExportModelAdmin):
+    resource_classes = [resources.GroupementResource]
+    list_display = ("code", "name", "wave", "region", "active")
+    list_filter = ("wave", "region", "active")
+    search_fields = ("code", "name", "region", "legal_entity")
+    inlines = [MemberInline]
+
+
+@admin.register(Member)
+class MemberAdmin(ImportExportModelAdmin):
+    resource_classes = [resources.MemberResource]
+    list_display = ("rpps", "groupement", "start", "end")
+    list_filter = ("groupement__wave", "groupement")
+    search_fields = ("rpps", "groupement__code", "groupement__name")
+    date_hierarchy = "start"
+    list_select_related = ("groupement",)
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(ImportExportModelAdmin):
+    resource_classes = [resources.IndicatorResource]
+    list_display = ("code", "label", "family", "direction")
+    list_filter = ("family", "direction")
+    search_fields = ("code", "label")
+
+
+@admin.register(YearlyDecile)
+class YearlyDecileAdmin(ImportExportModelAdmin):
+    resource_classes = [resources.YearlyDecileResource]
+    list_display = ("year", "indicator", "d2", "d3", "d7", "d8")
+    list_filter = ("year", "indicator__family")
+    search_fields = ("indicator__code", "indicator__label")
+    list_select_related = ("indicator",)
+
+
+@admin.register(IndicatorResult)
+class IndicatorResultAdmin(ImportExportModelAdmin):
+    resource_classes = [resources.IndicatorResultResource]
+    list_display = ("year", "groupement", "indicator", "value_n", "value_n_1")
+    list_filter = ("year", "indicator__family", "indicator", "groupement__wave")
+    search_fields = ("groupement__code", "groupement__name", "indicator__code")
+    list_select_related = ("groupement", "indicator")
+
+
+@admin.register(PatientExperience)
+class PatientExperienceAdmin(ImportExportModelAdmin):
+    resource_classes = [resources.PatientExperienceResource]
+    list_display = ("year", "groupement", "points")
+    list_filter = ("year", "groupement__wave")
+    search_fields = ("groupement__code", "groupement__name")
+    list_select_related = ("groupement",)
+
+
+@admin.register(PortalAccess)
+class PortalAccessAdmin(admin.ModelAdmin):
+    list_display = ("user", "groupement")
+    list_filter = ("groupement",)
+    search_fields = ("user__username", "user__email", "groupement__code")
+    autocomplete_fields = ("groupement",)

@@ -1,0 +1,26 @@
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from calculations.bundle import BundleError, format_problems
+from groupements.services.reference import load_reference_bundle
+
+
+class Command(BaseCommand):
+    help = "Charge les fichiers de référence d'un lot (vagues, calendrier, groupements, membres, indicateurs, déciles, résultats, expérience patient)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("directory", help="dossier du lot (bundle)")
+
+    def handle(self, *args, directory, **options):
+        try:
+            summary = load_reference_bundle(directory=directory)
+        except BundleError as error:
+            for line in format_problems(error.problems):
+                sys.stderr.write(line + "\n")
+            raise CommandError(f"{len(error.problems)} problème(s) : rien n'a été chargé.") from None
+        for warning in summary.warnings:
+            self.stderr.write(f"avertissement : {warning}")
+        for line in summary.lines():
+            self.stdout.write(line)
+        self.stdout.write(self.style.SUCCESS("Lot chargé." if summary.changed else "Lot déjà chargé : rien n'a changé."))

@@ -1,0 +1,1 @@
+"""Business actions on reference data and the financing ledger."""

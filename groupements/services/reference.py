@@ -1,0 +1,132 @@
+"""Loading a bundle's reference files into the database: all files checked first, then written in
+one transaction, idempotently (the bundle is the authority for the tables and years it contains)."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from calculations.bundle.reference import ReferenceRecords, read_reference_records
+
+from ..models import Groupement, Indicator, IndicatorResult, Member, PatientExperience, PhaseCalendar, Wave, YearlyDecile
+
+
+@dataclass
+class LoadSummary:
+    """How many rows each table gained, changed, kept and lost."""
+
+    counts: dict[str, Counter] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def count(self, table: str, outcome: str) -> None:
+        self.counts.setdefault(table, Counter())[outcome] += 1
+
+    @property
+    def changed(self) -> bool:
+        return any(c["created"] or c["updated"] or c["deleted"] for c in self.counts.values())
+
+    def lines(self) -> list[str]:
+        return [
+            f"{table}: {c['created']} créé(s), {c['updated']} modifié(s), {c['unchanged']} inchangé(s), {c['deleted']} supprimé(s)"
+            for table, c in self.counts.items()
+        ]
+
+
+def _upsert(model, lookup: dict, values: dict, summary: LoadSummary, table: str):
+    instance = model.objects.filter(**lookup).first()
+    if instance is None:
+        instance = model.objects.create(**lookup, **values)
+        summary.count(table, "created")
+        return instance
+    changed = [name for name, value in values.items() if getattr(instance, name) != value]
+    if changed:
+        for name in changed:
+            setattr(instance, name, values[name])
+        instance.save(update_fields=changed)
+        summary.count(table, "updated")
+    else:
+        summary.count(table, "unchanged")
+    return instance
+
+
+def _delete_missing(queryset, kept_ids: set[int], summary: LoadSummary, table: str) -> None:
+    stale = queryset.exclude(pk__in=kept_ids)
+    for _ in range(stale.count()):
+        summary.count(table, "deleted")
+    stale.delete()
+
+
+def _write(records: ReferenceRecords, summary: LoadSummary) -> None:
+    waves = {
+        r["code"]: _upsert(Wave, {"code": r["code"]}, {"label": r["libelle"], "entry_year": r["annee_entree"], "reference_year": r["annee_reference"]}, summary, "vagues")
+        for r in records.waves
+    }
+    kept = {
+        _upsert(PhaseCalendar, {"wave": waves[r["vague"]], "year": r["annee"]}, {"phase": r["phase"]}, summary, "calendrier_phases").pk
+        for r in records.phases
+    }
+    _delete_missing(PhaseCalendar.objects.filter(wave__in=waves.values()), kept, summary, "calendrier_phases")
+    groupements = {
+        r["code"]: _upsert(Groupement, {"code": r["code"]}, {"name": r["nom"], "wave": waves[r["vague"]], "region": r["region"]}, summary, "groupements")
+        for r in records.groupements
+    }
+    # Members are replaced as a whole: the file is the complete list, end dates included.
+    kept = {
+        _upsert(
+            Member,
+            {"rpps": r["rpps"], "groupement": groupements[r["code_groupement"]], "start": r["date_debut"]},
+            {"end": r["date_fin"]},
+            summary,
+            "membres",
+        ).pk
+        for r in records.members
+    }
+    _delete_missing(Member.objects.filter(groupement__in=groupements.values()), kept, summary, "membres")
+    indicators = {
+        r["code"]: _upsert(Indicator, {"code": r["code"]}, {"label": r["libelle"], "family": r["famille"], "direction": r["sens"]}, summary, "indicateurs")
+        for r in records.indicators
+    }
+    for year, yearly in sorted(records.years.items()):
+        if yearly.deciles is not None:
+            kept = {
+                _upsert(
+                    YearlyDecile, {"year": year, "indicator": indicators[r["code_indicateur"]]}, {k: r[k] for k in ("d2", "d3", "d7", "d8")}, summary, f"deciles_{year}"
+                ).pk
+                for r in yearly.deciles
+            }
+            _delete_missing(YearlyDecile.objects.filter(year=year), kept, summary, f"deciles_{year}")
+        if yearly.indicator_results is not None:
+            kept = {
+                _upsert(
+                    IndicatorResult,
+                    {"year": year, "groupement": groupements[r["code_groupement"]], "indicator": indicators[r["code_indicateur"]]},
+                    {"value_n": r["valeur_n"], "value_n_1": r["valeur_n_1"]},
+                    summary,
+                    f"resultats_indicateurs_{year}",
+                ).pk
+                for r in yearly.indicator_results
+            }
+            _delete_missing(IndicatorResult.objects.filter(year=year), kept, summary, f"resultats_indicateurs_{year}")
+        if yearly.experience is not None:
+            kept = {
+                _upsert(
+                    PatientExperience, {"year": year, "groupement": groupements[r["code_groupement"]]}, {"points": r["points"]}, summary, f"experience_patient_{year}"
+                ).pk
+                for r in yearly.experience
+            }
+            _delete_missing(PatientExperience.objects.filter(year=year), kept, summary, f"experience_patient_{year}")
+
+
+def load_reference_bundle(*, directory: Path, user=None) -> LoadSummary:
+    """Check every reference file of `directory` (METHODOLOGY section 3) and load them atomically.
+
+    Raises `calculations.bundle.BundleError` listing every problem; then nothing is written.
+    """
+    records, collector = read_reference_records(Path(directory))
+    collector.raise_if_any()
+    summary = LoadSummary(warnings=[str(w) for w in records.warnings])
+    with transaction.atomic():
+        _write(records, summary)
+    return summary

@@ -1,0 +1,40 @@
+"""Shared fixtures: where the golden bundle is, users with roles, loaded reference data."""
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+# ../shared is the source of truth; demo/ keeps a copy so a lone clone still runs.
+GOLDEN_DIR = SHARED / "data" / "golden-2022" if (SHARED / "data" / "golden-2022").is_dir() else REPO / "demo" / "golden-2022"
+GOLDEN_EXPECTED = GOLDEN_DIR / "expected_2022.json"
+
+
+@pytest.fixture
+def golden_dir() -> Path:
+    return GOLDEN_DIR
+
+
+@pytest.fixture
+def media_root(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def loaded_reference(db, golden_dir):
+    """The golden bundle's reference data in the database."""
+    from groupements.services.reference import load_reference_bundle
+
+    return load_reference_bundle(directory=golden_dir)
+
+
+@pytest.fixture
+def make_user(db):
+    from tests.factories import UserFactory
+
+    def make(role=None, **kwargs):
+        return UserFactory(role=role, **kwargs)
+
+    return make
