@@ -1,12 +1,49 @@
 """django-import-export resources: the reference tables in the admin, with the bundle's French column
 names so that a file exported from the admin can be loaded again with `load_bundle`."""
+from collections import defaultdict
+
+from django.core.exceptions import ValidationError
 from import_export import fields, resources
 from import_export.widgets import ForeignKeyWidget
 
 from .models import Groupement, Indicator, IndicatorResult, Member, PatientExperience, PhaseCalendar, Wave, YearlyDecile
 
 
-class WaveResource(resources.ModelResource):
+class BundleRulesMixin:
+    """Checks an admin import with the rules of `load_bundle` (METHODOLOGY section 3) before any row
+    is written, and refuses the whole file with the same `file:line: column: reason` messages."""
+
+    bundle_file = ""  # e.g. "groupements.csv"; yearly tables use "deciles_{year}.csv"
+
+    def before_import(self, dataset, **kwargs):
+        from groupements.services.reference import check_reference_table
+
+        display_name = kwargs.get("file_name") or self.bundle_file
+        problems = []
+        for file_name, table in self._tables_by_file(dataset).items():
+            problems += check_reference_table(file_name=file_name, csv_text=table.export("csv", delimiter=";"), display_name=display_name)
+        if problems:
+            raise ValidationError(problems)
+
+    def _tables_by_file(self, dataset):
+        if "{year}" not in self.bundle_file:
+            return {self.bundle_file: dataset}
+        # A yearly table holds several years; each year is its own bundle file, checked without `annee`.
+        import tablib
+
+        names = [h.strip().lower() for h in dataset.headers]
+        if "annee" not in names:
+            raise ValidationError(f"{self.bundle_file.format(year='AAAA')}:1: annee: required column is missing from the header")
+        year_index = names.index("annee")
+        headers = [h for i, h in enumerate(dataset.headers) if i != year_index]
+        tables = defaultdict(lambda: tablib.Dataset(headers=headers))
+        for row in dataset:
+            tables[self.bundle_file.format(year=str(row[year_index]).strip())].append([v for i, v in enumerate(row) if i != year_index])
+        return dict(tables)
+
+
+class WaveResource(BundleRulesMixin, resources.ModelResource):
+    bundle_file = "vagues.csv"
     code = fields.Field("code", "code")
     libelle = fields.Field("label", "libelle")
     annee_entree = fields.Field("entry_year", "annee_entree")
@@ -20,7 +57,8 @@ class WaveResource(resources.ModelResource):
         clean_model_instances = True
 
 
-class PhaseCalendarResource(resources.ModelResource):
+class PhaseCalendarResource(BundleRulesMixin, resources.ModelResource):
+    bundle_file = "calendrier_phases.csv"
     vague = fields.Field("wave", "vague", ForeignKeyWidget(Wave, "code"))
     annee = fields.Field("year", "annee")
     phase = fields.Field("phase", "phase")
@@ -33,7 +71,8 @@ class PhaseCalendarResource(resources.ModelResource):
         clean_model_instances = True
 
 
-class GroupementResource(resources.ModelResource):
+class GroupementResource(BundleRulesMixin, resources.ModelResource):
+    bundle_file = "groupements.csv"
     code = fields.Field("code", "code")
     nom = fields.Field("name", "nom")
     vague = fields.Field("wave", "vague", ForeignKeyWidget(Wave, "code"))
@@ -47,7 +86,8 @@ class GroupementResource(resources.ModelResource):
         clean_model_instances = True
 
 
-class MemberResource(resources.ModelResource):
+class MemberResource(BundleRulesMixin, resources.ModelResource):
+    bundle_file = "membres.csv"
     code_groupement = fields.Field("groupement", "code_groupement", ForeignKeyWidget(Groupement, "code"))
     rpps = fields.Field("rpps", "rpps")
     date_debut = fields.Field("start", "date_debut")
@@ -61,7 +101,8 @@ class MemberResource(resources.ModelResource):
         clean_model_instances = True
 
 
-class IndicatorResource(resources.ModelResource):
+class IndicatorResource(BundleRulesMixin, resources.ModelResource):
+    bundle_file = "indicateurs.csv"
     code = fields.Field("code", "code")
     libelle = fields.Field("label", "libelle")
     famille = fields.Field("family", "famille")
@@ -75,7 +116,8 @@ class IndicatorResource(resources.ModelResource):
         clean_model_instances = True
 
 
-class YearlyDecileResource(resources.ModelResource):
+class YearlyDecileResource(BundleRulesMixin, resources.ModelResource):
+    bundle_file = "deciles_{year}.csv"
     annee = fields.Field("year", "annee")
     code_indicateur = fields.Field("indicator", "code_indicateur", ForeignKeyWidget(Indicator, "code"))
 
@@ -87,7 +129,8 @@ class YearlyDecileResource(resources.ModelResource):
         clean_model_instances = True
 
 
-class IndicatorResultResource(resources.ModelResource):
+class IndicatorResultResource(BundleRulesMixin, resources.ModelResource):
+    bundle_file = "resultats_indicateurs_{year}.csv"
     annee = fields.Field("year", "annee")
     code_groupement = fields.Field("groupement", "code_groupement", ForeignKeyWidget(Groupement, "code"))
     code_indicateur = fields.Field("indicator", "code_indicateur", ForeignKeyWidget(Indicator, "code"))
@@ -102,7 +145,8 @@ class IndicatorResultResource(resources.ModelResource):
         clean_model_instances = True
 
 
-class PatientExperienceResource(resources.ModelResource):
+class PatientExperienceResource(BundleRulesMixin, resources.ModelResource):
+    bundle_file = "experience_patient_{year}.csv"
     annee = fields.Field("year", "annee")
     code_groupement = fields.Field("groupement", "code_groupement", ForeignKeyWidget(Groupement, "code"))
     points = fields.Field("points", "points")

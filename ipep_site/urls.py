@@ -1,12 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from reports.forms import StaffAuthenticationForm
 
 admin.site.site_header = "IPEP – administration"
 admin.site.site_title = "IPEP"
 admin.site.index_title = "Back-office de l'intéressement IPEP"
+admin.site.login_form = StaffAuthenticationForm  # login throttling (reports.throttle), as on the portal
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("reports.urls")),  # groupement portal at the root, staff reports under /gestion/
 ]

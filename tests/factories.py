@@ -11,18 +11,14 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
-    """A user; `role` is the name of a role group (groupements.roles), staff unless a groupement user."""
+    """A user; `role` is the name of a role group (groupements.roles): staff unless a groupement user."""
 
     class Meta:
         model = get_user_model()
         skip_postgeneration_save = True
 
-    class Params:
-        role = None
-
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
-    is_staff = factory.LazyAttribute(lambda u: u.role not in (None, "Utilisateur groupement"))
 
     @factory.post_generation
     def password(obj, create, extracted, **kwargs):
@@ -30,16 +26,12 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create:
             obj.save()
 
-    @factory.post_generation
-    def groups(obj, create, extracted, **kwargs):
-        role = obj._role if hasattr(obj, "_role") else None
-        if create and role:
-            obj.groups.add(Group.objects.get(name=role))
-
     @classmethod
     def _create(cls, model_class, *args, role=None, **kwargs):
+        kwargs.setdefault("is_staff", role is not None and role != "Utilisateur groupement")
         user = super()._create(model_class, *args, **kwargs)
-        user._role = role
+        if role:
+            user.groups.add(Group.objects.get(name=role))
         return user
 
 

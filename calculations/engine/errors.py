@@ -1,10 +1,23 @@
-"""Errors of the calculation itself (the inputs were well-formed files but cannot be computed)."""
+"""Errors of the calculation itself: the inputs were well-formed files, but the campaign cannot be computed."""
 from __future__ import annotations
+
+from calculations.bundle.problems import Problem
+
+ENGINE_RULE = "engine"
+
+
+def engine_problem(file: str, reason: str, column: str | None = None) -> Problem:
+    """A problem found while computing, attached to the input it comes from (printed `file:line: column: reason`)."""
+    return Problem(file, None, column, reason, ENGINE_RULE)
 
 
 class EngineError(Exception):
-    """The campaign cannot be computed; carries one message per problem (naming the groupement or year)."""
+    """The campaign cannot be computed; carries every problem found, each naming the groupement or year."""
 
-    def __init__(self, messages: list[str]):
-        self.messages = list(messages)
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
         super().__init__("\n".join(self.messages))
+
+    @property
+    def messages(self) -> list[str]:
+        return [str(p) for p in self.problems]

@@ -1,13 +1,19 @@
 """A yearly campaign, its inputs, its stored results and the audit of its transitions."""
+import pghistory
 from django.conf import settings
 from django.db import models
-
-import pghistory
+from django.db.models import Q
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
+# Progress and heartbeat change at every step of a computation: not worth an audit event each time.
+PROGRESS_FIELDS = ["progress_step", "progress", "heartbeat_at"]
+# A year has at most one campaign being prepared and at most one in force (published or paid).
+OPEN_STATUSES = ("draft", "computing", "computed", "validated", "failed")
+IN_FORCE_STATUSES = ("published", "paid")
 
-@pghistory.track()
+
+@pghistory.track(exclude=PROGRESS_FIELDS)
 class Campaign(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Brouillon"
@@ -18,6 +24,9 @@ class Campaign(models.Model):
         PAID = "paid", "Payée"
         FAILED = "failed", "Échec"
         SUPERSEDED = "superseded", "Remplacée"
+
+    OPEN_STATUSES = OPEN_STATUSES
+    IN_FORCE_STATUSES = IN_FORCE_STATUSES
 
     year = models.PositiveIntegerField("année N", db_index=True)
     version = models.PositiveIntegerField("version", default=1)
@@ -50,6 +59,7 @@ class Campaign(models.Model):
     launched_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="lancée par")
     validated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="validée par")
     created_at = models.DateTimeField("créée le", auto_now_add=True)
+    launched_at = models.DateTimeField("lancée le", null=True, blank=True)
     computed_at = models.DateTimeField("calculée le", null=True, blank=True)
     validated_at = models.DateTimeField("validée le", null=True, blank=True)
     published_at = models.DateTimeField("publiée le", null=True, blank=True)
@@ -65,10 +75,22 @@ class Campaign(models.Model):
             ("publish_campaign", "Peut publier une campagne"),
             ("pay_campaign", "Peut marquer une campagne payée"),
         ]
-        constraints = [models.UniqueConstraint(fields=["year", "version"], name="campaign_unique_year_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "version"], name="campaign_unique_year_version"),
+            models.UniqueConstraint(fields=["year"], condition=Q(status__in=OPEN_STATUSES), name="campaign_one_open_per_year"),
+            models.UniqueConstraint(fields=["year"], condition=Q(status__in=IN_FORCE_STATUSES), name="campaign_one_in_force_per_year"),
+        ]
 
     def __str__(self):
         return f"Campagne {self.year} v{self.version} ({self.get_status_display()})"
+
+    @property
+    def parameters_editable(self) -> bool:
+        return self.status in (self.Status.DRAFT, self.Status.FAILED)
+
+    @property
+    def has_results(self) -> bool:
+        return self.status in (self.Status.COMPUTED, self.Status.VALIDATED, self.Status.PUBLISHED, self.Status.PAID, self.Status.SUPERSEDED)
 
 
 class CampaignDataset(models.Model):
@@ -95,6 +117,8 @@ class CampaignTransition(models.Model):
     from_status = models.CharField("de", max_length=12, choices=Campaign.Status.choices)
     to_status = models.CharField("vers", max_length=12, choices=Campaign.Status.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="par")
+    # Who acted when no user did (the computation task, the command line, the interruption check).
+    actor = models.CharField("acteur", max_length=100, blank=True)
     reason = models.TextField("motif", blank=True)
     at = models.DateTimeField("le", auto_now_add=True)
 

@@ -1,6 +1,11 @@
 """Validated yearly national files, stored as immutable checksummed Parquet under MEDIA_ROOT."""
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+
+class DatasetFrozen(ValidationError):
+    """A valid dataset's content never changes; one used by a campaign is never deleted."""
 
 
 class Dataset(models.Model):
@@ -13,6 +18,8 @@ class Dataset(models.Model):
         VALID = "valid", "Valide"
         REJECTED = "rejected", "Rejeté"
 
+    FINAL_STATUSES = (Status.VALID, Status.REJECTED)
+
     kind = models.CharField("type", max_length=20, choices=Kind.choices, default=Kind.BENEFICIARIES)
     year = models.PositiveIntegerField("année", db_index=True)
     original_name = models.CharField("fichier d'origine", max_length=255)
@@ -21,8 +28,12 @@ class Dataset(models.Model):
     row_count = models.BigIntegerField("lignes", null=True, blank=True)
     status = models.CharField("statut", max_length=12, choices=Status.choices, default=Status.UPLOADED, db_index=True)
     progress = models.FloatField("progression", default=0.0)  # 0..1 while validating
-    problems = models.JSONField("problèmes", default=list, blank=True)  # list of "file:line: column: reason"
+    progress_step = models.CharField("étape", max_length=100, blank=True)
+    task_id = models.CharField("tâche Celery", max_length=100, blank=True)
+    # The first problems as {file, line, column, reason, rule}; problem_counts has every problem per rule.
+    problems = models.JSONField("problèmes", default=list, blank=True)
     problem_count = models.PositiveIntegerField("nombre de problèmes", default=0)
+    problem_counts = models.JSONField("problèmes par règle", default=dict, blank=True)
     warnings = models.JSONField("avertissements", default=list, blank=True)
     profile = models.JSONField("profil", default=dict, blank=True)
     upload_path = models.CharField("fichier déposé", max_length=500, blank=True)  # raw bytes awaiting validation
@@ -30,6 +41,7 @@ class Dataset(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="déposé par")
     created_at = models.DateTimeField("déposé le", auto_now_add=True)
     updated_at = models.DateTimeField("mis à jour le", auto_now=True)
+    validation_started_at = models.DateTimeField("validation commencée le", null=True, blank=True)
     validated_at = models.DateTimeField("validé le", null=True, blank=True)
 
     class Meta:
@@ -41,3 +53,18 @@ class Dataset(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.year} ({self.original_name})"
+
+    def save(self, *args, **kwargs):
+        # Invariant: once valid, the row is what campaigns rely on; it is written once, never updated.
+        if self.pk is not None and Dataset.objects.filter(pk=self.pk, status=self.Status.VALID).exists():
+            raise DatasetFrozen(f"le jeu de données {self.pk} est valide : il ne peut plus être modifié")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.pk is not None and self.campaign_uses.exists():
+            raise DatasetFrozen(f"le jeu de données {self.pk} est utilisé par une campagne : il ne peut pas être supprimé")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES

@@ -1,1 +1,3 @@
 """Celery tasks (autodiscovered as calculations.tasks)."""
+from . import campaigns  # noqa: F401
+from .datasets import validate_dataset_task  # noqa: F401

@@ -1,2 +1,2 @@
 """Admin of reference data and the financing ledger."""
-from . import reference  # noqa: F401
+from . import ledger, reference  # noqa: F401

@@ -2,7 +2,27 @@ from django.contrib import admin
 from import_export.admin import ImportExportModelAdmin
 
 from .. import resources
-from ..models import Groupement, Indicator, IndicatorResult, Member, PatientExperience, PhaseCalendar, PortalAccess, Wave, YearlyDecile
+from ..formats import FORMATS
+from ..models import (
+    Groupement,
+    Indicator,
+    IndicatorResult,
+    Member,
+    PatientExperience,
+    PhaseCalendar,
+    PortalAccess,
+    Wave,
+    YearlyDecile,
+)
+from .history import AuditHistoryMixin
+
+
+class ReferenceAdmin(AuditHistoryMixin, ImportExportModelAdmin):
+    """Reference tables: import/export in the bundle's CSV (and XLSX), checked by the bundle's rules."""
+
+    import_formats = FORMATS
+    export_formats = FORMATS
+    list_per_page = 50
 
 
 class PhaseInline(admin.TabularInline):
@@ -11,7 +31,7 @@ class PhaseInline(admin.TabularInline):
 
 
 @admin.register(Wave)
-class WaveAdmin(ImportExportModelAdmin):
+class WaveAdmin(ReferenceAdmin):
     resource_classes = [resources.WaveResource]
     list_display = ("code", "label", "entry_year", "reference_year")
     search_fields = ("code", "label")
@@ -19,7 +39,7 @@ class WaveAdmin(ImportExportModelAdmin):
 
 
 @admin.register(PhaseCalendar)
-class PhaseCalendarAdmin(ImportExportModelAdmin):
+class PhaseCalendarAdmin(ReferenceAdmin):
     resource_classes = [resources.PhaseCalendarResource]
     list_display = ("wave", "year", "phase")
     list_filter = ("wave", "year", "phase")
@@ -31,7 +51,7 @@ class MemberInline(admin.TabularInline):
 
 
 @admin.register(Groupement)
-class GroupementAdmin(ImportExportModelAdmin):
+class GroupementAdmin(ReferenceAdmin):
     resource_classes = [resources.GroupementResource]
     list_display = ("code", "name", "wave", "region", "active")
     list_filter = ("wave", "region", "active")
@@ -40,7 +60,7 @@ class GroupementAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(ImportExportModelAdmin):
+class MemberAdmin(ReferenceAdmin):
     resource_classes = [resources.MemberResource]
     list_display = ("rpps", "groupement", "start", "end")
     list_filter = ("groupement__wave", "groupement")
@@ -50,7 +70,7 @@ class MemberAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(ImportExportModelAdmin):
+class IndicatorAdmin(ReferenceAdmin):
     resource_classes = [resources.IndicatorResource]
     list_display = ("code", "label", "family", "direction")
     list_filter = ("family", "direction")
@@ -58,7 +78,7 @@ class IndicatorAdmin(ImportExportModelAdmin):
 
 
 @admin.register(YearlyDecile)
-class YearlyDecileAdmin(ImportExportModelAdmin):
+class YearlyDecileAdmin(ReferenceAdmin):
     resource_classes = [resources.YearlyDecileResource]
     list_display = ("year", "indicator", "d2", "d3", "d7", "d8")
     list_filter = ("year", "indicator__family")
@@ -67,7 +87,7 @@ class YearlyDecileAdmin(ImportExportModelAdmin):
 
 
 @admin.register(IndicatorResult)
-class IndicatorResultAdmin(ImportExportModelAdmin):
+class IndicatorResultAdmin(ReferenceAdmin):
     resource_classes = [resources.IndicatorResultResource]
     list_display = ("year", "groupement", "indicator", "value_n", "value_n_1")
     list_filter = ("year", "indicator__family", "indicator", "groupement__wave")
@@ -76,7 +96,7 @@ class IndicatorResultAdmin(ImportExportModelAdmin):
 
 
 @admin.register(PatientExperience)
-class PatientExperienceAdmin(ImportExportModelAdmin):
+class PatientExperienceAdmin(ReferenceAdmin):
     resource_classes = [resources.PatientExperienceResource]
     list_display = ("year", "groupement", "points")
     list_filter = ("year", "groupement__wave")

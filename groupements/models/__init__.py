@@ -1,3 +1,4 @@
+from .ledger import InnovativeActionClaim, LedgerLine, PilotProject, SeedCredit
 from .reference import (
     Groupement,
     Indicator,
@@ -11,6 +12,10 @@ from .reference import (
 )
 
 __all__ = [
+    "InnovativeActionClaim",
+    "LedgerLine",
+    "PilotProject",
+    "SeedCredit",
     "Groupement",
     "Indicator",
     "IndicatorResult",

@@ -1,12 +1,11 @@
 """Reference data of the programme: waves, phase calendar, groupements, members, indicators and
 the yearly quality inputs (deciles, indicator results, patient experience)."""
+import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-
-import pghistory
 
 rpps_validator = RegexValidator(r"^[0-9]{11}$", "Le RPPS doit comporter exactement 11 chiffres.")
 VALUE = {"max_digits": 18, "decimal_places": 6}

@@ -10,7 +10,16 @@ from django.db import transaction
 
 from calculations.bundle.reference import ReferenceRecords, read_reference_records
 
-from ..models import Groupement, Indicator, IndicatorResult, Member, PatientExperience, PhaseCalendar, Wave, YearlyDecile
+from ..models import (
+    Groupement,
+    Indicator,
+    IndicatorResult,
+    Member,
+    PatientExperience,
+    PhaseCalendar,
+    Wave,
+    YearlyDecile,
+)
 
 
 @dataclass
@@ -130,3 +139,61 @@ def load_reference_bundle(*, directory: Path, user=None) -> LoadSummary:
     with transaction.atomic():
         _write(records, summary)
     return summary
+
+
+# --- the database as a bundle ---------------------------------------------------------------------
+
+def _write_csv(path: Path, header: list[str], rows) -> None:
+    import csv
+
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(header)
+        writer.writerows(["" if value is None else value for value in row] for row in rows)
+
+
+def export_reference_bundle(*, directory: Path, years: list[int] | None = None) -> None:
+    """Write the reference tables in the bundle format of section 3 (`;`, UTF-8, decimal point)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    _write_csv(directory / "vagues.csv", ["code", "libelle", "annee_entree", "annee_reference"],
+               Wave.objects.values_list("code", "label", "entry_year", "reference_year"))
+    _write_csv(directory / "calendrier_phases.csv", ["vague", "annee", "phase"], PhaseCalendar.objects.values_list("wave__code", "year", "phase"))
+    _write_csv(directory / "groupements.csv", ["code", "nom", "vague", "region"], Groupement.objects.values_list("code", "name", "wave__code", "region"))
+    _write_csv(directory / "membres.csv", ["code_groupement", "rpps", "date_debut", "date_fin"],
+               Member.objects.values_list("groupement__code", "rpps", "start", "end"))
+    _write_csv(directory / "indicateurs.csv", ["code", "libelle", "famille", "sens"], Indicator.objects.values_list("code", "label", "family", "direction"))
+    all_years = sorted(
+        set(YearlyDecile.objects.values_list("year", flat=True))
+        | set(IndicatorResult.objects.values_list("year", flat=True))
+        | set(PatientExperience.objects.values_list("year", flat=True))
+    )
+    for year in years if years is not None else all_years:
+        _write_csv(directory / f"deciles_{year}.csv", ["code_indicateur", "d2", "d3", "d7", "d8"],
+                   YearlyDecile.objects.filter(year=year).values_list("indicator__code", "d2", "d3", "d7", "d8"))
+        _write_csv(directory / f"resultats_indicateurs_{year}.csv", ["code_groupement", "code_indicateur", "valeur_n", "valeur_n_1"],
+                   IndicatorResult.objects.filter(year=year).values_list("groupement__code", "indicator__code", "value_n", "value_n_1"))
+        _write_csv(directory / f"experience_patient_{year}.csv", ["code_groupement", "points"],
+                   PatientExperience.objects.filter(year=year).values_list("groupement__code", "points"))
+
+
+def check_reference_table(*, file_name: str, csv_text: str, display_name: str | None = None) -> list[str]:
+    """Problems of one reference table imported on its own (admin import), by the rules of the bundle.
+
+    The rest of the bundle is taken from the database, so references are checked against what is
+    stored; completeness rules that only make sense for a whole bundle (socle indicators of every
+    groupement) are left to `load_bundle`.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ipep-import-") as tmp:
+        directory = Path(tmp)
+        export_reference_bundle(directory=directory)
+        (directory / file_name).write_text(csv_text, encoding="utf-8")
+        _, collector = read_reference_records(directory)
+    shown = display_name or file_name
+    return [
+        str(problem).replace(file_name, shown, 1)
+        for problem in collector.problems
+        if problem.file == file_name and problem.rule != "missing_socle"
+    ]

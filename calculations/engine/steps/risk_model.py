@@ -8,13 +8,14 @@ elimination): the fit does not depend on row order or on floating-point accumula
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
 import polars as pl
 
-from ..errors import EngineError
+from ..errors import EngineError, engine_problem
 
 AGE_BANDS = 20  # 0–4, 5–9, …, 90–94, 95+
 SEXES = (1, 2)
@@ -46,16 +47,21 @@ def design_row(cell: int) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class RiskModel:
-    """The fitted model of one year: coefficients of the kept columns and DA for each populated cell."""
+    """The fitted model of one year: coefficients of the kept columns and DA for each populated cell.
+
+    DA of cell c is exactly `expected_numerators[c] / denominator` euros: one common denominator lets
+    step 5 sum over cells in integer arithmetic.
+    """
 
     year: int
     columns: tuple[str, ...]
     coefficients: tuple[Fraction, ...]  # euros per patient, exact
-    expected_by_cell: Mapping[int, Fraction]  # DA of a patient of that cell, exact
+    expected_numerators: Mapping[int, int]
+    denominator: int
 
-    def expected(self, cell: int) -> float:
-        """DA_i for a patient of `cell`, as the nearest double."""
-        return float(self.expected_by_cell[cell])
+    def expected(self, cell: int) -> Fraction:
+        """DA_i for a patient of `cell`, exact (euros)."""
+        return Fraction(self.expected_numerators[cell], self.denominator)
 
 
 def fit_risk_model(year: int, cell_counts: Mapping[int, int], cell_truncated_cents: Mapping[int, int]) -> RiskModel:
@@ -68,7 +74,7 @@ def fit_risk_model(year: int, cell_counts: Mapping[int, int], cell_truncated_cen
     rows = {cell: design_row(cell) for cell in populated}
     kept = [j for j in range(len(COLUMN_NAMES)) if any(rows[cell][j] for cell in populated)]
     if not kept:
-        raise EngineError([f"risk model {year}: no beneficiaries rows"])
+        raise EngineError([engine_problem(f"beneficiaires_{year}", f"risk model {year}: no beneficiaries rows")])
     size = len(kept)
     gram = [[0] * size for _ in range(size)]  # X′X
     moment = [0] * size  # X′y in cents
@@ -82,15 +88,18 @@ def fit_risk_model(year: int, cell_counts: Mapping[int, int], cell_truncated_cen
     coefficients_cents = solve_exact(gram, moment)
     if coefficients_cents is None:
         raise EngineError([
-            f"risk model {year}: the design is rank-deficient (rank of X′X below {size}): "
-            "the columns sexe × age band, ald, css, deces are collinear in beneficiaires_"
-            f"{year}; the model cannot be fitted"
+            engine_problem(
+                f"beneficiaires_{year}",
+                f"risk model {year}: the design is rank-deficient (rank of the {size}×{size} matrix X′X below {size}): "
+                "some of the columns sexe × age band, ald, css, deces are linear combinations of others in this "
+                f"year's file (for instance ald = 1 for every patient), so year {year}'s model cannot be fitted",
+            )
         ])
     coefficients = tuple(c / 100 for c in coefficients_cents)
-    expected_by_cell = {
-        cell: sum((coefficients[k] for k, j in enumerate(kept) if rows[cell][j]), Fraction(0)) for cell in populated
-    }
-    return RiskModel(year, tuple(COLUMN_NAMES[j] for j in kept), coefficients, expected_by_cell)
+    denominator = math.lcm(*(c.denominator for c in coefficients))
+    numerators = [c.numerator * (denominator // c.denominator) for c in coefficients]
+    expected_numerators = {cell: sum(numerators[k] for k, j in enumerate(kept) if rows[cell][j]) for cell in populated}
+    return RiskModel(year, tuple(COLUMN_NAMES[j] for j in kept), coefficients, expected_numerators, denominator)
 
 
 def solve_exact(matrix: list[list[int]], right_hand_side: list[int]) -> list[Fraction] | None:

@@ -1,5 +1,3 @@
-import sys
-
 from django.core.management.base import BaseCommand, CommandError
 
 from calculations.bundle import BundleError, format_problems
@@ -17,7 +15,7 @@ class Command(BaseCommand):
             summary = load_reference_bundle(directory=directory)
         except BundleError as error:
             for line in format_problems(error.problems):
-                sys.stderr.write(line + "\n")
+                self.stderr.write(line)
             raise CommandError(f"{len(error.problems)} problème(s) : rien n'a été chargé.") from None
         for warning in summary.warnings:
             self.stderr.write(f"avertissement : {warning}")

@@ -1,0 +1,291 @@
+"""Admin of campaigns: parameters, datasets, progress, results, totals, transition history, and one
+button per transition the user may apply now. Thin: every action calls calculations.services.campaigns."""
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from calculations.engine.parameters import DEFAULT_LITERALS
+from calculations.models import Campaign, GroupementResult
+from calculations.selectors.campaigns import campaign_results, open_campaign
+from calculations.services import campaigns as services
+from calculations.services.transitions import TRANSITIONS_BY_NAME, USER_TRANSITIONS, CampaignError, allowed_transitions
+from groupements.admin.history import AuditHistoryMixin
+from reports.formatting import format_money, format_number
+
+REFRESH_SECONDS = 3
+# Results table of the campaign page: (field, header, format).
+RESULT_COLUMNS = [
+    ("code", "Groupement", "text"),
+    ("wave", "Vague", "text"),
+    ("phase", "Phase", "text"),
+    ("n_patients", "Patients N", "integer"),
+    ("n_patients_reference", "Patients R", "integer"),
+    ("level_gap", "Écart E", "number"),
+    ("evolution_gap", "Évolution Ev", "number"),
+    ("efficiency_amount", "Efficience", "money"),
+    ("quality_score", "Score S", "number"),
+    ("quality_ratio", "q", "ratio"),
+    ("quality_amount", "Qualité", "money"),
+    ("amount_before_cap", "Avant plafond", "money"),
+    ("cap", "Plafond", "money"),
+    ("amount_after_cap", "Après plafond", "money"),
+    ("final_amount", "Montant final", "money"),
+    ("below_min_patients", "Sous le seuil", "flag"),
+]
+TOTAL_LABELS = [
+    ("real_expenditure_total", "Dépenses réelles totales (année N)", "money"),
+    ("n_patients", "Patients", "integer"),
+    ("quality_envelope", "Enveloppe qualité", "money"),
+    ("national_ceiling", "Plafond national", "money"),
+    ("amount_after_cap", "Somme après plafonds (non modulée)", "money"),
+    ("national_coefficient", "Coefficient national", "ratio"),
+    ("final_amount", "Montant final", "money"),
+]
+
+
+def _formatted(value, kind: str) -> str:
+    if value is None:
+        return "–"
+    if kind == "money":
+        return format_money(value)
+    if kind == "integer":
+        return format_number(value, 0)
+    if kind == "ratio":
+        return format_number(value, 6)
+    if kind == "number":
+        return format_number(value, 2)
+    if kind == "flag":
+        return "oui" if value else ""
+    return str(value)
+
+
+class ParametersField(forms.CharField):
+    """Section-6 parameters as a JSON object of name → value ("1/3", 0.005); omitted names take their default."""
+
+    widget = forms.Textarea(attrs={"rows": 8, "cols": 60, "style": "font-family: monospace"})
+
+    def to_python(self, value):
+        text = (value or "").strip()
+        if not text:
+            return {}
+        try:
+            parsed = json.loads(text, parse_float=str)
+        except ValueError as exc:
+            raise forms.ValidationError(f"JSON invalide : {exc}") from None
+        if not isinstance(parsed, dict):
+            raise forms.ValidationError("Un objet JSON {nom: valeur} est attendu.")
+        return parsed
+
+    def prepare_value(self, value):
+        return json.dumps(value, ensure_ascii=False, indent=1) if isinstance(value, dict) else value
+
+    def validate(self, value):
+        super().validate(value)
+        try:
+            services.merge_parameters((services.PARAMETERS_SOURCE, value))
+        except CampaignError as error:
+            raise forms.ValidationError(error.messages) from None
+
+
+class CampaignCreateForm(forms.ModelForm):
+    parameters = ParametersField(
+        label="paramètres", required=False,
+        help_text="Objet JSON ; les paramètres absents prennent leur valeur par défaut : " + ", ".join(f"{k}={v}" for k, v in DEFAULT_LITERALS.items()),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = ["year", "parameters"]
+
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        current = open_campaign(year=year)
+        if current is not None:
+            raise forms.ValidationError(f"La campagne {year} v{current.version} est déjà en cours ({current.get_status_display()}).")
+        return year
+
+
+class CampaignParametersForm(forms.ModelForm):
+    parameters = ParametersField(label="paramètres", required=False)
+
+    class Meta:
+        model = Campaign
+        fields = ["parameters"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
+    change_form_template = "admin/calculations/campaign/change_form.html"
+    list_display = ("__str__", "year", "version", "status", "progress_display", "final_amount_display", "launched_by", "validated_by", "computed_at")
+    list_display_links = ("__str__",)
+    list_filter = ("status", "year")
+    ordering = ("-year", "-version")
+    readonly_fields = (
+        "year", "version", "status", "parameters_display", "supersedes", "contestation_days", "progress_display", "error",
+        "created_by", "created_at", "launched_by", "launched_at", "computed_at", "validated_by", "validated_at", "published_at", "paid_at",
+    )
+
+    @admin.display(description="progression")
+    def progress_display(self, obj):
+        if obj.status != Campaign.Status.COMPUTING:
+            return "–"
+        return f"{obj.progress * 100:.0f} % – {obj.progress_step}"
+
+    @admin.display(description="montant final", ordering="final_amount")
+    def final_amount_display(self, obj):
+        return _formatted(obj.final_amount, "money")
+
+    @admin.display(description="paramètres")
+    def parameters_display(self, obj):
+        rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", ((k, v) for k, v in (obj.parameters or {}).items()))
+        return format_html('<table class="campaign-parameters">{}</table>', rows)
+
+    # --- permissions: no deletion (audit); parameters editable only before the computation ---------
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not obj.parameters_editable:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = CampaignCreateForm if obj is None else CampaignParametersForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["year", "parameters"]
+        shown = "parameters" if self.has_change_permission(request, obj) else "parameters_display"
+        return [shown if f == "parameters_display" else f for f in self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        # The services write (with their checks and audit); the admin only reports the outcome.
+        try:
+            if change:
+                services.update_campaign_parameters(campaign=obj, user=request.user, parameters=form.cleaned_data["parameters"])
+            else:
+                created = services.create_campaign(year=form.cleaned_data["year"], user=request.user, parameters=form.cleaned_data["parameters"])
+                obj.pk = created.pk
+        except CampaignError as error:
+            raise PermissionDenied("\n".join(error.messages)) from None
+        obj.refresh_from_db()
+
+    # --- pages -------------------------------------------------------------------------------
+
+    def changelist_view(self, request, extra_context=None):
+        services.fail_stale_campaigns()
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        services.fail_stale_campaigns()
+        campaign = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if campaign is not None and self.has_view_permission(request, campaign):
+            extra.update(self.campaign_context(request, campaign))
+        return super().change_view(request, object_id, form_url, extra)
+
+    def campaign_context(self, request, campaign: Campaign) -> dict:
+        order = request.GET.get("tri", "code")
+        results = list(campaign_results(campaign=campaign, order=order)) if campaign.has_results or campaign.results.exists() else []
+        current = order.lstrip("-")
+        headers = [
+            {"label": label, "field": field, "sorted": field == current, "descending": order.startswith("-"),
+             "next": f"-{field}" if field == current and not order.startswith("-") else field}
+            for field, label, _ in RESULT_COLUMNS
+        ]
+        rows = [
+            {"pk": r.pk, "below": r.below_min_patients, "cells": [_formatted(getattr(r, field), kind) for field, _, kind in RESULT_COLUMNS]}
+            for r in results
+        ]
+        return {
+            "campaign": campaign,
+            "computing": campaign.status == Campaign.Status.COMPUTING,
+            "refresh_seconds": REFRESH_SECONDS,
+            "progress_percent": round(campaign.progress * 100),
+            "transition_buttons": allowed_transitions(campaign=campaign, actor=request.user),
+            "transition_url": reverse("admin:calculations_campaign_transition", args=[campaign.pk]),
+            "campaign_datasets": campaign.campaign_datasets.select_related("dataset").order_by("year"),
+            "totals": [(label, _formatted(getattr(campaign, field), kind)) for field, label, kind in TOTAL_LABELS] if campaign.final_amount is not None else [],
+            "thresholds": [(year, _formatted(value, "money")) for year, value in sorted(campaign.truncation_thresholds.items())],
+            "result_headers": headers,
+            "result_rows": rows,
+            "results_stale": bool(results) and not campaign.has_results,
+            "results_url": reverse("admin:calculations_groupementresult_changelist") + f"?campaign__id__exact={campaign.pk}",
+            "transitions": campaign.transitions.select_related("user").order_by("at", "pk"),
+        }
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/transition/", self.admin_site.admin_view(self.transition_view), name="calculations_campaign_transition"),
+            *super().get_urls(),
+        ]
+
+    def transition_view(self, request, object_id):
+        """POST `transition` (one of USER_TRANSITIONS) and `reason`: the service checks role, status and four eyes."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        campaign = self.get_object(request, object_id)
+        if campaign is None or not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        name = request.POST.get("transition", "")
+        if name not in USER_TRANSITIONS:
+            messages.error(request, f"Transition inconnue : {name!r}.")
+        else:
+            transition = TRANSITIONS_BY_NAME[name]
+            try:
+                updated = services.transition_campaign(campaign=campaign, to=transition.target, user=request.user, reason=request.POST.get("reason", ""))
+            except CampaignError as error:
+                for line in error.messages:
+                    messages.error(request, line)
+            else:
+                updated.refresh_from_db()
+                messages.success(request, f"{transition.label} : {updated}.")
+        return HttpResponseRedirect(reverse("admin:calculations_campaign_change", args=[campaign.pk]))
+
+
+@admin.register(GroupementResult)
+class GroupementResultAdmin(admin.ModelAdmin):
+    """Read-only: results are written by the computation only, and never changed once published."""
+
+    list_display = ("code", "campaign", "wave", "phase", "n_patients", "level_gap", "evolution_gap", "quality_score", "amount_after_cap", "final_amount", "below_min_patients")
+    list_filter = ("campaign", "wave", "phase", "below_min_patients")
+    search_fields = ("code", "groupement__name")
+    list_select_related = ("campaign",)
+    exclude = ("quality_details",)
+    readonly_fields = ("quality_details_display",)
+
+    @admin.display(description="détail qualité")
+    def quality_details_display(self, obj):
+        return format_html(
+            "<table><tr><th>Indicateur</th><th>Famille</th><th>Sens</th><th>N</th><th>N-1</th><th>D2</th><th>D3</th><th>D7</th><th>D8</th>"
+            "<th>Points</th><th>Maximum</th></tr>{}</table>",
+            format_html_join("", "<tr>" + "<td>{}</td>" * 11 + "</tr>", (
+                (d["code"], d["family"], d["direction"], d["value_n"], d["value_n_1"] if d["value_n_1"] is not None else "–",
+                 d["d2"], d["d3"], d["d7"], d["d8"], format_number(d["points"], 2), format_number(d["max_points"], 2))
+                for d in obj.quality_details
+            )),
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name != "quality_details"] + ["quality_details_display"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,254 @@
+"""`compute_campaign`: METHODOLOGY.md section 4, steps 1 to 12, in order.
+
+This module only sequences the steps (one function each, in `steps/`) and gathers their figures; it
+reads nothing from disk or database itself, so `simulate` and the Celery task share it unchanged.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import polars as pl
+
+from .errors import EngineError, engine_problem
+from .inputs import CampaignInputs, years_needed
+from .parameters import Parameters
+from .results import CampaignResults, CampaignTotals, GroupementResultRow
+from .steps.averages import YearAverages, groupement_averages
+from .steps.caps import groupement_cap, national_ceiling, national_coefficient
+from .steps.cents import rounded_amounts, scaled_amounts
+from .steps.efficiency import efficiency
+from .steps.envelope import drawing_right, quality_envelope, quality_value
+from .steps.flags import below_min_patients, budget_guarantee
+from .steps.members import active_members
+from .steps.patient_lists import YearAggregate, aggregate_patient_lists, check_patient_lists, count_rows
+from .steps.phases import amounts_for_phase
+from .steps.quality import IndicatorResult, quality_score
+from .steps.risk_model import RiskModel, fit_risk_model
+from .steps.truncation import truncation_threshold_cents
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A groupement taking part in campaign N: its wave has a row for N in the phase calendar."""
+
+    code: str
+    wave: str
+    phase: int
+    reference_year: int
+
+
+def compute_campaign(inputs: CampaignInputs, parameters: Parameters | None = None, progress: Progress | None = None) -> CampaignResults:
+    """Compute campaign `inputs.year`; raises EngineError listing every problem that prevents it.
+
+    `progress(step_name, fraction)` is called as each step starts (fraction of the work done, 0 to 1).
+    """
+    parameters = parameters or Parameters()
+    report = progress or (lambda step, fraction: None)
+    year = inputs.year
+
+    participants = participating_groupements(inputs)
+    indicator_results = gather_indicator_results(inputs, participants)
+    years = years_needed(inputs.waves, inputs.phases, inputs.groupements, year)
+    missing_years = [y for y in years if y not in inputs.beneficiaries]
+    if missing_years:
+        raise EngineError([
+            engine_problem(f"beneficiaires_{y}", f"the national beneficiaries file of {y} is needed for campaign {year} and is missing")
+            for y in missing_years
+        ])
+
+    report("1. members", 0.0)
+    members = active_members(inputs.members, [p.code for p in participants], year)
+
+    aggregates: dict[int, YearAggregate] = {}
+    for index, y in enumerate(years):
+        report(f"3. truncation {y}", 0.02 + 0.9 * index / len(years))
+        rows = count_rows(inputs.beneficiaries[y])
+        if rows == 0:
+            raise EngineError([engine_problem(f"beneficiaires_{y}", "the national beneficiaries file has no rows")])
+        threshold = truncation_threshold_cents(inputs.beneficiaries[y], parameters.truncation_percentile, rows)
+        report(f"2. patient lists {y}", 0.02 + 0.9 * (index + 0.3) / len(years))
+        aggregates[y] = aggregate_patient_lists(y, inputs.beneficiaries[y], members, threshold, rows)
+    check_patient_lists(aggregates, {p.code: p.reference_year for p in participants}, year)
+
+    report("4. risk model", 0.92)
+    models: dict[int, RiskModel] = {y: fit_risk_model(y, *aggregates[y].national_cells()) for y in years}
+
+    report("5. averages", 0.94)
+    averages: dict[tuple[str, int], YearAverages] = {}
+    for p in participants:
+        for y in {year, p.reference_year}:
+            averages[p.code, y] = groupement_averages(aggregates[y].groupement_cells(p.code), models[y])
+    check_reference_expectations(participants, averages)
+    real_expenditure_cents = sum(averages[p.code, year].real_expenditure_cents for p in participants)
+    real_expenditure_total = real_expenditure_cents / 100
+    total_patients = sum(averages[p.code, year].patients for p in participants)
+
+    report("6. efficiency", 0.95)
+    efficiencies = {p.code: efficiency(averages[p.code, year], averages[p.code, p.reference_year], parameters) for p in participants}
+
+    report("7. quality", 0.96)
+    experience = dict(zip(inputs.experience["groupement"].to_list(), inputs.experience["points"].to_list(), strict=True))
+    qualities = {p.code: quality_score(p.code, indicator_results[p.code], float(experience.get(p.code) or 0.0), parameters) for p in participants}
+
+    report("8. quality envelope", 0.97)
+    envelope = quality_envelope(real_expenditure_total, parameters)
+    drawing_rights = {p.code: drawing_right(envelope, averages[p.code, year].patients, total_patients) for p in participants}
+    quality_values = {p.code: quality_value(drawing_rights[p.code], qualities[p.code].ratio) for p in participants}
+
+    report("9. phases", 0.975)
+    phase_amounts = {
+        p.code: amounts_for_phase(p.phase, efficiencies[p.code].efficiency_amount, quality_values[p.code], qualities[p.code].ratio, parameters)
+        for p in participants
+    }
+
+    report("10. caps", 0.98)
+    caps = {p.code: groupement_cap(averages[p.code, year].real_expenditure_total, parameters) for p in participants}
+    after_cap = [min(phase_amounts[p.code][1], caps[p.code]) for p in participants]
+    ceiling = national_ceiling(real_expenditure_total, parameters)
+    after_cap_total, coefficient = national_coefficient(after_cap, ceiling)
+
+    report("11. cents", 0.99)
+    codes = [p.code for p in participants]
+    if coefficient != 1.0:
+        final_amounts = scaled_amounts(codes, after_cap, coefficient, ceiling)
+    else:
+        final_amounts = rounded_amounts(after_cap)
+
+    report("12. flags", 0.995)
+    rows = []
+    for p, amount_after_cap, final_amount in zip(participants, after_cap, final_amounts, strict=True):
+        year_n, reference = averages[p.code, year], averages[p.code, p.reference_year]
+        gain = efficiencies[p.code]
+        guarantee, guarantee_gain = budget_guarantee(year_n, reference)
+        quality_amount, before_cap = phase_amounts[p.code]
+        rows.append(
+            GroupementResultRow(
+                code=p.code,
+                wave=p.wave,
+                phase=p.phase,
+                reference_year=p.reference_year,
+                n_patients=year_n.patients,
+                n_patients_reference=reference.patients,
+                below_min_patients=below_min_patients(year_n.patients, int(parameters.min_patients)),
+                real_per_patient=year_n.real_per_patient,
+                expected_per_patient=year_n.expected_per_patient,
+                real_per_patient_reference=reference.real_per_patient,
+                expected_per_patient_reference=reference.expected_per_patient,
+                level_gap=gain.level_gap,
+                level_gap_se=year_n.level_gap_se,
+                evolution_gap=gain.evolution_gap,
+                amount_per_patient=gain.amount_per_patient,
+                efficiency_amount=gain.efficiency_amount,
+                quality_score=qualities[p.code].score,
+                quality_ratio=qualities[p.code].ratio,
+                drawing_right=drawing_rights[p.code],
+                quality_value=quality_values[p.code],
+                quality_amount=quality_amount,
+                amount_before_cap=before_cap,
+                real_expenditure_total=year_n.real_expenditure_total,
+                cap=caps[p.code],
+                amount_after_cap=amount_after_cap,
+                budget_guarantee=guarantee,
+                budget_guarantee_gain=guarantee_gain,
+                final_amount=final_amount,
+            )
+        )
+    report("done", 1.0)
+    totals = CampaignTotals(
+        real_expenditure_total=real_expenditure_total,
+        n_patients=total_patients,
+        quality_envelope=envelope,
+        national_ceiling=ceiling,
+        amount_after_cap=after_cap_total,
+        national_coefficient=coefficient,
+        final_amount=sum(final_amounts, Decimal("0.00")),
+    )
+    thresholds = {y: aggregates[y].truncation_threshold for y in years}
+    return CampaignResults(year, parameters, thresholds, totals, rows)
+
+
+def check_reference_expectations(participants: list[Participant], averages: dict[tuple[str, int], YearAverages]) -> None:
+    """DA̅_R divides the rate-form evolution gap (step 6) and the budget guarantee (step 12): it may not be 0."""
+    problems = [
+        engine_problem(
+            f"beneficiaires_{p.reference_year}",
+            f"groupement {p.code}: expected expenditure per patient in reference year {p.reference_year} is 0 "
+            "(the risk model predicts nothing for its patients), so DR̄_R · DA̅_N / DA̅_R is undefined",
+        )
+        for p in participants
+        if averages[p.code, p.reference_year].expected_per_patient == 0
+    ]
+    if problems:
+        raise EngineError(problems)
+
+
+def participating_groupements(inputs: CampaignInputs) -> list[Participant]:
+    """Groupements whose wave has a phase-calendar row for N, by code ascending (the order of every output)."""
+    year = inputs.year
+    phase_of_wave = dict(
+        inputs.phases.filter(pl.col("year") == year).select("wave", "phase").iter_rows()
+    )
+    reference_year_of_wave = dict(inputs.waves.select("code", "reference_year").iter_rows())
+    participants, problems = [], []
+    for code, wave in sorted(inputs.groupements.select("code", "wave").iter_rows()):
+        if wave not in phase_of_wave:
+            continue
+        if wave not in reference_year_of_wave:
+            problems.append(engine_problem("groupements", f"groupement {code}: wave {wave} is not in the waves table", "vague"))
+            continue
+        participants.append(Participant(code, wave, int(phase_of_wave[wave]), int(reference_year_of_wave[wave])))
+    if problems:
+        raise EngineError(problems)
+    if not participants:
+        raise EngineError([engine_problem("calendrier_phases", f"campaign {year}: no groupement takes part (no wave has a row for {year})", "annee")])
+    return participants
+
+
+def gather_indicator_results(inputs: CampaignInputs, participants: list[Participant]) -> dict[str, list[IndicatorResult]]:
+    """Each participant's indicator results with family, direction and deciles; every gap reported at once."""
+    indicators = {row["code"]: row for row in inputs.indicators.iter_rows(named=True)}
+    deciles = {row["indicator"]: row for row in inputs.deciles.iter_rows(named=True)}
+    socle_codes = sorted(code for code, row in indicators.items() if row["family"] == "socle")
+    by_groupement: dict[str, list[IndicatorResult]] = {p.code: [] for p in participants}
+    problems = []
+    results_file = f"resultats_indicateurs_{inputs.year}"
+    for row in inputs.indicator_results.sort("groupement", "indicator").iter_rows(named=True):
+        code, indicator = row["groupement"], row["indicator"]
+        if code not in by_groupement:
+            continue
+        if indicator not in indicators:
+            problems.append(engine_problem(results_file, f"groupement {code}: indicator {indicator} is not in the indicators table", "code_indicateur"))
+            continue
+        if indicator not in deciles:
+            problems.append(engine_problem(f"deciles_{inputs.year}", f"indicator {indicator} (used by groupement {code}) has no deciles row", "code_indicateur"))
+            continue
+        definition, bounds = indicators[indicator], deciles[indicator]
+        by_groupement[code].append(
+            IndicatorResult(
+                code=indicator,
+                family=definition["family"],
+                direction=definition["direction"],
+                value_n=row["value_n"],
+                value_n_1=row["value_n_1"],
+                d2=bounds["d2"],
+                d3=bounds["d3"],
+                d7=bounds["d7"],
+                d8=bounds["d8"],
+            )
+        )
+    if not socle_codes:
+        problems.append(engine_problem("indicateurs", "no socle indicator is defined", "famille"))
+    for code, results in by_groupement.items():
+        present = {r.code for r in results}
+        problems.extend(
+            engine_problem(results_file, f"groupement {code}: no result for socle indicator {indicator}", "code_indicateur")
+            for indicator in socle_codes
+            if indicator not in present
+        )
+    if problems:
+        raise EngineError(problems)
+    return by_groupement

@@ -1,0 +1,107 @@
+"""The result of a campaign computation, shaped like METHODOLOGY.md section 5 (expected_2022.json)."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, dataclass, fields
+from decimal import Decimal
+
+from .parameters import Parameters
+
+
+@dataclass(frozen=True)
+class GroupementResultRow:
+    """One groupement's figures; field order is the key order of the JSON output."""
+
+    code: str
+    wave: str
+    phase: int
+    reference_year: int
+    n_patients: int
+    n_patients_reference: int
+    below_min_patients: bool
+    real_per_patient: float
+    expected_per_patient: float
+    real_per_patient_reference: float
+    expected_per_patient_reference: float
+    level_gap: float
+    level_gap_se: float
+    evolution_gap: float
+    amount_per_patient: float
+    efficiency_amount: float
+    quality_score: float
+    quality_ratio: float
+    drawing_right: float
+    quality_value: float
+    quality_amount: float
+    amount_before_cap: float
+    real_expenditure_total: float
+    cap: float
+    amount_after_cap: float
+    budget_guarantee: float
+    budget_guarantee_gain: float
+    final_amount: Decimal
+
+    def to_json_dict(self) -> dict[str, object]:
+        row = asdict(self)
+        row["final_amount"] = money_text(self.final_amount)
+        return row
+
+
+@dataclass(frozen=True)
+class CampaignTotals:
+    real_expenditure_total: float
+    n_patients: int
+    quality_envelope: float
+    national_ceiling: float
+    amount_after_cap: float
+    national_coefficient: float
+    final_amount: Decimal
+
+    def to_json_dict(self) -> dict[str, object]:
+        totals = asdict(self)
+        totals["final_amount"] = money_text(self.final_amount)
+        return totals
+
+
+@dataclass(frozen=True)
+class CampaignResults:
+    year: int
+    parameters: Parameters
+    truncation_thresholds: dict[int, float]
+    totals: CampaignTotals
+    groupements: list[GroupementResultRow]
+
+    def to_json_dict(self) -> dict[str, object]:
+        """Exactly the JSON of section 5: money in `final_amount` as a 2-decimal string, the rest numbers."""
+        return {
+            "year": self.year,
+            "parameters": self.parameters.to_json_dict(),
+            "truncation_thresholds": {str(year): value for year, value in sorted(self.truncation_thresholds.items())},
+            "totals": self.totals.to_json_dict(),
+            "groupements": [row.to_json_dict() for row in self.groupements],
+        }
+
+    def to_csv(self) -> str:
+        """One `;`-separated row per groupement, decimal comma, as a French spreadsheet opens it directly."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+        names = [f.name for f in fields(GroupementResultRow)]
+        writer.writerow(names)
+        for row in self.groupements:
+            writer.writerow([_csv_cell(getattr(row, name)) for name in names])
+        return buffer.getvalue()
+
+
+def money_text(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def _csv_cell(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, Decimal):
+        return money_text(value).replace(".", ",")
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")
+    return str(value)

@@ -1,0 +1,103 @@
+"""Step 2 — patient lists, and the one aggregation pass per year that feeds steps 3 to 5.
+
+A national file has tens of millions of rows, so it is read once (lazily, by Polars' streaming
+engine) into per-(groupement, risk cell) integer sums; nothing per patient is kept in memory.
+Patients whose médecin traitant is no member get a null groupement: they still count in the
+national risk model.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from ..errors import EngineError, engine_problem
+from .risk_model import risk_cell_expression
+
+NO_GROUPEMENT = ""
+
+
+@dataclass(frozen=True)
+class YearAggregate:
+    """Sums of one year's national file by (groupement or null, risk cell); money in integer cents.
+
+    `cells` columns: groupement (String, null = no groupement), cell (Int16), patients (count),
+    spend_cents (Σ untruncated), truncated_cents (Σ d in cents), truncated_cents_squared (Σ d² in cents²).
+    """
+
+    year: int
+    rows: int
+    truncation_threshold_cents: int
+    cells: pl.DataFrame
+
+    @property
+    def truncation_threshold(self) -> float:
+        return self.truncation_threshold_cents / 100
+
+    def national_cells(self) -> tuple[dict[int, int], dict[int, int]]:
+        """Patients and Σd (cents) per risk cell over the whole national file (for step 4)."""
+        national = self.cells.group_by("cell").agg(pl.col("patients").sum(), pl.col("truncated_cents").sum())
+        cells = national["cell"].to_list()
+        return dict(zip(cells, national["patients"].to_list(), strict=True)), dict(
+            zip(cells, national["truncated_cents"].to_list(), strict=True)
+        )
+
+    def groupement_cells(self, groupement: str) -> pl.DataFrame:
+        return self.cells.filter(pl.col("groupement") == groupement)
+
+    def patient_counts(self) -> dict[str, int]:
+        """n_{g,Y} for every groupement with at least one patient."""
+        per_groupement = self.cells.drop_nulls("groupement").group_by("groupement").agg(pl.col("patients").sum())
+        return dict(zip(per_groupement["groupement"].to_list(), per_groupement["patients"].to_list(), strict=True))
+
+
+def count_rows(beneficiaries: pl.LazyFrame) -> int:
+    """Rows of a national file (read from Parquet metadata when the frame is a plain Parquet scan)."""
+    return int(beneficiaries.select(pl.len()).collect(engine="streaming").item())
+
+
+def aggregate_patient_lists(
+    year: int, beneficiaries: pl.LazyFrame, member_groupements: pl.DataFrame, threshold_cents: int, rows: int
+) -> YearAggregate:
+    """Step 2 (with the sums of steps 3–5): attach each row to its médecin traitant's groupement and sum by cell.
+
+    `member_groupements` (rpps, groupement) is the step-1 member set. d = min(depenses, s_Y) is summed
+    in integer cents (and d² in 128-bit integers), so every later total is exact and order-free.
+    """
+    spend = pl.col("depenses_cents").cast(pl.Int64)
+    truncated = pl.min_horizontal(spend, pl.lit(threshold_cents, pl.Int64))
+    cells = (
+        beneficiaries.select(pl.col("rpps_mt").cast(pl.String), risk_cell_expression(), spend.alias("depenses_cents"))
+        .join(member_groupements.lazy(), left_on="rpps_mt", right_on="rpps", how="left")
+        # Polars groups twice as fast on a non-null string key: "" stands for "no groupement" meanwhile.
+        .with_columns(pl.col("groupement").fill_null(NO_GROUPEMENT))
+        .group_by("groupement", "cell")
+        .agg(
+            pl.len().alias("patients"),
+            pl.col("depenses_cents").sum().alias("spend_cents"),
+            truncated.sum().alias("truncated_cents"),
+            truncated.cast(pl.Int128).pow(2).sum().alias("truncated_cents_squared"),
+        )
+        .collect(engine="streaming")
+        .with_columns(pl.when(pl.col("groupement") != NO_GROUPEMENT).then(pl.col("groupement")))
+        .sort("groupement", "cell", nulls_last=True)
+    )
+    return YearAggregate(year, rows, threshold_cents, cells)
+
+
+def check_patient_lists(aggregates: dict[int, YearAggregate], reference_year_of: dict[str, int], year: int) -> None:
+    """Step 2's rule: a participating groupement with an empty list in N or in its reference year is an error."""
+    problems = []
+    counts = {y: aggregate.patient_counts() for y, aggregate in aggregates.items()}
+    for code, reference_year in sorted(reference_year_of.items()):
+        for y in (year, reference_year):
+            if counts[y].get(code, 0) == 0:
+                problems.append(
+                    engine_problem(
+                        f"beneficiaires_{y}",
+                        f"groupement {code}: empty patient list in {y} (no row has a médecin traitant who is a member on 31/12/{year})",
+                        "rpps_mt",
+                    )
+                )
+    if problems:
+        raise EngineError(problems)

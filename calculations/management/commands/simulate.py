@@ -1,0 +1,86 @@
+"""`manage.py simulate BUNDLE --year N`: compute a campaign from a bundle, without the database.
+
+A what-if tool: try parameters (`--param c_partage=0.6`) and read the JSON of METHODOLOGY.md section 5
+(or a `;`-separated CSV for a spreadsheet). Problems are printed to stderr as `file:line: column: reason`.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from calculations.bundle.beneficiaries import scan_beneficiaries
+from calculations.bundle.problems import BundleError, Problem, format_problems
+from calculations.bundle.reference import beneficiaries_path, read_reference_bundle
+from calculations.engine import (
+    CampaignInputs,
+    CampaignResults,
+    EngineError,
+    ParameterError,
+    Parameters,
+    compute_campaign,
+)
+from calculations.engine.inputs import years_needed
+from calculations.engine.parameters import BUNDLE_SOURCE, OVERRIDE_SOURCE, parse_assignments
+
+
+class Command(BaseCommand):
+    help = "Compute campaign N from a bundle directory without touching the database; writes JSON (or CSV)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("bundle", type=Path, help="bundle directory (METHODOLOGY.md section 3)")
+        parser.add_argument("--year", type=int, required=True, help="campaign year N")
+        parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                            help="override a parameter of section 6 (repeatable; wins over parametres.json)")
+        parser.add_argument("--output", type=Path, help="write to this file instead of stdout")
+        parser.add_argument("--format", choices=("json", "csv"), default="json",
+                            help="json (section 5) or csv (one ';'-separated row per groupement)")
+
+    def handle(self, *args, bundle: Path, year: int, param: list[str], output: Path | None, format: str, **options):
+        try:
+            results = simulate(bundle, year, param, warn=self.stderr.write)
+        except (BundleError, ParameterError, EngineError) as error:
+            lines = format_problems(error.problems)
+            for line in lines:
+                self.stderr.write(line)
+            raise CommandError(f"simulate {bundle} --year {year}: {len(error.problems)} problem(s), see above") from error
+        text = render(results, format)
+        if output:
+            output.write_text(text, encoding="utf-8")
+            self.stderr.write(f"{output}: {len(results.groupements)} groupements, total {results.totals.final_amount} €")
+        else:
+            sys.stdout.write(text)
+
+
+def simulate(bundle: Path, year: int, assignments: list[str], warn: Callable[[str], object] | None = None) -> CampaignResults:
+    """Read the bundle, merge parameters (defaults → parametres.json → assignments) and compute campaign `year`.
+
+    Raises BundleError, ParameterError or EngineError, each carrying every problem found; `warn` receives
+    the bundle's warnings (unknown columns…) as `file:line: column: reason`.
+    """
+    reference = read_reference_bundle(bundle, year)
+    for line in format_problems(reference.warnings):
+        (warn or (lambda text: None))(f"warning: {line}")
+    parameters = Parameters.merge((BUNDLE_SOURCE, reference.parameters), (OVERRIDE_SOURCE, parse_assignments(assignments)))
+    beneficiaries, problems = {}, []
+    for y in years_needed(reference.waves, reference.phases, reference.groupements, year):
+        path = beneficiaries_path(bundle, y)
+        if not path.is_file():
+            problems.append(Problem(path.name, None, None, f"required file is missing from the bundle (campaign {year} needs year {y})", "missing_file"))
+            continue
+        try:
+            beneficiaries[y] = scan_beneficiaries(path)
+        except BundleError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise BundleError(problems)
+    return compute_campaign(CampaignInputs.from_reference(reference, beneficiaries, year), parameters)
+
+
+def render(results: CampaignResults, format: str) -> str:
+    if format == "csv":
+        return results.to_csv()
+    return json.dumps(results.to_json_dict(), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,1 @@
+"""Read queries on datasets and campaigns (see datasets.py, campaigns.py)."""

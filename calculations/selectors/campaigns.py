@@ -1,0 +1,171 @@
+"""Read queries on campaigns: which campaign of a year, the reference rows a campaign uses, the datasets
+it needs, and its stored results as the JSON of METHODOLOGY.md section 5 (read back from the database,
+never recomputed)."""
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from calculations.engine import CampaignTotals, GroupementResultRow
+from calculations.models import Campaign, Dataset, GroupementResult
+from calculations.selectors.datasets import dataset_parquet_path, valid_dataset_for_year
+from groupements.models import (
+    Groupement,
+    Indicator,
+    IndicatorResult,
+    Member,
+    PatientExperience,
+    PhaseCalendar,
+    Wave,
+    YearlyDecile,
+)
+
+RESULT_KEYS = [f.name for f in fields(GroupementResultRow)]
+TOTAL_KEYS = [f.name for f in fields(CampaignTotals)]
+# Columns of the admin's results table that may be sorted on (`?tri=-final_amount`).
+SORTABLE_RESULT_KEYS = tuple(key for key in RESULT_KEYS if key not in ("wave",))
+
+
+def campaigns_of_year(*, year: int) -> QuerySet[Campaign]:
+    return Campaign.objects.filter(year=year).order_by("-version")
+
+
+def latest_campaign(*, year: int) -> Campaign | None:
+    """The highest version of campaign `year` (the one being prepared, or the one in force)."""
+    return campaigns_of_year(year=year).first()
+
+
+def open_campaign(*, year: int) -> Campaign | None:
+    """The campaign of `year` being prepared (draft … validated, or failed), if any."""
+    return campaigns_of_year(year=year).filter(status__in=Campaign.OPEN_STATUSES).first()
+
+
+def in_force_campaign(*, year: int) -> Campaign | None:
+    """The published (or paid) campaign of `year`, if any."""
+    return campaigns_of_year(year=year).filter(status__in=Campaign.IN_FORCE_STATUSES).first()
+
+
+def stale_computing_campaigns(*, now=None) -> QuerySet[Campaign]:
+    """Campaigns `computing` whose task has given no sign of life for IPEP_CAMPAIGN_STALE_AFTER_SECONDS."""
+    limit = (now or timezone.now()) - timedelta(seconds=settings.IPEP_CAMPAIGN_STALE_AFTER_SECONDS)
+    return Campaign.objects.filter(status=Campaign.Status.COMPUTING).filter(Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True))
+
+
+def beneficiaries_dataset(*, year: int) -> Dataset | None:
+    """The valid national beneficiaries dataset of `year` that a campaign uses."""
+    return valid_dataset_for_year(year=year)
+
+
+def beneficiaries_parquet_path(dataset: Dataset) -> Path:
+    return dataset_parquet_path(dataset)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def reference_snapshot(*, year: int) -> dict:
+    """The reference rows campaign `year` uses, as JSON (decimals as exact text, dates ISO).
+
+    Participating groupements are those whose wave has a phase-calendar row for `year`; the snapshot
+    keeps their waves, phases, members, indicator results and patient experience, plus every indicator
+    and the year's deciles. `ReferenceBundle.from_rows(**reference_rows(snapshot))` rebuilds the frames.
+    """
+    phases = list(PhaseCalendar.objects.filter(year=year).select_related("wave").order_by("wave__code"))
+    participating_waves = [p.wave_id for p in phases]
+    groupements = list(Groupement.objects.filter(wave_id__in=participating_waves).select_related("wave").order_by("code"))
+    waves = Wave.objects.filter(pk__in={g.wave_id for g in groupements}).order_by("code")
+    members = Member.objects.filter(groupement__in=groupements).select_related("groupement").order_by("groupement__code", "rpps", "start")
+    results = (
+        IndicatorResult.objects.filter(year=year, groupement__in=groupements)
+        .select_related("groupement", "indicator")
+        .order_by("groupement__code", "indicator__code")
+    )
+    experience = PatientExperience.objects.filter(year=year, groupement__in=groupements).select_related("groupement").order_by("groupement__code")
+    return {
+        "year": year,
+        "waves": [{"code": w.code, "label": w.label, "entry_year": w.entry_year, "reference_year": w.reference_year} for w in waves],
+        "phases": [{"wave": p.wave.code, "year": p.year, "phase": p.phase} for p in phases if p.wave_id in {g.wave_id for g in groupements}],
+        "groupements": [{"code": g.code, "name": g.name, "wave": g.wave.code, "region": g.region} for g in groupements],
+        "members": [
+            {"groupement": m.groupement.code, "rpps": m.rpps, "start": m.start.isoformat(), "end": m.end.isoformat() if m.end else None}
+            for m in members
+        ],
+        "indicators": [
+            {"code": i.code, "label": i.label, "family": i.family, "direction": i.direction} for i in Indicator.objects.order_by("code")
+        ],
+        "deciles": [
+            {"indicator": d.indicator.code, **{k: _text(getattr(d, k)) for k in ("d2", "d3", "d7", "d8")}}
+            for d in YearlyDecile.objects.filter(year=year).select_related("indicator").order_by("indicator__code")
+        ],
+        "indicator_results": [
+            {"groupement": r.groupement.code, "indicator": r.indicator.code, "value_n": _text(r.value_n), "value_n_1": _text(r.value_n_1)}
+            for r in results
+        ],
+        "experience": [{"groupement": e.groupement.code, "points": _text(e.points)} for e in experience],
+    }
+
+
+def _float(text):
+    return None if text is None else float(Decimal(text))
+
+
+def reference_rows(snapshot: dict) -> dict:
+    """The snapshot as the keyword arguments of `ReferenceBundle.from_rows` (typed as the frames expect)."""
+    return {
+        "year": snapshot["year"],
+        "waves": snapshot["waves"],
+        "phases": snapshot["phases"],
+        "groupements": snapshot["groupements"],
+        "members": [
+            {**m, "start": date.fromisoformat(m["start"]), "end": date.fromisoformat(m["end"]) if m["end"] else None}
+            for m in snapshot["members"]
+        ],
+        "indicators": snapshot["indicators"],
+        "deciles": [{"indicator": d["indicator"], **{k: _float(d[k]) for k in ("d2", "d3", "d7", "d8")}} for d in snapshot["deciles"]],
+        "indicator_results": [
+            {**r, "value_n": _float(r["value_n"]), "value_n_1": _float(r["value_n_1"])} for r in snapshot["indicator_results"]
+        ],
+        "experience": [{"groupement": e["groupement"], "points": _float(e["points"])} for e in snapshot["experience"]],
+    }
+
+
+def years_needed(snapshot: dict) -> list[int]:
+    """Year N and the reference year of every wave of a participating groupement (section 3)."""
+    return sorted({snapshot["year"], *(w["reference_year"] for w in snapshot["waves"])})
+
+
+def money_text(amount: Decimal | None) -> str | None:
+    return None if amount is None else f"{amount:.2f}"
+
+
+def result_json(result: GroupementResult) -> dict:
+    row = {key: getattr(result, key) for key in RESULT_KEYS}
+    row["final_amount"] = money_text(result.final_amount)
+    return row
+
+
+def campaign_results_json(*, campaign: Campaign) -> dict:
+    """The stored results of `campaign` as the JSON of section 5 (same keys and order as `simulate`)."""
+    totals = {key: getattr(campaign, key) for key in TOTAL_KEYS}
+    totals["final_amount"] = money_text(campaign.final_amount)
+    return {
+        "year": campaign.year,
+        "parameters": campaign.parameters,
+        "truncation_thresholds": dict(sorted(campaign.truncation_thresholds.items())),
+        "totals": totals,
+        "groupements": [result_json(r) for r in campaign.results.order_by("code")],
+    }
+
+
+def campaign_results(*, campaign: Campaign, order: str = "code") -> QuerySet[GroupementResult]:
+    """The results of `campaign` sorted on one column (`-` for descending); unknown columns sort by code."""
+    if order.lstrip("-") not in SORTABLE_RESULT_KEYS:
+        order = "code"
+    return campaign.results.order_by(order, "code")

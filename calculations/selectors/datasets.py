@@ -1,0 +1,98 @@
+"""Read queries on datasets: the valid national file of a year, where its Parquet lives, who may
+change it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from calculations.models import Dataset
+
+
+def valid_datasets(*, year: int | None = None, kind: str = Dataset.Kind.BENEFICIARIES) -> QuerySet[Dataset]:
+    queryset = Dataset.objects.filter(kind=kind, status=Dataset.Status.VALID)
+    if year is not None:
+        queryset = queryset.filter(year=year)
+    return queryset.order_by("-validated_at", "-pk")
+
+
+def valid_dataset_for_year(*, year: int, kind: str = Dataset.Kind.BENEFICIARIES) -> Dataset | None:
+    """The latest valid dataset of `kind` for `year` (the one a new campaign uses), or None."""
+    return valid_datasets(year=year, kind=kind).first()
+
+
+def dataset_by_content(*, sha256: str, kind: str = Dataset.Kind.BENEFICIARIES) -> Dataset | None:
+    return Dataset.objects.filter(kind=kind, sha256=sha256).first()
+
+
+def dataset_parquet_path(dataset: Dataset) -> Path:
+    """The absolute path of the dataset's Parquet file (it exists only once the dataset is valid)."""
+    return Path(settings.MEDIA_ROOT) / dataset.parquet_path
+
+
+def dataset_upload_path(dataset: Dataset) -> Path | None:
+    """The absolute path of the raw uploaded bytes awaiting validation, if still kept."""
+    return Path(settings.MEDIA_ROOT) / dataset.upload_path if dataset.upload_path else None
+
+
+def dataset_is_used(dataset: Dataset) -> bool:
+    """Whether a campaign uses the dataset (it is then frozen: no change, no deletion)."""
+    return dataset.pk is not None and dataset.campaign_uses.exists()
+
+
+def datasets_awaiting_validation() -> QuerySet[Dataset]:
+    return Dataset.objects.filter(status__in=(Dataset.Status.UPLOADED, Dataset.Status.VALIDATING)).order_by("created_at")
+
+
+def _problem_text(problem: dict) -> str:
+    line = "" if problem.get("line") is None else str(problem["line"])
+    return f"{problem.get('file', '')}:{line}: {problem.get('column') or '-'}: {problem.get('reason', '')}"
+
+
+def remaining_problem_counts(dataset: Dataset) -> dict[str, int]:
+    """Problems beyond the ones kept one by one, per rule (most frequent first)."""
+    shown: dict[str, int] = {}
+    for problem in dataset.problems:
+        shown[problem.get("rule", "")] = shown.get(problem.get("rule", ""), 0) + 1
+    rest = {rule: count - shown.get(rule, 0) for rule, count in (dataset.problem_counts or {}).items()}
+    return dict(sorted(((rule, count) for rule, count in rest.items() if count > 0), key=lambda item: (-item[1], item[0])))
+
+
+def dataset_problem_lines(dataset: Dataset) -> list[str]:
+    """The report as `file:line: column: reason` lines, then `… and K more (rule: n, …)`."""
+    lines = [_problem_text(problem) for problem in dataset.problems]
+    rest = remaining_problem_counts(dataset)
+    if rest:
+        detail = ", ".join(f"{rule}: {count}" for rule, count in rest.items())
+        lines.append(f"… and {sum(rest.values())} more ({detail})")
+    return lines
+
+
+PROBLEM_CSV_HEADER = ["fichier", "ligne", "colonne", "motif", "regle"]
+
+
+def dataset_problem_rows(dataset: Dataset) -> list[list]:
+    """The report as CSV rows (header first); problems beyond the first ones as one count per rule."""
+    rows: list[list] = [PROBLEM_CSV_HEADER]
+    for problem in dataset.problems:
+        line = problem.get("line")
+        rows.append([problem.get("file", ""), "" if line is None else line, problem.get("column") or "", problem.get("reason", ""), problem.get("rule", "")])
+    for rule, count in remaining_problem_counts(dataset).items():
+        rows.append([dataset.original_name, "", "", f"… et {count} autre(s) problème(s) de ce type", rule])
+    return rows
+
+
+def dataset_status(dataset: Dataset) -> dict:
+    """What the admin page polls while a dataset is being validated."""
+    return {
+        "id": dataset.pk,
+        "status": dataset.status,
+        "status_label": dataset.get_status_display(),
+        "progress": round(float(dataset.progress or 0.0), 4),
+        "percent": round(float(dataset.progress or 0.0) * 100),
+        "step": dataset.progress_step,
+        "final": dataset.is_final,
+        "row_count": dataset.row_count,
+        "problem_count": dataset.problem_count,
+    }

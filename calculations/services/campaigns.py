@@ -1,0 +1,497 @@
+"""Business actions on campaigns (METHODOLOGY.md section 8): create, set parameters, launch the Celery
+computation, store its results, reject, validate (four eyes), publish (superseding the previous version)
+and mark paid. Status changes go through `transitions.apply_transition` (lock + checks + audit row).
+
+The computation (`run_campaign_computation`, the body of the Celery task) is idempotent: it works only
+while the campaign is `computing` with the token the launch gave it, and replaces the results
+(delete then insert) in the same transaction as the status change, under the row lock. A worker killed
+mid-way leaves a stale heartbeat, which `fail_stale_campaigns` turns into `failed` (relaunchable).
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import uuid
+from dataclasses import fields
+from datetime import date
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from calculations.bundle.beneficiaries import scan_beneficiaries
+from calculations.bundle.problems import Problem
+from calculations.bundle.reference import ReferenceBundle
+from calculations.engine import (
+    CampaignInputs,
+    CampaignResults,
+    EngineError,
+    ParameterError,
+    Parameters,
+    compute_campaign,
+)
+from calculations.engine.steps.quality import IndicatorResult, indicator_fraction, indicator_points
+from calculations.models import Campaign, CampaignDataset, GroupementResult
+from calculations.selectors import campaigns as selectors
+from groupements.models import Groupement
+
+from .transitions import (
+    COMPUTATION_TASK,
+    INTERRUPTION_CHECK,
+    TRANSITIONS_BY_NAME,
+    CampaignError,
+    CampaignPermissionDenied,
+    actor_user,
+    apply_transition,
+    audit_context,
+    refusal,
+)
+
+logger = logging.getLogger(__name__)
+Status = Campaign.Status
+
+PARAMETERS_SOURCE = "paramètres de la campagne"
+PREVIOUS_VERSION_SOURCE = "version précédente"
+
+
+class ComputationAbandoned(Exception):
+    """The campaign is no longer `computing` with this task's token (marked failed, or relaunched)."""
+
+
+def _require(actor, permission: str, action: str) -> None:
+    if actor is None or not getattr(actor, "is_active", False) or not actor.has_perm(permission):
+        raise CampaignPermissionDenied(f"Droit insuffisant pour {action}.")
+
+
+def merge_parameters(*layers: tuple[str, dict]) -> Parameters:
+    """Defaults, then each layer (later wins), checked as section 6 says; CampaignError lists every problem."""
+    try:
+        return Parameters.merge(*layers)
+    except ParameterError as error:
+        raise CampaignError(error.messages) from None
+
+
+# --- creation and parameters -------------------------------------------------------------------
+
+
+def create_campaign(*, year: int, user, parameters: dict | None = None) -> Campaign:
+    """A new campaign for `year` in draft.
+
+    When a campaign of that year is in force (published or paid), the new one is its next version,
+    supersedes it (once published) and starts from its parameters. Refused while another campaign of
+    the year is being prepared.
+    """
+    _require(user, "calculations.add_campaign", "créer une campagne")
+    with audit_context(user), transaction.atomic():
+        existing = list(Campaign.objects.select_for_update().filter(year=year).order_by("-version"))
+        open_ones = [c for c in existing if c.status in Campaign.OPEN_STATUSES]
+        if open_ones:
+            current = open_ones[0]
+            raise CampaignError(
+                f"La campagne {year} v{current.version} est en cours ({current.get_status_display()}) : "
+                "modifiez-la ou relancez-la plutôt que d'en créer une autre."
+            )
+        in_force = next((c for c in existing if c.status in Campaign.IN_FORCE_STATUSES), None)
+        layers = [(PREVIOUS_VERSION_SOURCE, in_force.parameters)] if in_force else []
+        merged = merge_parameters(*layers, (PARAMETERS_SOURCE, parameters or {}))
+        try:
+            with transaction.atomic():
+                return Campaign.objects.create(
+                    year=year,
+                    version=(existing[0].version + 1) if existing else 1,
+                    parameters=merged.to_json_dict(),
+                    supersedes=in_force,
+                    created_by=actor_user(user),
+                    contestation_days=settings.IPEP_CONTESTATION_DAYS,
+                )
+        except IntegrityError:
+            # Another creation for the same year committed first (the partial unique index caught it).
+            raise CampaignError(f"Une autre campagne {year} vient d'être créée : rechargez la page.") from None
+
+
+def update_campaign_parameters(*, campaign: Campaign, user, parameters: dict) -> Campaign:
+    """Replace the parameters of a draft (or failed) campaign: `parameters` merged over the defaults."""
+    _require(user, "calculations.change_campaign", "modifier une campagne")
+    merged = merge_parameters((PARAMETERS_SOURCE, parameters or {}))
+    with audit_context(user), transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if not locked.parameters_editable:
+            raise CampaignError(
+                f"Les paramètres de la campagne {locked.year} v{locked.version} ne sont plus modifiables "
+                f"(« {locked.get_status_display()} »)."
+            )
+        locked.parameters = merged.to_json_dict()
+        locked.save(update_fields=["parameters"])
+        return locked
+
+
+# --- launch: inputs checked before anything is computed ---------------------------------------
+
+
+def check_campaign_inputs(*, campaign: Campaign) -> tuple[dict, dict[int, object]]:
+    """The reference snapshot and the dataset of each year needed; CampaignError lists every problem.
+
+    Checked here so that a bad input is refused at launch, before any computing: parameters, at least
+    one participating groupement, every socle indicator and its deciles for each of them, active
+    members, and a valid national file (with its Parquet) for N and each reference year.
+    """
+    problems: list[str] = []
+    try:
+        merge_parameters((PARAMETERS_SOURCE, campaign.parameters))
+    except CampaignError as error:
+        problems.extend(error.messages)
+    year = campaign.year
+    snapshot = selectors.reference_snapshot(year=year)
+
+    def problem(file, column, reason):
+        problems.append(str(Problem(file, None, column, reason)))
+
+    groupements = [g["code"] for g in snapshot["groupements"]]
+    if not groupements:
+        problem("calendrier_phases", "annee", f"aucun groupement ne participe à la campagne {year} (aucune vague n'a de ligne pour {year})")
+    socle = [i["code"] for i in snapshot["indicators"] if i["family"] == "socle"]
+    if not socle:
+        problem("indicateurs", "famille", "aucun indicateur socle n'est défini")
+    with_deciles = {d["indicator"] for d in snapshot["deciles"]}
+    present = {(r["groupement"], r["indicator"]) for r in snapshot["indicator_results"]}
+    for code in groupements:
+        for indicator in socle:
+            if (code, indicator) not in present:
+                problem(f"resultats_indicateurs_{year}", "code_indicateur", f"indicateur socle {indicator} manquant pour le groupement {code}")
+    for result in snapshot["indicator_results"]:
+        if result["indicator"] not in with_deciles:
+            problem(
+                f"deciles_{year}", "code_indicateur",
+                f"l'indicateur {result['indicator']} (groupement {result['groupement']}) n'a pas de déciles {year}",
+            )
+    end_of_year = date(year, 12, 31).isoformat()
+    active = {m["groupement"] for m in snapshot["members"] if m["start"] <= end_of_year and (m["end"] is None or m["end"] >= end_of_year)}
+    for code in groupements:
+        if code not in active:
+            problem("membres", "code_groupement", f"le groupement {code} n'a aucun membre au 31/12/{year}")
+
+    datasets = {}
+    for needed in selectors.years_needed(snapshot) if groupements else []:
+        dataset = selectors.beneficiaries_dataset(year=needed)
+        if dataset is None:
+            problem(f"beneficiaires_{needed}", None, f"aucun fichier national validé pour {needed} (nécessaire à la campagne {year})")
+        elif not selectors.beneficiaries_parquet_path(dataset).is_file():
+            problem(f"beneficiaires_{needed}", None, f"le fichier Parquet du jeu de données {dataset.pk} est introuvable")
+        else:
+            datasets[needed] = dataset
+    if problems:
+        raise CampaignError(problems)
+    return snapshot, datasets
+
+
+def launch_campaign(*, campaign: Campaign, user) -> Campaign:
+    """draft/failed → computing, then (after commit) one Celery task computes and stores the results.
+
+    Refused with every problem listed, nothing changed, when the inputs are incomplete. The launch
+    records the reference snapshot and the datasets (with their SHA-256) the computation will use.
+    """
+    fail_stale_campaigns()
+    with audit_context(user), transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        error = refusal(TRANSITIONS_BY_NAME["launch"], campaign=locked, actor=user)
+        if error is not None:
+            raise error
+        snapshot, datasets = check_campaign_inputs(campaign=locked)
+        now = timezone.now()
+        token = uuid.uuid4().hex
+        locked.results.all().delete()
+        locked.campaign_datasets.all().delete()
+        CampaignDataset.objects.bulk_create(
+            CampaignDataset(campaign=locked, dataset=dataset, year=year, sha256=dataset.sha256) for year, dataset in sorted(datasets.items())
+        )
+        locked = apply_transition(
+            campaign=locked,
+            name="launch",
+            actor=user,
+            launched_by=actor_user(user),
+            launched_at=now,
+            task_id=token,
+            heartbeat_at=now,
+            progress=0.0,
+            progress_step="en attente d'un worker",
+            error="",
+            reference_snapshot=snapshot,
+            computed_at=None,
+            **_empty_totals(),
+        )
+        campaign_id = locked.pk
+        transaction.on_commit(lambda: _enqueue_computation(campaign_id, token))
+    return locked
+
+
+def _empty_totals() -> dict:
+    return {"truncation_thresholds": {}, **dict.fromkeys(selectors.TOTAL_KEYS)}
+
+
+def _enqueue_computation(campaign_id: int, token: str) -> None:
+    from calculations.tasks.campaigns import compute_campaign_task
+
+    try:
+        compute_campaign_task.apply_async(args=[campaign_id, token], task_id=token)
+    except Exception as exc:  # the broker is unreachable: say so now rather than after the stale delay
+        logger.exception("campaign %s: could not enqueue the computation", campaign_id)
+        _mark_failed(campaign_id, token, f"Impossible de mettre le calcul en file d'attente : {exc}", actor=COMPUTATION_TASK)
+
+
+# --- the computation (Celery task body) -------------------------------------------------------
+
+
+class _ProgressReporter:
+    """Writes the step, the fraction done and the heartbeat; stops the task when it lost the campaign."""
+
+    def __init__(self, campaign_id: int, token: str):
+        self.campaign_id, self.token = campaign_id, token
+        self.step = ""
+
+    def __call__(self, step: str, fraction: float) -> None:
+        self.step = step
+        updated = Campaign.objects.filter(pk=self.campaign_id, status=Status.COMPUTING, task_id=self.token).update(
+            progress_step=step[:100], progress=max(0.0, min(1.0, float(fraction))), heartbeat_at=timezone.now()
+        )
+        if not updated:
+            raise ComputationAbandoned()
+
+
+def run_campaign_computation(*, campaign_id: int, token: str) -> Campaign | None:
+    """Compute campaign `campaign_id` and store its results; a no-op unless it is `computing` with `token`.
+
+    Any error leaves the campaign `failed` with its message (relaunchable); returns the campaign when
+    this call stored the results, None otherwise.
+    """
+    campaign = Campaign.objects.filter(pk=campaign_id, status=Status.COMPUTING, task_id=token).first()
+    if campaign is None:
+        logger.info("campaign %s: nothing to compute for task %s (already done, failed or relaunched)", campaign_id, token)
+        return None
+    report = _ProgressReporter(campaign_id, token)
+    try:
+        report("chargement des données", 0.0)
+        inputs, parameters = _campaign_inputs(campaign)
+        results = compute_campaign(inputs, parameters, progress=report)
+        report("enregistrement des résultats", 1.0)
+        return _store_results(campaign_id, token, results)
+    except ComputationAbandoned:
+        logger.warning("campaign %s: task %s stopped, the campaign is no longer computing with it", campaign_id, token)
+        return None
+    except (EngineError, ParameterError, CampaignError) as error:
+        messages = getattr(error, "messages", None) or [str(error)]
+        _mark_failed(campaign_id, token, "\n".join(messages), step=report.step)
+    except SoftTimeLimitExceeded:
+        _mark_failed(campaign_id, token, "Calcul interrompu : délai maximal de la tâche dépassé.", step=report.step)
+    except Exception as error:
+        logger.exception("campaign %s: computation failed", campaign_id)
+        _mark_failed(campaign_id, token, f"Erreur interne : {error!r}", step=report.step)
+    return None
+
+
+def _campaign_inputs(campaign: Campaign) -> tuple[CampaignInputs, Parameters]:
+    """The engine's inputs from the launch's snapshot and the recorded datasets (checksums verified)."""
+    parameters = merge_parameters((PARAMETERS_SOURCE, campaign.parameters))
+    reference = ReferenceBundle.from_rows(**selectors.reference_rows(campaign.reference_snapshot))
+    beneficiaries = {}
+    for used in campaign.campaign_datasets.select_related("dataset"):
+        if used.dataset.sha256 != used.sha256:
+            raise CampaignError(f"beneficiaires_{used.year}:: -: le jeu de données a changé depuis le lancement (SHA-256)")
+        path = selectors.beneficiaries_parquet_path(used.dataset)
+        if not path.is_file():
+            raise CampaignError(f"beneficiaires_{used.year}:: -: fichier Parquet introuvable ({path.name})")
+        beneficiaries[used.year] = scan_beneficiaries(path)
+    return CampaignInputs.from_reference(reference, beneficiaries), parameters
+
+
+def quality_details(snapshot: dict, parameters: Parameters) -> tuple[dict[str, list[dict]], dict[str, float]]:
+    """Per groupement, each indicator's figures and points (p · f of step 7), and the experience points.
+
+    Uses the engine's own step-7 functions on the snapshot, so Σ points + experience = quality_score.
+    """
+    rows = selectors.reference_rows(snapshot)
+    indicators = {i["code"]: i for i in rows["indicators"]}
+    deciles = {d["indicator"]: d for d in rows["deciles"]}
+    by_groupement: dict[str, list[IndicatorResult]] = {}
+    for result in sorted(rows["indicator_results"], key=lambda r: (r["groupement"], r["indicator"])):
+        definition, bounds = indicators[result["indicator"]], deciles[result["indicator"]]
+        by_groupement.setdefault(result["groupement"], []).append(
+            IndicatorResult(
+                code=result["indicator"], family=definition["family"], direction=definition["direction"],
+                value_n=result["value_n"], value_n_1=result["value_n_1"],
+                d2=bounds["d2"], d3=bounds["d3"], d7=bounds["d7"], d8=bounds["d8"],
+            )
+        )
+    details = {}
+    for code, results in by_groupement.items():
+        socle_count = sum(r.family == "socle" for r in results)
+        carte_count = len(results) - socle_count
+        socle_points, carte_points = indicator_points(socle_count, carte_count, parameters)
+        details[code] = []
+        for r in results:
+            maximum = socle_points if r.family == "socle" else carte_points
+            fraction = indicator_fraction(r)
+            details[code].append({
+                "code": r.code, "label": indicators[r.code]["label"], "family": r.family, "direction": r.direction,
+                "value_n": r.value_n, "value_n_1": r.value_n_1, "d2": r.d2, "d3": r.d3, "d7": r.d7, "d8": r.d8,
+                "fraction": fraction, "points": maximum * fraction, "max_points": maximum,
+            })
+    experience = {e["groupement"]: float(e["points"] or 0.0) for e in rows["experience"]}
+    return details, experience
+
+
+def _store_results(campaign_id: int, token: str, results: CampaignResults) -> Campaign | None:
+    """Replace the results and totals and mark `computed`, in one transaction under the row lock."""
+    with audit_context(COMPUTATION_TASK), transaction.atomic():
+        locked = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+        if locked is None or locked.status != Status.COMPUTING or locked.task_id != token:
+            return None
+        details, experience = quality_details(locked.reference_snapshot, results.parameters)
+        groupements = dict(Groupement.objects.filter(code__in=[r.code for r in results.groupements]).values_list("code", "pk"))
+        locked.results.all().delete()
+        GroupementResult.objects.bulk_create(
+            GroupementResult(
+                campaign=locked,
+                groupement_id=groupements[row.code],
+                quality_details=details.get(row.code, []),
+                experience_points=experience.get(row.code, 0.0),
+                **{f.name: getattr(row, f.name) for f in fields(row)},
+            )
+            for row in results.groupements
+        )
+        totals = {f.name: getattr(results.totals, f.name) for f in fields(results.totals)}
+        locked = apply_transition(
+            campaign=locked,
+            name="complete",
+            actor=COMPUTATION_TASK,
+            reason=f"{len(results.groupements)} groupement(s), montant final {results.totals.final_amount:.2f} €",
+            truncation_thresholds={str(year): value for year, value in sorted(results.truncation_thresholds.items())},
+            computed_at=timezone.now(),
+            progress=1.0,
+            progress_step="terminé",
+            heartbeat_at=timezone.now(),
+            **totals,
+        )
+        _after_commit("reports.services", "render_campaign_statements", campaign=locked)
+        return locked
+
+
+def _mark_failed(campaign_id: int, token: str, message: str, *, step: str = "", actor=COMPUTATION_TASK) -> None:
+    text = f"Échec à l'étape « {step} » :\n{message}" if step else message
+    with audit_context(actor), transaction.atomic():
+        locked = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+        if locked is None or locked.status != Status.COMPUTING or locked.task_id != token:
+            return
+        apply_transition(campaign=locked, name="fail", actor=actor, reason=text, error=text)
+
+
+def fail_stale_campaigns(*, now=None) -> list[Campaign]:
+    """Mark `failed` every `computing` campaign without a heartbeat for IPEP_CAMPAIGN_STALE_AFTER_SECONDS.
+
+    A worker killed mid-way (kill -9, lost machine) stops the heartbeat; the campaign can then be
+    relaunched, and any late delivery of the old task finds a different status or token and does nothing.
+    Called at launch, by the admin pages and by the periodic task.
+    """
+    failed = []
+    for stale in selectors.stale_computing_campaigns(now=now):
+        last = timezone.localtime(stale.heartbeat_at).strftime("%d/%m/%Y %H:%M:%S") if stale.heartbeat_at else "jamais"
+        message = (
+            f"Calcul interrompu : aucun signe de vie de la tâche depuis le {last} "
+            f"(dernière étape « {stale.progress_step or '-'} »). Le worker s'est probablement arrêté ; relancez le calcul."
+        )
+        with audit_context(INTERRUPTION_CHECK), transaction.atomic():
+            locked = selectors.stale_computing_campaigns(now=now).select_for_update().filter(pk=stale.pk).first()
+            if locked is None:
+                continue
+            failed.append(apply_transition(campaign=locked, name="fail", actor=INTERRUPTION_CHECK, reason=message, error=message))
+    return failed
+
+
+# --- review, publication, payment --------------------------------------------------------------
+
+
+def reject_campaign(*, campaign: Campaign, user, reason: str) -> Campaign:
+    """computed → draft, with a mandatory reason; the results stay visible until the next launch replaces them."""
+    with audit_context(user), transaction.atomic():
+        return apply_transition(campaign=campaign, name="reject", actor=user, reason=reason, validated_by=None, validated_at=None)
+
+
+def validate_campaign(*, campaign: Campaign, user, reason: str = "") -> Campaign:
+    """computed → validated, by someone other than the launcher (four eyes); final statements follow."""
+    with audit_context(user), transaction.atomic():
+        locked = apply_transition(
+            campaign=campaign, name="validate", actor=user, reason=reason, validated_by=actor_user(user), validated_at=timezone.now()
+        )
+        _after_commit("reports.services", "render_campaign_statements", campaign=locked)
+        return locked
+
+
+def publish_campaign(*, campaign: Campaign, user, reason: str = "") -> Campaign:
+    """validated → published; the version it corrects becomes superseded in the same transaction."""
+    with audit_context(user), transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        error = refusal(TRANSITIONS_BY_NAME["publish"], campaign=locked, actor=user, reason=reason)
+        if error is not None:
+            raise error
+        previous = Campaign.objects.select_for_update().filter(pk=locked.supersedes_id, status__in=Campaign.IN_FORCE_STATUSES).first()
+        if previous is not None:
+            # First, so that the year never has two campaigns in force (partial unique index).
+            apply_transition(campaign=previous, name="supersede", actor=user, reason=f"Remplacée par la version {locked.version}.")
+        locked = apply_transition(campaign=locked, name="publish", actor=user, reason=reason, published_at=timezone.now())
+        _after_commit("reports.services", "notify_statement_publication", campaign=locked)
+        return locked
+
+
+def pay_campaign(*, campaign: Campaign, user, reason: str = "") -> Campaign:
+    """published → paid; the intéressement ledger lines are written in the same transaction."""
+    with audit_context(user), transaction.atomic():
+        locked = apply_transition(campaign=campaign, name="pay", actor=user, reason=reason, paid_at=timezone.now())
+        record = _optional_function("groupements.services.ledger", "record_campaign_payments")
+        if record is not None:
+            record(campaign=locked, user=actor_user(user))
+        return locked
+
+
+# Target status → service, for the admin buttons and `transition_campaign --to`.
+SERVICES_BY_TARGET = {
+    Status.COMPUTING: lambda *, campaign, user, reason="": launch_campaign(campaign=campaign, user=user),
+    Status.DRAFT: reject_campaign,
+    Status.VALIDATED: validate_campaign,
+    Status.PUBLISHED: publish_campaign,
+    Status.PAID: pay_campaign,
+}
+
+
+def transition_campaign(*, campaign: Campaign, to: str, user, reason: str = "") -> Campaign:
+    """Apply the user transition that leads `campaign` to status `to`."""
+    service = SERVICES_BY_TARGET.get(to)
+    if service is None:
+        targets = ", ".join(SERVICES_BY_TARGET)
+        raise CampaignError(f"Statut cible {to!r} impossible à demander (possibles : {targets}).")
+    return service(campaign=campaign, user=user, reason=reason)
+
+
+# --- other issues' services, called when they exist --------------------------------------------
+
+
+def _optional_function(module_name: str, function_name: str):
+    """`module.function` when that module (owned by another issue) exists and defines it, else None."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            logger.info("%s is not available yet: %s skipped", module_name, function_name)
+            return None
+        raise
+    return getattr(module, function_name, None)
+
+
+def _after_commit(module_name: str, function_name: str, **kwargs) -> None:
+    """Call `module.function(**kwargs)` once the transaction commits; its failure never undoes the transition."""
+
+    def call():
+        function = _optional_function(module_name, function_name)
+        if function is not None:
+            function(**kwargs)
+
+    transaction.on_commit(call, robust=True)

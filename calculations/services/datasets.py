@@ -1,0 +1,355 @@
+"""Business actions on the yearly national files: upload (streamed to disk), validation (Celery task
+body or synchronous for the command line), storage as immutable Parquet, deletion.
+
+Lifecycle: `uploaded` (bytes on disk, task queued) → `validating` → `valid` (Parquet written under
+MEDIA_ROOT/datasets/<kind>/<year>/<sha256>.parquet) or `rejected` (nothing stored but the problems).
+The same bytes uploaded again return the existing dataset. A valid dataset is never changed, and one a
+campaign uses is never deleted (model invariants, PROTECT on CampaignDataset, and checks here).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from calculations.bundle.beneficiaries import ByteFacts, ValidatedFile, scan_bytes, validate_beneficiaries
+from calculations.bundle.problems import DEFAULT_LIMIT, BundleError, Problem
+from calculations.models import Dataset
+from calculations.selectors import datasets as selectors
+
+logger = logging.getLogger(__name__)
+Status = Dataset.Status
+
+UPLOAD_PERMISSION = "calculations.upload_dataset"
+DELETE_PERMISSION = "calculations.delete_dataset"
+UPLOADS_DIRECTORY = "uploads"
+DATASETS_DIRECTORY = "datasets"
+COPY_CHUNK_SIZE = 4 << 20  # what the web process holds of an upload at any time
+MIN_YEAR, MAX_YEAR = 2000, 2100
+# Share of the progress bar spent hashing the bytes when that comes before the validation proper.
+HASH_SHARE = 0.15
+
+ProgressCallback = Callable[[float, str], None]
+
+
+class DatasetError(Exception):
+    """A dataset action was refused; `messages` gives every reason, in French, ready to show."""
+
+    def __init__(self, messages: str | list[str]):
+        self.messages = [messages] if isinstance(messages, str) else list(messages)
+        super().__init__("\n".join(self.messages))
+
+
+class DatasetPermissionDenied(DatasetError, PermissionDenied):
+    """The user lacks the role permission for this action."""
+
+
+def _require(user, permission: str, action: str) -> None:
+    if user is None or not getattr(user, "is_active", False) or not user.has_perm(permission):
+        raise DatasetPermissionDenied(f"Droit insuffisant pour {action}.")
+
+
+def _check_year(year) -> int:
+    if not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
+        raise DatasetError(f"Année invalide : {year!r} (attendu entre {MIN_YEAR} et {MAX_YEAR}).")
+    return year
+
+
+def _media_relative(path: Path) -> str:
+    return str(Path(path).relative_to(Path(settings.MEDIA_ROOT)))
+
+
+def dataset_directory(*, kind: str, year: int) -> Path:
+    return Path(settings.MEDIA_ROOT) / DATASETS_DIRECTORY / kind / str(year)
+
+
+def _existing(*, sha256: str, year: int, kind: str = Dataset.Kind.BENEFICIARIES) -> Dataset | None:
+    """The dataset with these bytes, if any; the same bytes declared for another year are refused."""
+    existing = selectors.dataset_by_content(sha256=sha256, kind=kind)
+    if existing is not None and existing.year != year:
+        raise DatasetError(
+            f"Ce fichier (SHA-256 {sha256[:12]}…) a déjà été déposé pour l'année {existing.year} "
+            f"(jeu de données n° {existing.pk}, « {existing.original_name} »)."
+        )
+    return existing
+
+
+# --- progress -------------------------------------------------------------------------------------
+
+
+class _ProgressWriter:
+    """Writes the fraction and the step on the dataset row (read by the admin's status endpoint), at
+    most every `interval` seconds (the validation calls it from the task's thread)."""
+
+    def __init__(self, dataset_id: int, interval: float = 0.5):
+        self.dataset_id, self.interval = dataset_id, interval
+        self.last = 0.0
+
+    def __call__(self, fraction: float, step: str) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.interval or fraction >= 1.0:
+            self.last = now
+            Dataset.objects.filter(pk=self.dataset_id, status=Status.VALIDATING).update(
+                progress=max(0.0, min(1.0, fraction)), progress_step=step[:100]
+            )
+
+
+# --- synchronous ingestion (command line, scripts) ------------------------------------------------
+
+
+def ingest_dataset(*, path, year: int, user=None, original_name: str | None = None, progress: ProgressCallback | None = None) -> Dataset:
+    """Hash, deduplicate, validate and store a beneficiaries CSV, synchronously; returns the dataset,
+    valid or rejected (or the existing one when these bytes were already ingested for `year`).
+
+    The hash runs beside the validation (one pass less over the file), so the dataset row is written
+    once the outcome is known. When a dataset of the same size exists, the file is probably the same
+    one again: it is then hashed first, and an identical file returns at once without validation.
+    `user` None means a trusted script (the `ingest_file` command); a user needs the upload permission.
+    """
+    if user is not None:
+        _require(user, UPLOAD_PERMISSION, "déposer un fichier national")
+    _check_year(year)
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"Fichier introuvable : {path}")
+    name = Path(original_name or path.name).name[:255]
+    facts = None
+    if Dataset.objects.filter(kind=Dataset.Kind.BENEFICIARIES, size=path.stat().st_size).exists():
+        facts = scan_bytes(path, progress=(lambda f, step: progress(HASH_SHARE * f, step)) if progress else None)
+        existing = _existing(sha256=facts.sha256, year=year)
+        if existing is not None:
+            return existing
+    validated, error = _validate(path, name=name, year=year, byte_facts=facts, progress=_after_hash(progress) if facts else progress)
+    sha256 = (validated or error).facts.sha256
+    try:
+        existing = _existing(sha256=sha256, year=year)
+    except DatasetError:  # the same bytes were ingested for another year: keep nothing of this run
+        if validated is not None:
+            validated.parquet_path.unlink(missing_ok=True)
+        raise
+    if existing is None:
+        try:
+            with transaction.atomic():
+                dataset = Dataset.objects.create(
+                    kind=Dataset.Kind.BENEFICIARIES, year=year, original_name=name, size=path.stat().st_size, sha256=sha256,
+                    status=Status.VALIDATING, uploaded_by=user, validation_started_at=timezone.now(),
+                )
+                return _record(dataset, validated, error)
+        except IntegrityError:  # the same bytes ingested concurrently
+            existing = _existing(sha256=sha256, year=year)
+    if validated is not None and existing.parquet_path != _media_relative(validated.parquet_path):
+        validated.parquet_path.unlink(missing_ok=True)  # not what the existing dataset uses
+    return existing
+
+
+def _after_hash(progress: ProgressCallback | None) -> ProgressCallback | None:
+    if progress is None:
+        return None
+    return lambda fraction, step: progress(HASH_SHARE + (1 - HASH_SHARE) * fraction, step)
+
+
+def _validate(source: Path, *, name: str, year: int, byte_facts: ByteFacts | None, progress: ProgressCallback | None):
+    """(validated file, None) or (None, the BundleError with the problems); a crash is a DatasetError."""
+    try:
+        validated = validate_beneficiaries(
+            source, display_name=name, output_dir=dataset_directory(kind=Dataset.Kind.BENEFICIARIES, year=year),
+            progress=progress, byte_facts=byte_facts,
+        )
+    except BundleError as error:
+        return None, error
+    except Exception as exc:
+        logger.exception("validation of %s crashed", source)
+        raise DatasetError(f"Erreur interne pendant la validation de {name} : {exc}") from exc
+    return validated, None
+
+
+def _record(dataset: Dataset, validated: ValidatedFile | None, error: BundleError | None) -> Dataset:
+    """Stores the outcome of the validation on the dataset: valid (with its Parquet) or rejected."""
+    if error is not None:
+        return _reject(dataset, problems=error.problems, more=getattr(error, "more", Counter()), warnings=error.warnings)
+    dataset.status = Status.VALID
+    dataset.upload_path = ""
+    dataset.parquet_path = _media_relative(validated.parquet_path)
+    dataset.row_count = validated.rows
+    dataset.profile = {**validated.profile, "encoding": validated.facts.encoding, "delimiter": validated.delimiter}
+    dataset.warnings = [str(w) for w in validated.warnings]
+    dataset.problems, dataset.problem_count, dataset.problem_counts = [], 0, {}
+    dataset.progress, dataset.progress_step = 1.0, "terminé"
+    dataset.validated_at = timezone.now()
+    dataset.save()
+    return dataset
+
+
+def _reject_internal(dataset: Dataset, reason: str) -> Dataset:
+    return _reject(dataset, problems=[Problem(dataset.original_name, None, None, reason, "internal")], more=Counter(), warnings=[])
+
+
+def _problem_record(problem: Problem) -> dict:
+    return {"file": problem.file, "line": problem.line, "column": problem.column, "reason": problem.reason, "rule": problem.rule}
+
+
+def _reject(dataset: Dataset, *, problems: list[Problem], more: Counter, warnings: list[Problem]) -> Dataset:
+    """Records the first problems one by one and every problem in the counts per rule."""
+    counts = Counter(p.rule for p in problems) + Counter(more)
+    dataset.status = Status.REJECTED
+    dataset.problems = [_problem_record(p) for p in problems[:DEFAULT_LIMIT]]
+    dataset.problem_count = sum(counts.values())
+    dataset.problem_counts = dict(counts.most_common())
+    dataset.warnings = [str(w) for w in warnings]
+    dataset.parquet_path, dataset.upload_path, dataset.row_count, dataset.profile = "", "", None, {}
+    dataset.progress, dataset.progress_step = 1.0, "terminé"
+    dataset.save()
+    return dataset
+
+
+# --- upload through the admin ---------------------------------------------------------------------
+
+
+def _store_upload(uploaded_file) -> tuple[Path, str, int]:
+    """Copies the upload to MEDIA_ROOT/uploads chunk by chunk while hashing it (a few MB in memory at
+    most, whatever the size); returns the partial path, the SHA-256 and the size."""
+    directory = Path(settings.MEDIA_ROOT) / UPLOADS_DIRECTORY
+    directory.mkdir(parents=True, exist_ok=True)
+    partial = directory / f".{uuid.uuid4().hex}.part"
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(partial, "wb") as target:
+            uploaded_file.seek(0)
+            # Explicit sized reads: `chunks()` of an in-memory upload would return it whole.
+            while chunk := uploaded_file.read(COPY_CHUNK_SIZE):
+                digest.update(chunk)
+                target.write(chunk)
+                size += len(chunk)
+            target.flush()
+            os.fsync(target.fileno())
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return partial, digest.hexdigest(), size
+
+
+def start_dataset_upload(*, uploaded_file, year: int, user) -> Dataset:
+    """Stores an uploaded beneficiaries file and queues its validation (Celery, after the commit).
+
+    Returns the new dataset (`uploaded`), or the existing one when these bytes were already uploaded.
+    """
+    _require(user, UPLOAD_PERMISSION, "déposer un fichier national")
+    _check_year(year)
+    partial, sha256, size = _store_upload(uploaded_file)
+    try:
+        existing = _existing(sha256=sha256, year=year)
+    except DatasetError:
+        partial.unlink(missing_ok=True)
+        raise
+    if existing is not None:
+        partial.unlink(missing_ok=True)
+        return existing
+    stored = partial.with_name(f"{sha256}.csv")
+    os.replace(partial, stored)
+    try:
+        with transaction.atomic():
+            dataset = Dataset.objects.create(
+                kind=Dataset.Kind.BENEFICIARIES,
+                year=year,
+                original_name=Path(uploaded_file.name or "beneficiaires.csv").name[:255],
+                size=size,
+                sha256=sha256,
+                status=Status.UPLOADED,
+                progress_step="en file d'attente",
+                upload_path=_media_relative(stored),
+                uploaded_by=user,
+            )
+    except IntegrityError:  # the same bytes uploaded concurrently: the other upload owns the file
+        return _existing(sha256=sha256, year=year)
+    transaction.on_commit(lambda: _enqueue_validation(dataset.pk))
+    return dataset
+
+
+def _enqueue_validation(dataset_id: int) -> None:
+    from calculations.tasks.datasets import validate_dataset_task
+
+    try:
+        validate_dataset_task.apply_async(args=[dataset_id])
+    except Exception as exc:  # the broker is unreachable: say so on the page, the upload stays relaunchable
+        logger.exception("dataset %s: could not enqueue the validation", dataset_id)
+        Dataset.objects.filter(pk=dataset_id, status=Status.UPLOADED).update(progress_step=f"mise en file impossible : {exc}"[:100])
+
+
+def validate_uploaded_dataset(*, dataset_id: int, task_id: str = "") -> Dataset | None:
+    """Body of the Celery task: validates an `uploaded` dataset's bytes and stores the outcome.
+
+    Idempotent: a redelivered message for a dataset no longer `uploaded` does nothing.
+    """
+    with transaction.atomic():
+        dataset = Dataset.objects.select_for_update().filter(pk=dataset_id).first()
+        if dataset is None or dataset.status != Status.UPLOADED:
+            return dataset
+        dataset.status = Status.VALIDATING
+        dataset.validation_started_at = timezone.now()
+        dataset.task_id = task_id[:100]
+        dataset.progress, dataset.progress_step = 0.0, "empreinte SHA-256"
+        dataset.save()
+    source = selectors.dataset_upload_path(dataset)
+    try:
+        if source is None or not source.is_file():
+            return _reject_internal(dataset, "le fichier déposé est introuvable sur le serveur")
+        validated, error = _validate(
+            source, name=dataset.original_name, year=dataset.year, byte_facts=None, progress=_ProgressWriter(dataset.pk)
+        )
+        if (validated or error).facts.sha256 != dataset.sha256:
+            if validated is not None:
+                validated.parquet_path.unlink(missing_ok=True)
+            return _reject_internal(dataset, "le fichier déposé a changé depuis le dépôt (SHA-256 différent)")
+        return _record(dataset, validated, error)
+    except DatasetError as error:  # a crash of the validation (already logged)
+        return _reject_internal(dataset, error.messages[0])
+    except Exception as exc:  # the soft time limit, a database error…: the dataset must not stay `validating`
+        logger.exception("dataset %s: validation task failed", dataset.pk)
+        return _reject_internal(dataset, f"erreur interne pendant la validation : {exc}")
+    finally:
+        # Valid or rejected, the raw bytes are not kept: the Parquet (or the report) is what remains.
+        if source is not None:
+            source.unlink(missing_ok=True)
+
+
+def relaunch_dataset_validation(*, dataset: Dataset, user) -> Dataset:
+    """Queues again a dataset whose validation never ran or whose worker died (its bytes still on disk)."""
+    _require(user, UPLOAD_PERMISSION, "relancer une validation")
+    stale_before = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    stuck = dataset.status == Status.UPLOADED or (
+        dataset.status == Status.VALIDATING and (dataset.validation_started_at or dataset.created_at) < stale_before
+    )
+    source = selectors.dataset_upload_path(dataset)
+    if not stuck or source is None or not source.is_file():
+        raise DatasetError("Seul un dépôt en attente (ou dont la validation s'est interrompue) peut être relancé.")
+    Dataset.objects.filter(pk=dataset.pk).update(status=Status.UPLOADED, progress=0.0, progress_step="en file d'attente")
+    transaction.on_commit(lambda: _enqueue_validation(dataset.pk))
+    dataset.refresh_from_db()
+    return dataset
+
+
+# --- deletion -------------------------------------------------------------------------------------
+
+
+def delete_dataset(*, dataset: Dataset, user) -> None:
+    """Deletes a dataset that no campaign uses, with its files (after the commit)."""
+    _require(user, DELETE_PERMISSION, "supprimer un jeu de données")
+    if selectors.dataset_is_used(dataset):
+        raise DatasetError(f"Le jeu de données n° {dataset.pk} est utilisé par une campagne : il ne peut pas être supprimé.")
+    files = [path for path in (selectors.dataset_upload_path(dataset),) if path is not None]
+    if dataset.parquet_path:
+        files.append(selectors.dataset_parquet_path(dataset))
+    dataset.delete()
+    transaction.on_commit(lambda: [path.unlink(missing_ok=True) for path in files])

@@ -1,0 +1,41 @@
+import sys
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError
+
+from calculations.bundle import BundleError, format_problems
+from calculations.services.transitions import SystemActor
+from groupements.services.ledger import import_payments
+
+# Whoever runs the command on the server may record payments; with --user, that user's role decides.
+COMMAND_LINE = SystemActor("ligne de commande", frozenset({"groupements.add_ledgerline"}))
+
+
+class Command(BaseCommand):
+    help = "Importe versements.csv (code_groupement, annee, nature, montant) au grand livre : tout ou rien."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="fichier versements.csv")
+        parser.add_argument("--user", help="identifiant de l'utilisateur qui enregistre les versements")
+
+    def handle(self, *args, file, user=None, **options):
+        recorder = COMMAND_LINE
+        if user:
+            recorder = get_user_model().objects.filter(username=user).first()
+            if recorder is None:
+                raise CommandError(f"Utilisateur inconnu : {user}")
+        try:
+            summary = import_payments(path=file, user=recorder)
+        except BundleError as error:
+            for line in format_problems(error.problems):
+                sys.stderr.write(line + "\n")
+            raise CommandError(f"{len(error.problems)} problème(s) : aucun versement n'a été importé.") from None
+        except PermissionDenied as error:
+            raise CommandError(f"{user} : {error}") from None
+        except FileNotFoundError:
+            raise CommandError(f"Fichier introuvable : {file}") from None
+        for warning in summary.warnings:
+            self.stderr.write(f"avertissement : {warning}")
+        for line in summary.lines():
+            self.stdout.write(line)

@@ -1,0 +1,184 @@
+"""The financing ledger (METHODOLOGY section 7): every payment of the programme is one `LedgerLine`.
+
+One source of truth: the ledger table. `SeedCredit` (crédits d'amorçage) and `InnovativeActionClaim`
+(actions innovantes of a pilot project) are proxy models of `LedgerLine` restricted to their nature:
+recording a seed credit or a claim *is* recording its ledger line, so the FISS report, the admin
+lists and the imports can never disagree. Intéressement lines are written only by
+`groupements.services.ledger.record_campaign_payments` from a paid campaign's final amounts.
+"""
+from decimal import Decimal
+
+import pghistory
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+# Belgian integrated-care pilot projects: two fixed annual lines (METHODOLOGY sections 1 and 7).
+COORDINATION_AMOUNT = Decimal("152520.00")
+INNOVATIVE_ACTIONS_CEILING = Decimal("208333.00")
+
+
+class Nature(models.TextChoices):
+    SEED = "amorcage", "crédits d'amorçage"
+    INCENTIVE = "interessement", "intéressement"
+    COORDINATION = "coordination", "coordination"
+    INNOVATIVE_ACTIONS = "actions_innovantes", "actions innovantes"
+
+
+GROUPEMENT_NATURES = (Nature.SEED, Nature.INCENTIVE)
+PILOT_NATURES = (Nature.COORDINATION, Nature.INNOVATIVE_ACTIONS)
+
+
+@pghistory.track()
+class PilotProject(models.Model):
+    """A Belgian integrated-care pilot project: paid a fixed coordination line and its innovative
+    actions each year; its garantie budgétaire is followed for information only (never paid)."""
+
+    code = models.CharField("code", max_length=20, unique=True)
+    name = models.CharField("nom", max_length=200)
+    start_year = models.PositiveIntegerField("première année")
+    end_year = models.PositiveIntegerField("dernière année")
+    # Optional: the groupement whose campaign results give the project's garantie budgétaire.
+    groupement = models.ForeignKey(
+        "groupements.Groupement", null=True, blank=True, on_delete=models.PROTECT, related_name="pilot_projects", verbose_name="groupement suivi"
+    )
+
+    class Meta:
+        verbose_name = "projet pilote"
+        verbose_name_plural = "projets pilotes"
+        ordering = ["code"]
+        constraints = [models.CheckConstraint(condition=Q(end_year__gte=models.F("start_year")), name="pilot_end_after_start")]
+
+    def __str__(self):
+        return f"{self.code} – {self.name}"
+
+    def clean(self):
+        if self.start_year is not None and self.end_year is not None and self.end_year < self.start_year:
+            raise ValidationError({"end_year": "La dernière année doit être postérieure ou égale à la première."})
+
+    def covers(self, year: int) -> bool:
+        return self.start_year <= year <= self.end_year
+
+
+@pghistory.track()
+class LedgerLine(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", "prévu"
+        PAID = "paid", "payé"
+
+    groupement = models.ForeignKey(
+        "groupements.Groupement", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_lines", verbose_name="groupement"
+    )
+    pilot_project = models.ForeignKey(PilotProject, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_lines", verbose_name="projet pilote")
+    year = models.PositiveIntegerField("année de paiement", db_index=True)
+    nature = models.CharField("nature", max_length=20, choices=Nature.choices)
+    amount = models.DecimalField("montant", **MONEY)
+    campaign = models.ForeignKey(
+        "calculations.Campaign", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_lines", verbose_name="campagne"
+    )
+    status = models.CharField("statut", max_length=10, choices=Status.choices, default=Status.PLANNED)
+    label = models.CharField("libellé", max_length=300, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="enregistrée par")
+    recorded_at = models.DateTimeField("enregistrée le", auto_now_add=True)
+    paid_at = models.DateTimeField("payée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "ligne de financement"
+        verbose_name_plural = "grand livre des financements"
+        ordering = ["year", "nature", "groupement__code", "pilot_project__code", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(groupement__isnull=False, pilot_project__isnull=True, nature__in=GROUPEMENT_NATURES))
+                | Q(groupement__isnull=True, pilot_project__isnull=False, nature__in=PILOT_NATURES),
+                name="ledger_beneficiary_matches_nature",
+                violation_error_message="Une ligne concerne soit un groupement (amorçage, intéressement), soit un projet pilote (coordination, actions innovantes).",
+            ),
+            models.CheckConstraint(
+                condition=Q(campaign__isnull=True) | Q(nature=Nature.INCENTIVE),
+                name="ledger_campaign_only_for_incentive",
+                violation_error_message="Seule une ligne d'intéressement provient d'une campagne.",
+            ),
+            # A negative line only exists as the correction of an already paid campaign (superseding version).
+            models.CheckConstraint(
+                condition=Q(amount__gte=0) | Q(campaign__isnull=False),
+                name="ledger_amount_not_negative",
+                violation_error_message="Le montant ne peut pas être négatif.",
+            ),
+            models.UniqueConstraint(fields=["campaign", "groupement", "nature"], name="ledger_unique_campaign_groupement_nature"),
+            models.UniqueConstraint(
+                fields=["groupement", "year", "nature"],
+                condition=Q(campaign__isnull=True, groupement__isnull=False),
+                name="ledger_unique_groupement_year_nature",
+                violation_error_message="Une ligne de même nature existe déjà pour ce groupement et cette année.",
+            ),
+            models.UniqueConstraint(
+                fields=["pilot_project", "year"],
+                condition=Q(nature=Nature.COORDINATION),
+                name="ledger_unique_pilot_coordination_year",
+                violation_error_message="La ligne de coordination de ce projet existe déjà pour cette année.",
+            ),
+        ]
+
+    def __str__(self):
+        beneficiary = self.groupement.code if self.groupement_id else self.pilot_project.code
+        return f"{beneficiary} {self.year} {self.get_nature_display()} : {self.amount} €"
+
+
+class SeedCreditManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(nature=Nature.SEED)
+
+
+class SeedCredit(LedgerLine):
+    """Crédits d'amorçage of a groupement for a year: its `amorcage` ledger line (the wave is the
+    groupement's wave)."""
+
+    objects = SeedCreditManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "crédit d'amorçage"
+        verbose_name_plural = "crédits d'amorçage"
+        ordering = ["year", "groupement__code"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not args:
+            self.nature = Nature.SEED
+
+    def __str__(self):
+        return f"Amorçage {self.groupement.code if self.groupement_id else '?'} {self.year}"
+
+    @property
+    def wave(self):
+        return self.groupement.wave if self.groupement_id else None
+
+
+class InnovativeActionClaimManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(nature=Nature.INNOVATIVE_ACTIONS)
+
+
+class InnovativeActionClaim(LedgerLine):
+    """Declared costs of innovative actions of a pilot project, charged against the annual room
+    (INNOVATIVE_ACTIONS_CEILING). Recorded only through `groupements.services.pilots`, which locks the
+    project row while checking the room."""
+
+    objects = InnovativeActionClaimManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "demande actions innovantes"
+        verbose_name_plural = "demandes actions innovantes"
+        ordering = ["pilot_project__code", "year", "pk"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not args:
+            self.nature = Nature.INNOVATIVE_ACTIONS
+
+    def __str__(self):
+        return f"Actions innovantes {self.pilot_project.code if self.pilot_project_id else '?'} {self.year} : {self.amount} €"

@@ -1,0 +1,1 @@
+"""Read queries of the groupements app (ledger.py: financing report, break-even, pilot projects)."""

@@ -1,0 +1,79 @@
+"""French number formatting for statements, reports and the portal: `12 345,67 €`.
+
+Groups of three digits are separated by a no-break space (U+00A0) so an amount never wraps across
+lines; pdftotext turns it back into a plain space, which is what tests match.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
+
+NBSP = "\u00a0"
+CENT = Decimal("0.01")
+
+
+def to_decimal(value) -> Decimal:
+    """Exact decimal of a Decimal, int or str; a float is read as its shortest round-trip text."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, float):
+        return Decimal(repr(float(value)))  # numpy floats are floats whose repr is "np.float64(…)"
+    if isinstance(value, int):
+        return Decimal(value)
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise ValueError(f"not a number: {value!r}") from exc
+
+
+def _group_thousands(digits: str, separator: str) -> str:
+    head = len(digits) % 3 or 3
+    groups = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
+    return separator.join(groups)
+
+
+def format_number(value, places: int = 2, *, separator: str = NBSP) -> str:
+    """`1234567.891` → `1 234 567,89` (half-up to `places` decimals; `-0,00` is written `0,00`)."""
+    if value is None:
+        return "–"
+    quantum = Decimal(1).scaleb(-places)
+    number = to_decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+    sign = "-" if number < 0 else ""
+    integer_part, _, fraction_part = f"{abs(number):f}".partition(".")
+    text = _group_thousands(integer_part, separator)
+    return f"{sign}{text},{fraction_part}" if places > 0 else f"{sign}{text}"
+
+
+def format_money(value, *, separator: str = NBSP) -> str:
+    """`12345.675` → `12 345,68 €`: two decimals, rounded half-up to the cent."""
+    if value is None:
+        return "–"
+    return f"{format_number(value, 2, separator=separator)}{separator}€"
+
+
+def format_integer(value, *, separator: str = NBSP) -> str:
+    return format_number(value, 0, separator=separator)
+
+
+def format_percent(value, places: int = 2, *, separator: str = NBSP) -> str:
+    """A ratio as a percentage: `0.005` → `0,50 %`."""
+    if value is None:
+        return "–"
+    return f"{format_number(to_decimal(value) * 100, places, separator=separator)}{separator}%"
+
+
+def format_parameter(value) -> str:
+    """A campaign parameter as stored (exact text): fractions stay `1/3`, decimals take a comma."""
+    if value is None:
+        return "–"
+    text = str(value)
+    if "/" in text:
+        return text
+    return text.replace(".", ",")
+
+
+def parameter_fraction(value) -> Fraction:
+    """The exact value of a stored parameter (`"1/3"`, `"0.005"`, `99`)."""
+    return Fraction(str(value))

@@ -1,0 +1,179 @@
+"""The national report of a campaign: one line per groupement, totals, national ceiling and
+coefficient, charts; as HTML (admin), PDF, CSV and XLSX."""
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from calculations.models import Campaign, GroupementResult
+
+from . import charts, selectors
+from .pdf import render_pdf
+
+# Exported columns, in order: GroupementResult fields (labelled with their verbose names) and the name.
+COLUMNS = (
+    "code", "name", "wave", "phase", "reference_year", "n_patients", "n_patients_reference", "below_min_patients",
+    "real_per_patient", "expected_per_patient", "real_per_patient_reference", "expected_per_patient_reference",
+    "level_gap", "level_gap_se", "evolution_gap", "amount_per_patient", "efficiency_amount",
+    "experience_points", "quality_score", "quality_ratio", "drawing_right", "quality_value", "quality_amount",
+    "amount_before_cap", "real_expenditure_total", "cap", "amount_after_cap", "budget_guarantee", "budget_guarantee_gain",
+    "final_amount",
+)
+SUMMED = (
+    "n_patients", "n_patients_reference", "efficiency_amount", "drawing_right", "quality_value", "quality_amount",
+    "amount_before_cap", "real_expenditure_total", "cap", "amount_after_cap", "budget_guarantee", "budget_guarantee_gain", "final_amount",
+)
+MONEY_COLUMNS = {
+    "real_per_patient", "expected_per_patient", "real_per_patient_reference", "expected_per_patient_reference", "level_gap",
+    "level_gap_se", "evolution_gap", "amount_per_patient", "efficiency_amount", "drawing_right", "quality_value", "quality_amount",
+    "amount_before_cap", "real_expenditure_total", "cap", "amount_after_cap", "budget_guarantee", "budget_guarantee_gain", "final_amount",
+}
+
+
+def column_label(name: str) -> str:
+    if name == "name":
+        return "nom"
+    return str(GroupementResult._meta.get_field(name).verbose_name)
+
+
+def report_rows(campaign: Campaign) -> list[dict]:
+    rows = []
+    for result in selectors.campaign_results(campaign):
+        row = {name: getattr(result, name) for name in COLUMNS if name != "name"}
+        row["name"] = result.groupement.name
+        rows.append(row)
+    return rows
+
+
+def total_row(rows: list[dict]) -> dict:
+    total = {name: sum((row[name] for row in rows), Decimal(0) if name == "final_amount" else 0) for name in SUMMED}
+    total["code"] = "TOTAL"
+    total["count"] = len(rows)
+    total["below_min_patients"] = sum(1 for row in rows if row["below_min_patients"])
+    return total
+
+
+def wave_rows(rows: list[dict]) -> list[dict]:
+    waves = []
+    for wave in sorted({row["wave"] for row in rows}):
+        mine = [row for row in rows if row["wave"] == wave]
+        waves.append({
+            "wave": wave, "count": len(mine), "phases": sorted({row["phase"] for row in mine}),
+            "n_patients": sum(row["n_patients"] for row in mine),
+            "efficiency_amount": sum(row["efficiency_amount"] for row in mine),
+            "quality_amount": sum(row["quality_amount"] for row in mine),
+            "final_amount": sum((row["final_amount"] for row in mine), Decimal(0)),
+        })
+    return waves
+
+
+def campaign_totals(campaign: Campaign) -> list[tuple[str, object, str]]:
+    """(label, value, kind) of the campaign-level figures; kind is money, integer or ratio."""
+    return [
+        ("Dépenses réelles totales N", campaign.real_expenditure_total, "money"),
+        ("Patients", campaign.n_patients, "integer"),
+        ("Enveloppe qualité", campaign.quality_envelope, "money"),
+        ("Plafond national", campaign.national_ceiling, "money"),
+        ("Somme des montants après plafond", campaign.amount_after_cap, "money"),
+        ("Coefficient national", campaign.national_coefficient, "ratio"),
+        ("Montant final total", campaign.final_amount, "money"),
+    ]
+
+
+def report_context(campaign: Campaign, *, charts_as: str = "inline") -> dict:
+    """Everything the HTML and PDF reports show. `charts_as`: "inline" (SVG markup) or "uri" (data: URIs)."""
+    rows = report_rows(campaign)
+    waves = wave_rows(rows)
+    drawn = {
+        "amounts": charts.amounts_chart(rows),
+        "quality_efficiency": charts.quality_efficiency_chart(rows),
+        "waves": charts.waves_chart(waves),
+    } if rows else {}
+    if charts_as == "uri":
+        drawn = {name: charts.svg_data_uri(svg) for name, svg in drawn.items()}
+    return {
+        "campaign": campaign, "rows": rows, "total": total_row(rows), "waves": waves, "charts": drawn,
+        "totals": campaign_totals(campaign), "scaled": bool(campaign.national_coefficient is not None and campaign.national_coefficient < 1),
+        "parameters": sorted((campaign.parameters or {}).items()),
+    }
+
+
+def national_report_pdf(campaign: Campaign) -> bytes:
+    return render_pdf("reports/national_report_pdf.html", report_context(campaign, charts_as="uri"))
+
+
+def _csv_value(value) -> str:
+    """Bundle convention for `;` files: decimal comma, no thousands separator, booleans 0/1."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")
+    if isinstance(value, Decimal):
+        return f"{value:f}".replace(".", ",")
+    return str(value)
+
+
+def national_report_csv(campaign: Campaign) -> bytes:
+    """`;`-separated, UTF-8 with BOM (opens as is in a French spreadsheet), full precision."""
+    rows = report_rows(campaign)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([column_label(name) for name in COLUMNS])
+    for row in rows:
+        writer.writerow([_csv_value(row[name]) for name in COLUMNS])
+    total = total_row(rows)
+    writer.writerow([_csv_value(total.get(name, "")) if name != "below_min_patients" else str(total[name]) for name in COLUMNS])
+    writer.writerow([])
+    for label, value, _kind in campaign_totals(campaign):
+        writer.writerow([label, _csv_value(value)])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def national_report_xlsx(campaign: Campaign) -> bytes:
+    """Two sheets: "Groupements" (one line each and a total) and "Synthèse" (campaign figures, parameters)."""
+    rows = report_rows(campaign)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Groupements"
+    bold, header_fill = Font(bold=True), PatternFill("solid", fgColor="E8EEF5")
+    sheet.append([column_label(name) for name in COLUMNS])
+    for cell in sheet[1]:
+        cell.font, cell.fill, cell.alignment = bold, header_fill, Alignment(wrap_text=True, vertical="top")
+    for row in rows:
+        sheet.append([row[name] for name in COLUMNS])
+    total = total_row(rows)
+    sheet.append([total.get(name) for name in COLUMNS])
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    for index, name in enumerate(COLUMNS, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = 30 if name == "name" else 14
+        if name in MONEY_COLUMNS:
+            for cell in sheet[letter][1:]:
+                cell.number_format = "#,##0.00"
+    sheet.freeze_panes = "C2"
+
+    summary = workbook.create_sheet("Synthèse")
+    summary.append([f"Campagne {campaign.year} version {campaign.version}", campaign.get_status_display()])
+    summary["A1"].font = bold
+    for label, value, kind in campaign_totals(campaign):
+        summary.append([label, value])
+        summary.cell(summary.max_row, 2).number_format = {"money": "#,##0.00", "integer": "#,##0", "ratio": "0.000000"}[kind]
+    summary.append([])
+    summary.append(["Paramètre", "Valeur"])
+    summary.cell(summary.max_row, 1).font = summary.cell(summary.max_row, 2).font = bold
+    for name, value in sorted((campaign.parameters or {}).items()):
+        summary.append([name, str(value)])
+    summary.column_dimensions["A"].width = 38
+    summary.column_dimensions["B"].width = 22
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

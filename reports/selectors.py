@@ -1,0 +1,76 @@
+"""Read queries of the reports app. Portal queries always start from the user's own groupement, so an
+id taken from a URL can only ever select among that groupement's rows."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from calculations.models import Campaign, GroupementResult
+from groupements.models import Groupement, PortalAccess
+
+from .models import Contestation, Statement
+
+# Statuses whose statements a groupement sees. A superseded campaign stays visible if it had been
+# published: the groupement keeps what it was sent.
+CONTESTABLE_STATUSES = (Campaign.Status.PUBLISHED, Campaign.Status.PAID)
+PORTAL_VISIBLE = Q(status__in=CONTESTABLE_STATUSES) | Q(status=Campaign.Status.SUPERSEDED, published_at__isnull=False)
+
+
+def portal_groupement(user) -> Groupement | None:
+    """The one groupement a portal user belongs to, or None (staff, or no access configured)."""
+    if not user.is_authenticated:
+        return None
+    access = PortalAccess.objects.select_related("groupement__wave").filter(user=user).first()
+    return access.groupement if access else None
+
+
+def portal_campaigns(*, groupement: Groupement) -> QuerySet[Campaign]:
+    """Published (or paid, or published then superseded) campaigns with a result for `groupement`."""
+    return Campaign.objects.filter(PORTAL_VISIBLE, results__groupement=groupement).distinct().order_by("-year", "-version")
+
+
+def portal_statements(*, groupement: Groupement) -> QuerySet[Statement]:
+    """Final statements of `groupement` in campaigns it may see."""
+    visible = Campaign.objects.filter(PORTAL_VISIBLE).values("pk")
+    return (
+        Statement.objects.filter(groupement=groupement, draft=False, campaign__in=visible)
+        .select_related("campaign", "groupement")
+        .order_by("-campaign__year", "-campaign__version")
+    )
+
+
+def portal_result(*, groupement: Groupement, campaign_id: int) -> GroupementResult | None:
+    return (
+        GroupementResult.objects.select_related("campaign", "groupement")
+        .filter(groupement=groupement, campaign_id=campaign_id, campaign__in=Campaign.objects.filter(PORTAL_VISIBLE).values("pk"))
+        .first()
+    )
+
+
+def portal_contestations(*, groupement: Groupement, campaign: Campaign) -> QuerySet[Contestation]:
+    return Contestation.objects.filter(groupement=groupement, campaign=campaign).select_related("user").order_by("created_at", "pk")
+
+
+def contestation_deadline(campaign: Campaign) -> datetime | None:
+    """End of the contestation window: `contestation_days` after publication (None before it)."""
+    if campaign.published_at is None:
+        return None
+    return campaign.published_at + timedelta(days=campaign.contestation_days)
+
+
+def contestation_open(campaign: Campaign, *, now: datetime | None = None) -> bool:
+    deadline = contestation_deadline(campaign)
+    if deadline is None or campaign.status not in CONTESTABLE_STATUSES:
+        return False
+    return campaign.published_at <= (now or timezone.now()) <= deadline
+
+
+def latest_campaign_with_results(year: int) -> Campaign | None:
+    """The highest version of year `year` that has stored results."""
+    return Campaign.objects.filter(year=year, results__isnull=False).distinct().order_by("-version").first()
+
+
+def campaign_results(campaign: Campaign) -> QuerySet[GroupementResult]:
+    return campaign.results.select_related("groupement__wave").order_by("code")

@@ -1,0 +1,271 @@
+"""Business actions of the reports app: rendering and storing statements, telling groupements they are
+published, contestations.
+
+Contract with the campaigns service (called through `transaction.on_commit`):
+- `render_campaign_statements(campaign=...)` when a campaign reaches `computed` and again at `validated`;
+- `notify_statement_publication(campaign=...)` when it is `published`.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from celery import group
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from calculations.models import Campaign, GroupementResult
+from groupements.models import Groupement, PortalAccess
+
+from . import selectors
+from .formatting import format_money
+from .models import Contestation, Statement
+from .statements import is_draft, render_statement_pdf
+
+logger = logging.getLogger(__name__)
+
+STATEMENTS_DIR = "statements"
+MAX_CONTESTATION_LENGTH = 5000
+# A status change while a PDF is being drawn makes it stale; draw again, a few times at most.
+MAX_RENDER_ATTEMPTS = 3
+
+
+class ContestationRefused(Exception):
+    """A contestation that may not be filed; the message is shown to the groupement user as is."""
+
+
+# --- Statements ------------------------------------------------------------------------------------
+
+
+def render_campaign_statements(*, campaign: Campaign):
+    """Fan out one Celery task per groupement result of `campaign` (draft until validated).
+
+    Statements of groupements that no longer have a result (campaign recomputed) are removed. Returns
+    the Celery GroupResult (already complete in eager mode).
+    """
+    from .tasks import render_statement_task
+
+    groupement_ids = list(campaign.results.order_by("code").values_list("groupement_id", flat=True))
+    for stale in Statement.objects.filter(campaign=campaign).exclude(groupement_id__in=groupement_ids):
+        _delete_statement(stale)
+    return group(render_statement_task.s(campaign.pk, groupement_id) for groupement_id in groupement_ids).apply_async()
+
+
+def render_statement(*, campaign_id: int, groupement_id: int) -> Statement | None:
+    """Render one statement from the stored result and make the Statement row point to it.
+
+    Idempotent: the same result and status give the same bytes, and then nothing is written. The file
+    is named after its checksum, so the row switches atomically from one complete file to the next;
+    the old file is removed after commit. Returns None when the groupement has no result any more.
+    """
+    for _attempt in range(MAX_RENDER_ATTEMPTS):
+        result = (
+            GroupementResult.objects.select_related("campaign", "groupement__wave")
+            .filter(campaign_id=campaign_id, groupement_id=groupement_id)
+            .first()
+        )
+        if result is None:
+            return None
+        draft = is_draft(result.campaign)
+        pdf = render_statement_pdf(result, draft=draft)
+        sha256 = hashlib.sha256(pdf).hexdigest()
+        relative_path = _statement_path(result.campaign, result.groupement, sha256)
+        _write_once(relative_path, pdf)
+        try:
+            with transaction.atomic():
+                _take_write_lock_first(campaign_id=campaign_id, groupement_id=groupement_id)
+                campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+                stale = is_draft(campaign) != draft
+                if not stale:
+                    statement = _save_statement(
+                        campaign=campaign, groupement_id=groupement_id, draft=draft, relative_path=relative_path, sha256=sha256, size=len(pdf)
+                    )
+        except IntegrityError:
+            # Another worker created the row between our read and our insert: its turn is over, retry.
+            stale = True
+        if not stale:
+            return statement
+        _remove_unreferenced(relative_path)
+    raise RuntimeError(f"statement of groupement {groupement_id} for campaign {campaign_id}: status kept changing while rendering")
+
+
+def _take_write_lock_first(*, campaign_id: int, groupement_id: int) -> None:
+    """On SQLite, a transaction that reads then writes fails at once ("database is locked") if another
+    process wrote in between, instead of waiting; starting with a write makes it wait its turn.
+    PostgreSQL has row locks (select_for_update) and needs nothing."""
+    if connection.vendor == "sqlite":
+        Statement.objects.filter(campaign_id=campaign_id, groupement_id=groupement_id).update(draft=F("draft"))
+
+
+def _save_statement(*, campaign, groupement_id, draft, relative_path, sha256, size) -> Statement:
+    statement = Statement.objects.select_for_update().filter(campaign=campaign, groupement_id=groupement_id).first()
+    if statement is None:
+        return Statement.objects.create(
+            campaign=campaign, groupement_id=groupement_id, draft=draft, file_path=relative_path, sha256=sha256, size=size,
+            rendered_at=timezone.now(),
+        )
+    if statement.sha256 == sha256 and statement.file_path == relative_path and statement.draft == draft:
+        return statement
+    previous_path = statement.file_path
+    statement.draft, statement.file_path, statement.sha256, statement.size = draft, relative_path, sha256, size
+    statement.rendered_at = timezone.now()
+    statement.save(update_fields=["draft", "file_path", "sha256", "size", "rendered_at"])
+    if previous_path != relative_path:
+        transaction.on_commit(lambda: _remove_unreferenced(previous_path))
+    return statement
+
+
+def _statement_path(campaign: Campaign, groupement: Groupement, sha256: str) -> str:
+    return f"{STATEMENTS_DIR}/{campaign.year}/{statement_file_name(campaign, groupement)[:-4]}_{sha256[:16]}.pdf"
+
+
+def statement_file_name(campaign: Campaign, groupement: Groupement) -> str:
+    """`2023_G001_v1.pdf`: year, groupement code and campaign version."""
+    return f"{campaign.year}_{groupement.code}_v{campaign.version}.pdf"
+
+
+def statement_absolute_path(statement: Statement) -> Path:
+    return Path(settings.MEDIA_ROOT) / statement.file_path
+
+
+def _write_once(relative_path: str, content: bytes) -> None:
+    """Write `content` at MEDIA_ROOT/relative_path via a temporary file and an atomic rename."""
+    target = Path(settings.MEDIA_ROOT) / relative_path
+    if target.is_file() and target.stat().st_size == len(content):
+        return  # named after its checksum: same name, same bytes
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pdf")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def _remove_unreferenced(relative_path: str) -> None:
+    if not Statement.objects.filter(file_path=relative_path).exists():
+        with contextlib.suppress(FileNotFoundError):
+            (Path(settings.MEDIA_ROOT) / relative_path).unlink()
+
+
+def _delete_statement(statement: Statement) -> None:
+    path = statement.file_path
+    statement.delete()
+    transaction.on_commit(lambda: _remove_unreferenced(path))
+
+
+def export_campaign_statements(*, campaign: Campaign, outdir: Path) -> list[Path]:
+    """Render every statement of `campaign` from its stored results into `outdir` (`2023_G001_v1.pdf`)."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    draft = is_draft(campaign)
+    written = []
+    for result in campaign.results.select_related("campaign", "groupement__wave").order_by("code"):
+        path = outdir / statement_file_name(campaign, result.groupement)
+        path.write_bytes(render_statement_pdf(result, draft=draft))
+        written.append(path)
+    return written
+
+
+# --- Publication -----------------------------------------------------------------------------------
+
+
+def notify_statement_publication(*, campaign: Campaign) -> int:
+    """E-mail every active portal user of the campaign's groupements that their statement is published.
+
+    Statements still missing or drafted (their rendering lagged behind validation) are rendered first,
+    so that nobody is told to download a file that is not there. Returns the number of e-mails sent.
+    """
+    campaign.refresh_from_db()
+    final = set(Statement.objects.filter(campaign=campaign, draft=False).values_list("groupement_id", flat=True))
+    for groupement_id in campaign.results.exclude(groupement_id__in=final).values_list("groupement_id", flat=True):
+        logger.warning("statement of groupement %s for %s rendered at publication", groupement_id, campaign)
+        render_statement(campaign_id=campaign.pk, groupement_id=groupement_id)
+
+    results = {r.groupement_id: r for r in campaign.results.select_related("groupement")}
+    accesses = (
+        PortalAccess.objects.filter(groupement_id__in=results, user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user", "groupement")
+        .order_by("groupement__code", "user__username")
+    )
+    messages = []
+    for access in accesses:
+        result = results[access.groupement_id]
+        context = {
+            "user": access.user,
+            "groupement": access.groupement,
+            "campaign": campaign,
+            "amount": format_money(result.final_amount, separator=" "),
+            "deadline": selectors.contestation_deadline(campaign),
+            "url": _absolute_url(reverse("portal:campaign", args=[campaign.pk])),
+        }
+        subject = f"IPEP – votre relevé d'intéressement {campaign.year} est disponible"
+        body = render_to_string("reports/email/statement_published.txt", context)
+        messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [access.user.email]))
+    if not messages:
+        return 0
+    return get_connection().send_messages(messages) or 0
+
+
+def _absolute_url(path: str) -> str:
+    return getattr(settings, "IPEP_SITE_URL", "http://localhost:8000").rstrip("/") + path
+
+
+# --- Contestations ---------------------------------------------------------------------------------
+
+
+def submit_contestation(*, campaign: Campaign, groupement: Groupement, user, message: str, now: datetime | None = None) -> Contestation:
+    """File a contestation of `groupement`'s statement for `campaign`, within the contestation window."""
+    message = (message or "").strip()
+    access = PortalAccess.objects.filter(user=user, groupement=groupement).first()
+    if access is None:
+        raise PermissionDenied("Ce compte n'est pas rattaché à ce groupement.")
+    if not campaign.results.filter(groupement=groupement).exists():
+        raise ContestationRefused("Ce groupement n'a pas de relevé pour cette campagne.")
+    if not selectors.contestation_open(campaign, now=now):
+        deadline = selectors.contestation_deadline(campaign)
+        if deadline is None or campaign.status not in selectors.CONTESTABLE_STATUSES:
+            raise ContestationRefused("Cette campagne n'est pas ouverte aux contestations.")
+        raise ContestationRefused(f"Le délai de contestation a expiré le {timezone.localtime(deadline):%d/%m/%Y à %H:%M}.")
+    if not message:
+        raise ContestationRefused("Le message de contestation est vide.")
+    if len(message) > MAX_CONTESTATION_LENGTH:
+        raise ContestationRefused(f"Le message dépasse {MAX_CONTESTATION_LENGTH} caractères.")
+    return Contestation.objects.create(campaign=campaign, groupement=groupement, user=user, message=message)
+
+
+def answer_contestation(*, contestation: Contestation, user, status: str, answer: str) -> Contestation:
+    """Staff answer to a contestation; the groupement user who filed it is told by e-mail."""
+    if not user.has_perm("reports.change_contestation"):
+        raise PermissionDenied("Répondre à une contestation demande la permission de la modifier.")
+    if status not in Contestation.Status.values:
+        raise ValueError(f"unknown contestation status {status!r}")
+    contestation.status = status
+    contestation.answer = (answer or "").strip()
+    contestation.answered_by = user
+    contestation.answered_at = timezone.now()
+    contestation.save(update_fields=["status", "answer", "answered_by", "answered_at"])
+    if contestation.answer and contestation.user.email:
+        body = render_to_string("reports/email/contestation_answered.txt", {"contestation": contestation,
+                                "url": _absolute_url(reverse("portal:campaign", args=[contestation.campaign_id]))})
+        EmailMessage(
+            f"IPEP – réponse à votre contestation ({contestation.campaign.year})", body, settings.DEFAULT_FROM_EMAIL, [contestation.user.email]
+        ).send()
+    return contestation

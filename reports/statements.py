@@ -1,0 +1,106 @@
+"""What a groupement's statement shows: every step of METHODOLOGY section 4 from the stored result, in
+the order it was computed, so a groupement can redo the arithmetic with a pocket calculator."""
+from __future__ import annotations
+
+from calculations.models import Campaign, GroupementResult
+
+from .formatting import parameter_fraction
+from .pdf import render_pdf
+
+FINAL_STATUSES = (Campaign.Status.VALIDATED, Campaign.Status.PUBLISHED, Campaign.Status.PAID, Campaign.Status.SUPERSEDED)
+
+PARAMETER_LABELS = {
+    "c_ecart": "C_écart – poids de l'écart de niveau",
+    "c_evolution": "C_évolution – poids de la différence d'évolution",
+    "c_partage": "C_partage – part du gain reversée au groupement",
+    "evolution_form": "Forme de la différence d'évolution",
+    "truncation_percentile": "Percentile d'écrêtement des dépenses",
+    "quality_envelope_rate": "Taux de l'enveloppe qualité",
+    "phase3_modulation": "Modulation de l'efficience en phase 3 (μ)",
+    "phase3_quality_weight": "Poids de la qualité en phase 3",
+    "group_cap_rate": "Plafond par groupement (part des dépenses réelles N)",
+    "national_ceiling_rate": "Plafond national (part des dépenses réelles N)",
+    "min_patients": "Seuil de patients",
+    "socle_share_with_carte": "Part des points sur le socle avec indicateurs à la carte",
+    "base_points": "Points de base (indicateurs)",
+    "max_experience_points": "Points maximum d'expérience patient",
+}
+
+DIRECTION_LABELS = {"hausse": "à la hausse", "baisse": "à la baisse"}
+FAMILY_LABELS = {"socle": "Socle", "carte": "À la carte"}
+
+
+def is_draft(campaign: Campaign) -> bool:
+    """A statement is a draft (watermarked PROJET) until its campaign is validated."""
+    return campaign.status not in FINAL_STATUSES
+
+
+def statement_date(campaign: Campaign, *, draft: bool):
+    """The date printed on the statement: validation for a final one, computation for a draft.
+
+    Never "now": rendering twice must give the same bytes.
+    """
+    if not draft and campaign.validated_at:
+        return campaign.validated_at
+    return campaign.computed_at or campaign.created_at
+
+
+def _parameter(parameters: dict, name: str, default=None):
+    value = parameters.get(name, default)
+    return None if value is None else parameter_fraction(value)
+
+
+def statement_context(result: GroupementResult, *, draft: bool) -> dict:
+    """Template context of one statement; `result` with its campaign and groupement (and wave) loaded."""
+    campaign = result.campaign
+    groupement = result.groupement
+    parameters = campaign.parameters or {}
+    mu = _parameter(parameters, "phase3_modulation")
+    base_points = _parameter(parameters, "base_points")
+    max_experience = _parameter(parameters, "max_experience_points")
+    score_max = base_points + max_experience if base_points is not None and max_experience is not None else None
+    phase3_factor = 1 - float(mu) + 2 * float(mu) * result.quality_ratio if mu is not None else None
+    scaled = campaign.national_coefficient is not None and campaign.national_coefficient < 1
+
+    quality_rows = [
+        {
+            **row,
+            "family_label": FAMILY_LABELS.get(row.get("family"), row.get("family")),
+            "direction_label": DIRECTION_LABELS.get(row.get("direction"), row.get("direction")),
+        }
+        for row in sorted(result.quality_details or [], key=lambda r: (r.get("family") != "socle", r.get("code", "")))
+    ]
+    indicator_points = sum(float(row.get("points") or 0) for row in quality_rows)
+
+    return {
+        "draft": draft,
+        "campaign": campaign,
+        "groupement": groupement,
+        "wave": groupement.wave,
+        "result": result,
+        "date": statement_date(campaign, draft=draft),
+        "year": campaign.year,
+        "reference_year": result.reference_year,
+        "threshold_n": (campaign.truncation_thresholds or {}).get(str(campaign.year)),
+        "threshold_reference": (campaign.truncation_thresholds or {}).get(str(result.reference_year)),
+        "parameters": parameters,
+        "parameter_rows": [
+            {"name": name, "label": PARAMETER_LABELS.get(name, name), "value": value} for name, value in sorted(parameters.items())
+        ],
+        "evolution_form": parameters.get("evolution_form", "rate"),
+        "positive_level_gap": max(0.0, result.level_gap),
+        "positive_evolution_gap": max(0.0, result.evolution_gap),
+        "quality_rows": quality_rows,
+        "indicator_points": indicator_points,
+        "score_max": score_max,
+        "phase3_factor": phase3_factor,
+        "real_total_n": result.n_patients * result.real_per_patient,
+        "scaled": scaled,
+        "amount_after_coefficient": result.amount_after_cap * campaign.national_coefficient if campaign.national_coefficient is not None else None,
+        "datasets": list(campaign.campaign_datasets.select_related("dataset").order_by("year")),
+    }
+
+
+def render_statement_pdf(result: GroupementResult, *, draft: bool) -> bytes:
+    return render_pdf("reports/statement.html", statement_context(result, draft=draft))
+

@@ -1,0 +1,27 @@
+"""URLs of the reports app, mounted at the site root: the groupement portal (namespace `portal`) and
+the staff reports (namespace `reports`, linked from the admin)."""
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+portal_patterns = [
+    path("", views.portal_home, name="home"),
+    path("connexion/", views.PortalLoginView.as_view(), name="login"),
+    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("campagnes/<int:campaign_id>/", views.portal_campaign, name="campaign"),
+    path("releves/<int:statement_id>/telecharger/", views.portal_statement_download, name="statement_download"),
+]
+
+staff_patterns = [
+    path("campagnes/<int:campaign_id>/rapport-national/", views.national_report, name="national_report"),
+    path("campagnes/<int:campaign_id>/rapport-national.pdf", views.national_report_pdf, name="national_report_pdf"),
+    path("campagnes/<int:campaign_id>/rapport-national.csv", views.national_report_csv, name="national_report_csv"),
+    path("campagnes/<int:campaign_id>/rapport-national.xlsx", views.national_report_xlsx, name="national_report_xlsx"),
+    path("releves/<int:statement_id>/telecharger/", views.staff_statement_download, name="statement_download"),
+]
+
+urlpatterns = [
+    path("gestion/", include((staff_patterns, "reports"))),
+    path("", include((portal_patterns, "portal"))),
+]

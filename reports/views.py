@@ -1,0 +1,206 @@
+"""Views: the groupement portal (its own groupement only) and the staff national report.
+
+Portal views look everything up from the user's groupement, so an id from another groupement is
+simply not found (404). Staff views need a staff account with the right permission (403 otherwise).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from functools import wraps
+
+from django.contrib import admin, messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from calculations.models import Campaign
+
+from . import national, selectors, services
+from .forms import ContestationForm, PortalAuthenticationForm
+from .models import Statement
+
+logger = logging.getLogger(__name__)
+
+
+# --- Groupement portal -----------------------------------------------------------------------------
+
+
+def portal_view(view):
+    """Logged-in portal users only; passes their groupement. Staff without portal access go to the admin."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        groupement = selectors.portal_groupement(request.user)
+        if groupement is None:
+            if request.user.is_staff:
+                return redirect("admin:index")
+            return render(request, "portal/no_access.html", status=403)
+        return view(request, groupement, *args, **kwargs)
+
+    return wrapper
+
+
+class PortalLoginView(auth_views.LoginView):
+    template_name = "portal/login.html"
+    authentication_form = PortalAuthenticationForm
+    redirect_authenticated_user = True
+
+
+@require_GET
+@portal_view
+def portal_home(request, groupement):
+    campaigns = selectors.portal_campaigns(groupement=groupement)
+    statements = {s.campaign_id: s for s in selectors.portal_statements(groupement=groupement)}
+    results = {r.campaign_id: r for r in groupement.results.filter(campaign__in=campaigns)}
+    lines = [
+        {
+            "campaign": campaign,
+            "result": results.get(campaign.pk),
+            "statement": statements.get(campaign.pk),
+            "contestation_open": selectors.contestation_open(campaign),
+            "deadline": selectors.contestation_deadline(campaign),
+        }
+        for campaign in campaigns
+    ]
+    return render(request, "portal/home.html", {"groupement": groupement, "lines": lines})
+
+
+@require_http_methods(["GET", "POST"])
+@portal_view
+def portal_campaign(request, groupement, campaign_id: int):
+    result = selectors.portal_result(groupement=groupement, campaign_id=campaign_id)
+    if result is None:
+        raise Http404("Campagne introuvable.")
+    campaign = result.campaign
+    is_open = selectors.contestation_open(campaign)
+    form = ContestationForm(request.POST or None) if is_open else None
+    if request.method == "POST":
+        if form is None:
+            messages.error(request, "Cette campagne n'est pas ouverte aux contestations.")
+            return redirect("portal:campaign", campaign_id=campaign.pk)
+        if form.is_valid():
+            try:
+                services.submit_contestation(campaign=campaign, groupement=groupement, user=request.user, message=form.cleaned_data["message"])
+            except services.ContestationRefused as refusal:
+                form.add_error("message", str(refusal))
+            else:
+                messages.success(request, "Votre contestation a été enregistrée ; vous recevrez une réponse par courriel.")
+                return redirect("portal:campaign", campaign_id=campaign.pk)
+    statement = selectors.portal_statements(groupement=groupement).filter(campaign=campaign).first()
+    return render(request, "portal/campaign.html", {
+        "groupement": groupement, "campaign": campaign, "result": result, "statement": statement, "form": form,
+        "contestation_open": is_open, "deadline": selectors.contestation_deadline(campaign), "score_max": score_max(campaign),
+        "contestations": selectors.portal_contestations(groupement=groupement, campaign=campaign),
+    })
+
+
+def score_max(campaign: Campaign) -> int:
+    parameters = campaign.parameters or {}
+    return int(parameters.get("base_points", 100)) + int(parameters.get("max_experience_points", 20))
+
+
+@require_GET
+@portal_view
+def portal_statement_download(request, groupement, statement_id: int):
+    statement = get_object_or_404(selectors.portal_statements(groupement=groupement), pk=statement_id)
+    return _statement_file_response(statement)
+
+
+def _statement_file_response(statement: Statement) -> HttpResponse:
+    """The stored PDF, only if it still has the checksum recorded when it was rendered."""
+    path = services.statement_absolute_path(statement)
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        logger.error("statement file missing: %s", path)
+        raise Http404("Fichier du relevé introuvable.") from None
+    if hashlib.sha256(content).hexdigest() != statement.sha256:
+        logger.error("statement file %s does not match its recorded SHA-256", path)
+        raise Http404("Fichier du relevé altéré.")
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{statement.download_name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Staff -----------------------------------------------------------------------------------------
+
+
+def staff_permission_required(permission: str):
+    """Staff accounts holding `permission`; anonymous users go to the admin login, others get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+            if not (request.user.is_active and request.user.is_staff and request.user.has_perm(permission)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _reportable_campaign(campaign_id: int) -> Campaign:
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    if not campaign.results.exists():
+        raise Http404("Cette campagne n'a pas de résultats.")
+    return campaign
+
+
+@require_GET
+@staff_permission_required("calculations.view_campaign")
+def national_report(request, campaign_id: int):
+    campaign = _reportable_campaign(campaign_id)
+    context = {
+        **admin.site.each_context(request),
+        **national.report_context(campaign, charts_as="uri"),
+        "title": f"Rapport national – campagne {campaign.year} v{campaign.version}",
+        "statements": Statement.objects.filter(campaign=campaign).select_related("groupement").order_by("groupement__code"),
+        "contestation_count": campaign.contestations.count(),
+    }
+    return render(request, "reports/national_report.html", context)
+
+
+@require_GET
+@staff_permission_required("calculations.view_campaign")
+def national_report_pdf(request, campaign_id: int):
+    campaign = _reportable_campaign(campaign_id)
+    response = HttpResponse(national.national_report_pdf(campaign), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="rapport_national_{campaign.year}_v{campaign.version}.pdf"'
+    return response
+
+
+@require_GET
+@staff_permission_required("calculations.view_campaign")
+def national_report_csv(request, campaign_id: int):
+    campaign = _reportable_campaign(campaign_id)
+    response = HttpResponse(national.national_report_csv(campaign), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="rapport_national_{campaign.year}_v{campaign.version}.csv"'
+    return response
+
+
+@require_GET
+@staff_permission_required("calculations.view_campaign")
+def national_report_xlsx(request, campaign_id: int):
+    campaign = _reportable_campaign(campaign_id)
+    response = HttpResponse(
+        national.national_report_xlsx(campaign), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="rapport_national_{campaign.year}_v{campaign.version}.xlsx"'
+    return response
+
+
+@require_GET
+@staff_permission_required("reports.view_statement")
+def staff_statement_download(request, statement_id: int):
+    return _statement_file_response(get_object_or_404(Statement.objects.select_related("campaign", "groupement"), pk=statement_id))

@@ -1,0 +1,105 @@
+"""Helpers of the campaign tests: golden datasets stored as the datasets issue stores them (Parquet under
+MEDIA_ROOT), the golden parameters, the exact-cents comparison of tools/compare_results.py, and
+campaigns put directly into a given status (to test the transitions out of it)."""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from calculations.bundle.beneficiaries import scan_beneficiaries
+from calculations.models import Campaign, Dataset
+from ipep_site.celery import app
+from tests.conftest import GOLDEN_DIR, GOLDEN_EXPECTED, SHARED
+
+GOLDEN_YEARS = (2018, 2019, 2022)
+COMPARE_TOOL = SHARED / "tools" / "compare_results.py"
+
+
+@pytest.fixture(autouse=True)
+def eager_celery(request):
+    """Tasks run in-process (also when CI sets CELERY_BROKER_URL to Redis), except in celery_worker tests."""
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+def golden_parameters() -> dict:
+    return json.loads((GOLDEN_DIR / "parametres.json").read_text(encoding="utf-8"), parse_float=str)
+
+
+def store_golden_datasets(years=GOLDEN_YEARS) -> dict[int, Dataset]:
+    """One valid beneficiaries Dataset per year, its Parquet written from the golden CSV."""
+    directory = Path(settings.MEDIA_ROOT) / "datasets"
+    directory.mkdir(parents=True, exist_ok=True)
+    datasets = {}
+    for year in years:
+        source = GOLDEN_DIR / f"beneficiaires_{year}.csv"
+        relative = f"datasets/beneficiaires_{year}.parquet"
+        frame = scan_beneficiaries(source).collect()
+        frame.write_parquet(Path(settings.MEDIA_ROOT) / relative)
+        datasets[year] = Dataset.objects.create(
+            year=year,
+            original_name=source.name,
+            size=source.stat().st_size,
+            sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
+            row_count=frame.height,
+            status=Dataset.Status.VALID,
+            parquet_path=relative,
+            validated_at=timezone.now(),
+        )
+    return datasets
+
+
+def expected_golden() -> dict:
+    return json.loads(GOLDEN_EXPECTED.read_text(encoding="utf-8"))
+
+
+def exact_cents_differences(expected: dict, actual: dict) -> tuple[list[str], int]:
+    """tools/compare_results.py with --exact-cents: (differences, figures compared)."""
+    if not COMPARE_TOOL.is_file():
+        pytest.skip(f"{COMPARE_TOOL} is not available")
+    spec = importlib.util.spec_from_file_location("compare_results", COMPARE_TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    tool.CENT = Decimal(0)
+    problems, counts = [], [0, 0]
+    tool.compare("", expected, actual, problems, counts)
+    return problems, counts[0] + counts[1]
+
+
+def launch_and_compute(campaign, user, capture):
+    """Launch, then run the enqueued computation now (eager), without running later after-commit hooks.
+
+    `capture` is pytest-django's django_capture_on_commit_callbacks: the statements' rendering that the
+    computation schedules is left out, so these tests stay fast and about the lifecycle.
+    """
+    from calculations.services.campaigns import launch_campaign
+
+    with capture() as callbacks:
+        launch_campaign(campaign=campaign, user=user)
+    for callback in callbacks:
+        callback()
+    campaign.refresh_from_db()
+    return campaign
+
+
+def campaign_in_status(status: str, *, year: int = 2022, version: int = 1, launched_by=None, **fields) -> Campaign:
+    """A campaign put straight into `status` (bypassing the services) to test what may follow it."""
+    return Campaign.objects.create(year=year, version=version, status=status, launched_by=launched_by, **fields)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The tests create many users; PBKDF2's cost is not what they exercise."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

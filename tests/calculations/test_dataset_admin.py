@@ -1,0 +1,131 @@
+"""Dataset admin: upload by data managers only, streamed reads, read-only page with profile or
+problems, status endpoint polled while validating, problems CSV, deletion guard."""
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import TemporaryUploadedFile
+from django.urls import reverse
+
+from calculations.models import Campaign, CampaignDataset, Dataset
+from calculations.services import datasets as services
+from groupements import roles
+from ipep_site.celery import app
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def eager_tasks():
+    """The validation task runs in-process here, whatever the broker (a real worker: test_dataset_worker)."""
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+NBSP = "\u00a0"
+HEADER = "id_patient;age;sexe;ald;css;deces;rpps_mt;depenses"
+ADD_URL = reverse("admin:calculations_dataset_add")
+
+
+def logged_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def upload(client, path, year, capture):
+    with open(path, "rb") as handle, capture(execute=True):
+        return client.post(ADD_URL, {"year": year, "file": handle})
+
+
+def test_data_manager_uploads_and_sees_the_profile(client, make_user, golden_dir, media_root, django_capture_on_commit_callbacks):
+    logged_in(client, make_user(role=roles.DATA_MANAGER))
+    assert client.get(ADD_URL).status_code == 200
+    response = upload(client, golden_dir / "beneficiaires_2022.csv", 2022, django_capture_on_commit_callbacks)
+    dataset = Dataset.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("admin:calculations_dataset_change", args=[dataset.pk])
+    assert dataset.status == Dataset.Status.VALID
+    page = client.get(response["Location"]).content.decode()
+    assert "Statut : <span id=\"dataset-status-label\">Valide</span>" in page
+    assert f"25{NBSP}000" in page
+    assert f"53{NBSP}431{NBSP}939,87{NBSP}€" in page  # sum of the golden 2022 depenses
+    assert 'id="dataset-problems"' not in page
+    # The same bytes again: back to the existing dataset.
+    response = upload(client, golden_dir / "beneficiaires_2022.csv", 2022, django_capture_on_commit_callbacks)
+    assert response["Location"].endswith(f"/{dataset.pk}/change/") and Dataset.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", [roles.READER, roles.CALCULATOR, roles.VALIDATOR])
+def test_other_roles_cannot_upload(client, make_user, role, golden_dir, media_root):
+    logged_in(client, make_user(role=role))
+    assert client.get(ADD_URL).status_code == 403
+    with open(golden_dir / "beneficiaires_2022.csv", "rb") as handle:
+        assert client.post(ADD_URL, {"year": 2022, "file": handle}).status_code == 403
+    assert not Dataset.objects.exists()
+
+
+def test_the_upload_view_never_reads_the_file_whole(client, make_user, tmp_path, media_root, monkeypatch):
+    """The request body goes to a temporary file (settings); the service then reads sized chunks only."""
+    sizes = []
+    original = TemporaryUploadedFile.read
+
+    def sized_read(self, *args, **kwargs):
+        size = args[0] if args else kwargs.get("size", kwargs.get("n", -1))
+        assert size is not None and 0 < size <= services.COPY_CHUNK_SIZE, f"read({size}) would load the whole upload"
+        sizes.append(size)
+        return self.file.read(size)
+
+    monkeypatch.setattr(TemporaryUploadedFile, "read", sized_read, raising=False)
+    path = tmp_path / "beneficiaires_2020.csv"
+    path.write_bytes((HEADER + "\n").encode() + b"P1;33;1;0;0;0;;10\n" * 500_000)  # 9 MB
+    logged_in(client, make_user(role=roles.DATA_MANAGER))
+    with open(path, "rb") as handle:
+        response = client.post(ADD_URL, {"year": 2020, "file": handle})
+    assert response.status_code == 302
+    assert len(sizes) >= 3 and original is not None
+    assert Dataset.objects.get().size == path.stat().st_size
+
+
+def test_status_endpoint_while_validating_and_access(client, make_user, media_root):
+    dataset = Dataset.objects.create(year=2022, original_name="b.csv", sha256="a" * 64, status="validating", progress=0.42, progress_step="validation des lignes")
+    url = reverse("admin:calculations_dataset_status", args=[dataset.pk])
+    logged_in(client, make_user(role=roles.READER))
+    assert client.get(url).json() == {
+        "id": dataset.pk, "status": "validating", "status_label": "En validation", "progress": 0.42, "percent": 42,
+        "step": "validation des lignes", "final": False, "row_count": None, "problem_count": 0,
+    }
+    page = client.get(reverse("admin:calculations_dataset_change", args=[dataset.pk])).content.decode()
+    assert 'id="dataset-progress" value="42"' in page and url in page
+    client.logout()
+    logged_in(client, make_user(role=roles.GROUPEMENT_USER))
+    assert client.get(url).status_code == 302  # not staff: to the login page
+
+
+def test_rejected_dataset_shows_and_downloads_its_problems(client, make_user, tmp_path, media_root):
+    source = tmp_path / "beneficiaires_2021.csv"
+    source.write_text(f"{HEADER}\nP1;33;1;0;0;0;;10\nP2;33;1;0;0;0;123;10,001\n", encoding="utf-8")
+    dataset = services.ingest_dataset(path=source, year=2021)
+    logged_in(client, make_user(role=roles.READER))
+    page = client.get(reverse("admin:calculations_dataset_change", args=[dataset.pk])).content.decode()
+    assert "beneficiaires_2021.csv:3: rpps_mt: RPPS must be 11 digits, got &#x27;123&#x27;" in page
+    response = client.get(reverse("admin:calculations_dataset_problems", args=[dataset.pk]))
+    assert response["Content-Type"].startswith("text/csv")
+    assert response.content.decode("utf-8-sig").splitlines() == [
+        "fichier;ligne;colonne;motif;regle",
+        "beneficiaires_2021.csv;3;rpps_mt;RPPS must be 11 digits, got '123';rpps",
+        "beneficiaires_2021.csv;3;depenses;at most 2 decimal places (an amount in euros and cents), got '10,001';decimal_places",
+    ]
+
+
+def test_nobody_edits_a_dataset_and_a_used_one_cannot_be_deleted(client, make_user, golden_dir, media_root):
+    dataset = services.ingest_dataset(path=golden_dir / "beneficiaires_2018.csv", year=2018)
+    campaign = Campaign.objects.create(year=2022)
+    CampaignDataset.objects.create(campaign=campaign, dataset=dataset, year=2018, sha256=dataset.sha256)
+    logged_in(client, make_user(is_superuser=True, is_staff=True))
+    change_url = reverse("admin:calculations_dataset_change", args=[dataset.pk])
+    assert client.post(change_url, {"original_name": "autre.csv"}).status_code == 403
+    assert client.post(reverse("admin:calculations_dataset_delete", args=[dataset.pk]), {"post": "yes"}).status_code == 403
+    dataset.refresh_from_db()
+    assert dataset.original_name == "beneficiaires_2018.csv"
+    response = client.post(
+        reverse("admin:calculations_dataset_changelist"), {"action": "delete_selected", "_selected_action": [dataset.pk], "post": "yes"}
+    )
+    assert response.status_code in (200, 302, 403) and Dataset.objects.filter(pk=dataset.pk).exists()

@@ -1,0 +1,87 @@
+"""The engine against ../shared/data/golden-2022/expected_2022.json: every figure to 1e-6, every cent exact."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from calculations.bundle.beneficiaries import scan_beneficiaries
+from calculations.bundle.reference import beneficiaries_path, read_reference_bundle
+from calculations.engine import CampaignInputs, Parameters, compute_campaign
+from calculations.engine.inputs import years_needed
+
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+GOLDEN = SHARED / "data" / "golden-2022"
+COMPARE_TOOL = SHARED / "tools" / "compare_results.py"
+
+pytestmark = pytest.mark.skipif(
+    not (GOLDEN / "expected_2022.json").is_file() or not COMPARE_TOOL.is_file(),
+    reason=f"golden bundle or compare tool not found under {SHARED} (the shared folder beside the repository)",
+)
+
+
+def load_compare_tool():
+    spec = importlib.util.spec_from_file_location("compare_results", COMPARE_TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.CENT = Decimal(0)  # the tool's --exact-cents
+    return module
+
+
+def exact_comparison(expected: dict, actual: dict) -> tuple[list[str], int, int]:
+    tool = load_compare_tool()
+    problems, counts = [], [0, 0]
+    tool.compare("", expected, actual, problems, counts)
+    return problems, counts[0], counts[1]
+
+
+@pytest.fixture(scope="module")
+def golden_run():
+    reference = read_reference_bundle(GOLDEN, 2022)
+    years = years_needed(reference.waves, reference.phases, reference.groupements, 2022)
+    inputs = CampaignInputs.from_reference(reference, {y: scan_beneficiaries(beneficiaries_path(GOLDEN, y)) for y in years})
+    parameters = Parameters.merge(("parametres.json", reference.parameters))
+    steps = []
+    results = compute_campaign(inputs, parameters, progress=lambda step, fraction: steps.append((step, fraction)))
+    # A JSON round trip: what simulate writes is what is compared.
+    return json.loads(json.dumps(results.to_json_dict())), steps
+
+
+def test_golden_campaign_matches_expected_file_to_the_cent(golden_run):
+    actual, _ = golden_run
+    expected = json.loads((GOLDEN / "expected_2022.json").read_text(encoding="utf-8"))
+    problems, passed, failed = exact_comparison(expected, actual)
+    assert problems == [] and failed == 0, "\n".join(problems)
+    assert passed > 300  # every figure of 12 groupements was compared, not an empty walk
+
+
+def test_golden_output_has_the_expected_shape_and_parameters(golden_run):
+    actual, _ = golden_run
+    expected = json.loads((GOLDEN / "expected_2022.json").read_text(encoding="utf-8"))
+    assert list(actual) == list(expected)
+    assert list(actual["totals"]) == list(expected["totals"])
+    assert [list(g) for g in actual["groupements"]] == [list(g) for g in expected["groupements"]]
+    # compare_results skips `parameters`; the merged set must still render exactly as in the file.
+    assert actual["parameters"] == expected["parameters"]
+    assert all(isinstance(g["final_amount"], str) and len(g["final_amount"].split(".")[1]) == 2 for g in actual["groupements"])
+
+
+def test_golden_paid_total_is_floor_of_the_national_ceiling_in_cents(golden_run):
+    actual, _ = golden_run
+    totals = actual["totals"]
+    # The ceiling binds (k < 1): Σ final = floor(100·C) cents = floor(24452888.122) = 24452888 cents.
+    assert totals["national_coefficient"] < 1
+    assert sum(Decimal(g["final_amount"]) for g in actual["groupements"]) == Decimal("244528.88")
+    assert Decimal(totals["final_amount"]) == Decimal("244528.88")
+
+
+def test_progress_is_reported_for_every_step_in_order(golden_run):
+    _, steps = golden_run
+    fractions = [fraction for _, fraction in steps]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    names = [name.split(" ")[0] for name, _ in steps]
+    for number in ("1.", "2.", "3.", "4.", "5.", "6.", "7.", "8.", "9.", "10.", "11.", "12."):
+        assert number in names

@@ -1,0 +1,153 @@
+"""`manage.py simulate`: the golden bundle to the cent, CSV output, and every problem on stderr."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tests.calculations.test_engine_golden import COMPARE_TOOL, GOLDEN, exact_comparison
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(
+    not (GOLDEN / "expected_2022.json").is_file() or not COMPARE_TOOL.is_file(),
+    reason=f"golden bundle or compare tool not found under {GOLDEN.parent.parent}",
+)
+
+
+def run_simulate(*args: str) -> tuple[str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    call_command("simulate", *args, stdout=stdout, stderr=stderr)
+    return stdout.getvalue(), stderr.getvalue()
+
+
+def copy_of_golden(tmp_path: Path) -> Path:
+    bundle = tmp_path / "bundle"
+    shutil.copytree(GOLDEN, bundle)
+    for path in bundle.iterdir():
+        path.chmod(0o644)  # the shared copy is read-only
+    return bundle
+
+
+def test_output_file_matches_the_golden_file_exactly(tmp_path):
+    output = tmp_path / "result.json"
+    _, stderr = run_simulate(str(GOLDEN), "--year", "2022", "--output", str(output))
+    actual = json.loads(output.read_text(encoding="utf-8"))
+    expected = json.loads((GOLDEN / "expected_2022.json").read_text(encoding="utf-8"))
+    problems, passed, failed = exact_comparison(expected, actual)
+    assert failed == 0 and passed > 300, "\n".join(problems)
+    assert actual["parameters"] == expected["parameters"]
+    assert "244528.88" in stderr
+
+
+def test_json_on_stdout_by_default(capsys):
+    call_command("simulate", str(GOLDEN), "--year", "2022")
+    document = json.loads(capsys.readouterr().out)
+    assert document["totals"]["final_amount"] == "244528.88"
+
+
+def test_param_overrides_win_over_parametres_json(tmp_path):
+    output = tmp_path / "result.json"
+    # parametres.json sets the ceiling rate to 0.0065; 1 is far above Σ after_cap, so nothing is scaled.
+    run_simulate(str(GOLDEN), "--year", "2022", "--param", "national_ceiling_rate=1", "--param", "min_patients=1000",
+                 "--output", str(output))
+    document = json.loads(output.read_text(encoding="utf-8"))
+    expected = json.loads((GOLDEN / "expected_2022.json").read_text(encoding="utf-8"))
+    assert document["parameters"]["national_ceiling_rate"] == "1" and document["parameters"]["min_patients"] == 1000
+    assert document["totals"]["national_coefficient"] == 1.0
+    by_code = {g["code"]: g for g in expected["groupements"]}
+    for row in document["groupements"]:
+        # Unscaled: each amount after cap (the same as in the golden file) rounded half-up to the cent.
+        after_cap = Decimal(repr(by_code[row["code"]]["amount_after_cap"]))
+        assert abs(Decimal(row["final_amount"]) - after_cap) <= Decimal("0.005")
+        assert row["below_min_patients"] == (row["n_patients"] < 1000)
+
+
+def test_csv_format(tmp_path):
+    output = tmp_path / "result.csv"
+    run_simulate(str(GOLDEN), "--year", "2022", "--format", "csv", "--output", str(output))
+    rows = list(csv.reader(output.read_text(encoding="utf-8").splitlines(), delimiter=";"))
+    expected = json.loads((GOLDEN / "expected_2022.json").read_text(encoding="utf-8"))
+    assert rows[0] == list(expected["groupements"][0])
+    assert len(rows) == 1 + len(expected["groupements"])
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["code"] == "G001" and first["final_amount"] == "3553,13"  # decimal comma for French spreadsheets
+    assert float(first["real_per_patient"].replace(",", ".")) == expected["groupements"][0]["real_per_patient"]
+
+
+def test_bad_parameters_are_all_reported(capsys):
+    with pytest.raises(CommandError):
+        call_command("simulate", str(GOLDEN), "--year", "2022", "--param", "c_ecart=1/2", "--param", "bogus=1",
+                     "--param", "c_partage=abc")
+    lines = capsys.readouterr().err.splitlines()
+    assert "--param:: bogus: unknown parameter" in "\n".join(lines)
+    assert any(line.startswith("--param:: c_partage: not a number") for line in lines)
+    assert any(line.startswith("--param:: c_ecart: c_ecart + c_evolution must equal 1") for line in lines)
+
+
+def test_bundle_problems_are_printed_as_file_line_column_reason(tmp_path, capsys):
+    bundle = copy_of_golden(tmp_path)
+    (bundle / "beneficiaires_2019.csv").unlink()
+    text = (bundle / "groupements.csv").read_text(encoding="utf-8")
+    (bundle / "groupements.csv").write_text(text.replace("G003;Centre de santé de Montreuil;V1", "G003;Centre de santé de Montreuil;V9"), encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("simulate", str(bundle), "--year", "2022")
+    err = capsys.readouterr().err
+    assert "groupements.csv:4: vague: unknown wave 'V9'" in err
+
+
+def test_missing_beneficiaries_file_is_reported(tmp_path, capsys):
+    bundle = copy_of_golden(tmp_path)
+    (bundle / "beneficiaires_2019.csv").unlink()
+    with pytest.raises(CommandError):
+        call_command("simulate", str(bundle), "--year", "2022")
+    assert "beneficiaires_2019.csv:: -: required file is missing" in capsys.readouterr().err
+
+
+def test_engine_problems_are_reported(tmp_path, capsys):
+    bundle = copy_of_golden(tmp_path)
+    # Nobody of G012 is a member any more on 31/12/2022: its patient lists are empty.
+    lines = (bundle / "membres.csv").read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if not line.startswith("G012;")]
+    (bundle / "membres.csv").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("simulate", str(bundle), "--year", "2022")
+    err = capsys.readouterr().err
+    assert "beneficiaires_2022:: rpps_mt: groupement G012: empty patient list in 2022" in err
+    assert "beneficiaires_2019:: rpps_mt: groupement G012: empty patient list in 2019" in err
+
+
+def test_missing_bundle_directory(tmp_path, capsys):
+    with pytest.raises(CommandError):  # manage.py turns a CommandError into exit status 1
+        call_command("simulate", str(tmp_path / "nowhere"), "--year", "2022")
+    assert "bundle directory does not exist" in capsys.readouterr().err
+
+
+def test_manage_py_runs_the_golden_bundle_well_under_40_seconds(tmp_path):
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "simulate", str(GOLDEN), "--year", "2022", "--output", str(tmp_path / "r.json")],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert time.perf_counter() - started < 40
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["totals"]["final_amount"] == "244528.88"
+
+
+def test_bundle_warnings_are_shown(tmp_path):
+    bundle = copy_of_golden(tmp_path)
+    text = (bundle / "vagues.csv").read_text(encoding="utf-8").splitlines()
+    lines = [text[0] + ";commentaire"] + [line + ";x" for line in text[1:]]
+    (bundle / "vagues.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, stderr = run_simulate(str(bundle), "--year", "2022", "--output", str(tmp_path / "r.json"))
+    assert "warning: vagues.csv:1: commentaire: unknown column ignored" in stderr

@@ -1,0 +1,87 @@
+"""Reference data in the admin: pages render with filters and search; roles decide who may change what."""
+import pytest
+from django.urls import reverse
+
+from groupements import roles
+from groupements.models import Groupement
+
+REFERENCE_ADMIN = ["wave", "phasecalendar", "groupement", "member", "indicator", "yearlydecile", "indicatorresult", "patientexperience"]
+
+
+@pytest.fixture
+def superuser(make_user):
+    return make_user(is_superuser=True, is_staff=True)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", REFERENCE_ADMIN)
+def test_changelist_search_and_export_pages_render(client, superuser, loaded_reference, model):
+    client.force_login(superuser)
+    url = reverse(f"admin:groupements_{model}_changelist")
+    assert client.get(url).status_code == 200
+    assert client.get(url, {"q": "G001"}).status_code == 200
+    assert client.get(reverse(f"admin:groupements_{model}_export")).status_code == 200
+    assert client.get(reverse(f"admin:groupements_{model}_import")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_groupement_change_page_lists_its_members(client, superuser, loaded_reference):
+    client.force_login(superuser)
+    g001 = Groupement.objects.get(code="G001")
+    response = client.get(reverse("admin:groupements_groupement_change", args=[g001.pk]))
+    assert response.status_code == 200
+    assert "10139478570" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "can_view", "can_add"),
+    [
+        (roles.DATA_MANAGER, True, True),
+        (roles.CALCULATOR, True, False),
+        (roles.VALIDATOR, True, False),
+        (roles.READER, True, False),
+    ],
+)
+def test_roles_decide_who_edits_reference_data(client, make_user, loaded_reference, role, can_view, can_add):
+    client.force_login(make_user(role=role))
+    assert (client.get(reverse("admin:groupements_groupement_changelist")).status_code == 200) == can_view
+    assert (client.get(reverse("admin:groupements_groupement_add")).status_code == 200) == can_add
+
+
+@pytest.mark.django_db
+def test_groupement_user_cannot_enter_the_admin(client, make_user):
+    client.force_login(make_user(role=roles.GROUPEMENT_USER))
+    response = client.get(reverse("admin:groupements_groupement_changelist"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_roles_exist_with_their_permissions():
+    from django.contrib.auth.models import Group
+
+    perms = {g.name: set(g.permissions.values_list("content_type__app_label", "codename")) for g in Group.objects.all()}
+    assert set(perms) >= set(roles.ALL_ROLES)
+    assert ("calculations", "launch_campaign") in perms[roles.CALCULATOR]
+    assert ("calculations", "launch_campaign") not in perms[roles.VALIDATOR]
+    assert ("calculations", "validate_campaign") in perms[roles.VALIDATOR]
+    assert ("calculations", "upload_dataset") in perms[roles.DATA_MANAGER]
+    assert ("groupements", "change_groupement") not in perms[roles.READER]
+    assert perms[roles.GROUPEMENT_USER] == set()
+
+
+@pytest.mark.django_db
+def test_member_validation_in_the_admin_form(client, superuser, loaded_reference):
+    """The model rules (11 digits, end ≥ start, no RPPS in two groupements the same day) apply to admin edits."""
+    client.force_login(superuser)
+    g002 = Groupement.objects.get(code="G002")
+    url = reverse("admin:groupements_member_add")
+    for data, message in [
+        ({"rpps": "123", "groupement": g002.pk, "start": "2020-01-01"}, "11 chiffres"),
+        ({"rpps": "19999999999", "groupement": g002.pk, "start": "2020-01-01", "end": "2019-01-01"}, "postérieure ou égale"),
+        ({"rpps": "10139478570", "groupement": g002.pk, "start": "2021-01-01"}, "déjà membre de G001"),
+    ]:
+        response = client.post(url, data)
+        assert response.status_code == 200
+        assert message in response.content.decode()

@@ -1,0 +1,158 @@
+"""`import_payments` (versements.csv): every rule refused with `file:line: column: reason`, all or
+nothing, idempotent."""
+import shutil
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import CommandError, call_command
+
+from calculations.bundle import BundleError
+from calculations.models import Campaign
+from groupements.models import Groupement, LedgerLine
+from groupements.roles import DATA_MANAGER, READER
+from groupements.services.ledger import import_payments
+
+from .ledger_factories import CampaignFactory, fast_passwords, make_fiss_groupements  # noqa: F401
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+
+FIXTURE = Path(__file__).parent / "data" / "versements.csv"
+HEADER = "code_groupement;annee;nature;montant\n"
+
+
+@pytest.fixture
+def groupements():
+    return make_fiss_groupements()
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user(role=DATA_MANAGER, username="gestion")
+
+
+def write(tmp_path, *lines, header=HEADER):
+    path = tmp_path / "versements.csv"
+    path.write_text(header + "".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def problems_of(path, user):
+    with pytest.raises(BundleError) as caught:
+        import_payments(path=path, user=user)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_fixture_is_imported_as_paid_lines_and_reimport_changes_nothing(groupements, manager):
+    summary = import_payments(path=FIXTURE, user=manager)
+
+    assert summary.lines() == ["versements : 74 créé(s), 0 modifié(s), 0 inchangé(s)"]
+    # 18 + 18 + 18 lines of wave 1, 10 + 10 of wave 2.
+    assert LedgerLine.objects.filter(status="paid", recorded_by=manager, campaign=None).count() == 74
+    assert import_payments(path=FIXTURE, user=manager).lines() == ["versements : 0 créé(s), 0 modifié(s), 74 inchangé(s)"]
+
+
+def test_a_changed_amount_updates_the_existing_line(groupements, manager, tmp_path):
+    import_payments(path=write(tmp_path, "G001;2019;amorcage;77500"), user=manager)
+
+    summary = import_payments(path=write(tmp_path, "G001;2019;amorcage;77500,50", "G002;2019;amorcage;10"), user=manager)
+
+    assert summary.lines() == ["versements : 1 créé(s), 1 modifié(s), 0 inchangé(s)"]
+    assert LedgerLine.objects.get(groupement__code="G001").amount == Decimal("77500.50")
+
+
+def test_comma_delimited_file_with_decimal_point(groupements, manager, tmp_path):
+    path = write(tmp_path, "G001,2019,amorcage,100.25", header="Code_Groupement , ANNEE,nature,montant\n")
+    import_payments(path=path, user=manager)
+    assert LedgerLine.objects.get().amount == Decimal("100.25")
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("G999;2020;amorcage;10", "versements.csv:3: code_groupement: unknown groupement 'G999'"),
+        ("G002;2020;bonus;10", "versements.csv:3: nature: unknown nature 'bonus' (expected amorcage or interessement)"),
+        ("G002;2020;coordination;10", "versements.csv:3: nature: nature 'coordination' concerns pilot projects: record it on the pilot project, not in versements.csv"),
+        ("G002;2020;amorcage;-10", "versements.csv:3: montant: must not be negative, got '-10'"),
+        ("G002;2020;amorcage;dix", "versements.csv:3: montant: not a decimal number (decimal separator '.' or ','): 'dix'"),
+        ("G002;2020;amorcage;1 000", "versements.csv:3: montant: not a decimal number (decimal separator '.' or ','): '1 000'"),
+        ("G002;2020;amorcage;10,555", "versements.csv:3: montant: at most 2 decimal places, got '10,555'"),
+        ("G002;deux mille;amorcage;10", "versements.csv:3: annee: not an integer: 'deux mille'"),
+        ("G002;2020;amorcage;", "versements.csv:3: montant: value is required"),
+        ("G001;2019;amorcage;20", "versements.csv:3: -: a line for groupement G001, year 2019, nature amorcage already appears at line 2"),
+        ("G001;2019;amorcage;10", "versements.csv:3: -: duplicate of line 2"),
+    ],
+)
+def test_each_rule_is_refused_with_its_line_and_nothing_is_written(groupements, manager, tmp_path, line, expected):
+    path = write(tmp_path, "G001;2019;amorcage;10", line)
+
+    assert problems_of(path, manager) == [expected]
+    assert not LedgerLine.objects.exists()
+
+
+def test_every_problem_is_reported_at_once(groupements, manager, tmp_path):
+    path = write(tmp_path, "G001;2019;amorcage;10", "G999;2019;amorcage;10", "G002;2019;bonus;-1", "G003;2019;amorcage;5")
+
+    assert problems_of(path, manager) == [
+        "versements.csv:3: code_groupement: unknown groupement 'G999'",
+        "versements.csv:4: montant: must not be negative, got '-1'",
+        "versements.csv:4: nature: unknown nature 'bonus' (expected amorcage or interessement)",
+    ]
+
+
+def test_missing_column_and_empty_file(groupements, manager, tmp_path):
+    assert problems_of(write(tmp_path, "G001;2019;10", header="code_groupement;annee;montant\n"), manager) == [
+        "versements.csv:1: nature: required column is missing from the header"
+    ]
+    assert problems_of(write(tmp_path, header=""), manager) == ["versements.csv:1: -: empty file: a header row is required"]
+
+
+def test_a_refused_file_leaves_existing_lines_unchanged(groupements, manager, tmp_path):
+    import_payments(path=write(tmp_path, "G001;2019;amorcage;10"), user=manager)
+
+    problems_of(write(tmp_path, "G001;2019;amorcage;99", "G999;2019;amorcage;1"), manager)
+
+    assert [(line.groupement.code, line.amount) for line in LedgerLine.objects.all()] == [("G001", Decimal("10.00"))]
+
+
+def test_intéressement_already_paid_by_a_campaign_is_refused(groupements, manager, tmp_path):
+    campaign = CampaignFactory(year=2021, status=Campaign.Status.PAID)
+    LedgerLine.objects.create(groupement=Groupement.objects.get(code="G005"), year=2022, nature="interessement", amount=5, campaign=campaign)
+
+    assert problems_of(write(tmp_path, "G005;2022;interessement;5"), manager) == [
+        "versements.csv:2: -: the intéressement of G005 paid in 2022 is already recorded from campaign 2021 v1"
+    ]
+
+
+def test_import_needs_the_add_permission(groupements, make_user):
+    with pytest.raises(PermissionDenied):
+        import_payments(path=FIXTURE, user=make_user(role=READER))
+
+
+def test_command_prints_problems_to_stderr_and_fails(groupements, manager, tmp_path, capsys):
+    path = write(tmp_path, "G001;2019;amorcage;abc")
+
+    with pytest.raises(CommandError, match="1 problème"):
+        call_command("import_payments", str(path), "--user", "gestion")
+
+    assert capsys.readouterr().err == "versements.csv:2: montant: not a decimal number (decimal separator '.' or ','): 'abc'\n"
+    assert not LedgerLine.objects.exists()
+
+
+def test_command_imports_the_file(groupements, tmp_path):
+    copy = tmp_path / "versements.csv"
+    shutil.copy(FIXTURE, copy)
+    out = StringIO()
+
+    call_command("import_payments", str(copy), stdout=out)
+
+    assert out.getvalue() == "versements : 74 créé(s), 0 modifié(s), 0 inchangé(s)\n"
+    assert LedgerLine.objects.filter(recorded_by=None).count() == 74
+
+
+def test_command_with_a_user_without_the_role_is_refused(groupements, make_user):
+    make_user(role=READER, username="lecteur")
+    with pytest.raises(CommandError, match="lecteur : Permission requise : groupements.add_ledgerline."):
+        call_command("import_payments", str(FIXTURE), "--user", "lecteur")

@@ -1,0 +1,288 @@
+"""The financing ledger: intéressement lines of a paid campaign (exactly once), seed credits as
+`amorcage` lines, the database rules of a line."""
+from decimal import Decimal
+
+import pytest
+import tablib
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from calculations.models import Campaign
+from groupements.models import LedgerLine, SeedCredit
+from groupements.resources_ledger import SeedCreditResource
+from groupements.roles import DATA_MANAGER, READER, VALIDATOR
+from groupements.services.ledger import mark_lines_paid, record_campaign_payments, record_seed_credit
+from tests.factories import GroupementFactory, WaveFactory
+
+from .ledger_factories import CampaignFactory, GroupementResultFactory, PilotProjectFactory, fast_passwords  # noqa: F401
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+
+
+@pytest.fixture
+def paid_campaign():
+    """Campaign 2021 with three results (final amounts written out below)."""
+    campaign = CampaignFactory(year=2021, status=Campaign.Status.PAID)
+    wave = WaveFactory(code="V1", label="Vague 1")
+    for code, amount in (("G001", "123456.78"), ("G002", "0.00"), ("G003", "98765.43")):
+        GroupementResultFactory(campaign=campaign, groupement=GroupementFactory(code=code, wave=wave), final_amount=Decimal(amount))
+    return campaign
+
+
+def test_paid_campaign_lines_are_its_final_amounts_paid_in_n_plus_1(paid_campaign, make_user):
+    validator = make_user(role=VALIDATOR)
+
+    lines = record_campaign_payments(campaign=paid_campaign, user=validator)
+
+    assert [(line.groupement.code, line.year, line.nature, line.amount, line.status) for line in lines] == [
+        ("G001", 2022, "interessement", Decimal("123456.78"), "paid"),
+        ("G002", 2022, "interessement", Decimal("0.00"), "paid"),
+        ("G003", 2022, "interessement", Decimal("98765.43"), "paid"),
+    ]
+    assert all(line.campaign == paid_campaign and line.recorded_by == validator and line.paid_at for line in lines)
+    # 123 456,78 + 0 + 98 765,43 = 222 222,21
+    assert sum(line.amount for line in LedgerLine.objects.all()) == Decimal("222222.21")
+
+
+def test_recording_payments_twice_creates_nothing_more(paid_campaign, make_user):
+    validator = make_user(role=VALIDATOR)
+    first = record_campaign_payments(campaign=paid_campaign, user=validator)
+
+    second = record_campaign_payments(campaign=paid_campaign, user=validator)
+
+    assert [line.pk for line in second] == [line.pk for line in first]
+    assert LedgerLine.objects.count() == 3
+
+
+def test_database_refuses_a_second_line_of_a_campaign_for_a_groupement(paid_campaign, make_user):
+    record_campaign_payments(campaign=paid_campaign, user=make_user(role=VALIDATOR))
+    result = paid_campaign.results.get(code="G001")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerLine.objects.create(groupement=result.groupement, year=2023, nature="interessement", amount=1, campaign=paid_campaign)
+
+
+def test_payments_need_the_pay_permission_and_a_published_or_paid_campaign(paid_campaign, make_user):
+    with pytest.raises(PermissionDenied):
+        record_campaign_payments(campaign=paid_campaign, user=make_user(role=READER))
+    computed = CampaignFactory(year=2020, status=Campaign.Status.COMPUTED)
+    with pytest.raises(ValidationError, match="ni publiée ni payée"):
+        record_campaign_payments(campaign=computed, user=make_user(role=VALIDATOR))
+    assert not LedgerLine.objects.exists()
+
+
+def test_a_superseding_version_pays_only_the_difference(paid_campaign, make_user):
+    validator = make_user(role=VALIDATOR)
+    record_campaign_payments(campaign=paid_campaign, user=validator)
+    paid_campaign.status = Campaign.Status.SUPERSEDED
+    paid_campaign.save()
+    correction = CampaignFactory(year=2021, version=2, status=Campaign.Status.PAID, supersedes=paid_campaign)
+    for result, amount in zip(paid_campaign.results.order_by("code"), ("123000.00", "50.00", "98765.43"), strict=True):
+        GroupementResultFactory(campaign=correction, groupement=result.groupement, final_amount=Decimal(amount))
+
+    lines = record_campaign_payments(campaign=correction, user=validator)
+
+    # 123 000,00 − 123 456,78 = −456,78 (recovered); 50,00 − 0 = 50,00; 98 765,43 − 98 765,43 = 0
+    assert [line.amount for line in lines] == [Decimal("-456.78"), Decimal("50.00"), Decimal("0.00")]
+    total_paid = sum(line.amount for line in LedgerLine.objects.filter(groupement__code="G001"))
+    assert total_paid == Decimal("123000.00")
+
+
+def test_an_imported_line_with_the_same_amount_becomes_the_campaign_line(paid_campaign, make_user):
+    g001 = paid_campaign.results.get(code="G001").groupement
+    imported = LedgerLine.objects.create(groupement=g001, year=2022, nature="interessement", amount=Decimal("123456.78"), status="paid")
+
+    lines = record_campaign_payments(campaign=paid_campaign, user=make_user(role=VALIDATOR))
+
+    assert lines[0].pk == imported.pk
+    assert LedgerLine.objects.get(pk=imported.pk).campaign == paid_campaign
+    assert LedgerLine.objects.count() == 3
+
+
+def test_an_imported_line_with_another_amount_blocks_the_payment(paid_campaign, make_user):
+    g003 = paid_campaign.results.get(code="G003").groupement
+    LedgerLine.objects.create(groupement=g003, year=2022, nature="interessement", amount=Decimal("98765.00"), status="paid")
+
+    with pytest.raises(ValidationError) as refused:
+        record_campaign_payments(campaign=paid_campaign, user=make_user(role=VALIDATOR))
+    assert refused.value.messages == [
+        "Intéressement 2021 déjà présent au grand livre avec un autre montant (import) : "
+        "G003 : 98\u00a0765,00\u00a0€ déjà enregistrés pour 2022, 98\u00a0765,43\u00a0€ calculés."
+    ]
+    assert LedgerLine.objects.count() == 1
+
+
+def test_seed_credit_is_its_amorcage_ledger_line(make_user):
+    manager = make_user(role=DATA_MANAGER)
+    groupement = GroupementFactory(code="G001", wave=WaveFactory(code="V1"))
+
+    credit = record_seed_credit(groupement=groupement, year=2019, amount=Decimal("77500"), user=manager)
+
+    line = LedgerLine.objects.get()
+    assert (line.pk, line.nature, line.year, line.amount, line.status, line.recorded_by) == (credit.pk, "amorcage", 2019, Decimal("77500.00"), "planned", manager)
+    assert SeedCredit.objects.get().wave.code == "V1"
+    # Recording it again updates the same line (one source of truth), then paying freezes it.
+    record_seed_credit(groupement=groupement, year=2019, amount=Decimal("80000"), user=manager, status="paid")
+    assert LedgerLine.objects.get().amount == Decimal("80000.00")
+    with pytest.raises(ValidationError, match="déjà payés"):
+        record_seed_credit(groupement=groupement, year=2019, amount=Decimal("1"), user=manager)
+    with pytest.raises(ValidationError):
+        record_seed_credit(groupement=groupement, year=2020, amount=Decimal("-1"), user=manager)
+    with pytest.raises(PermissionDenied):
+        record_seed_credit(groupement=groupement, year=2021, amount=Decimal("1"), user=make_user(role=READER))
+
+
+def test_seed_credit_proxy_lists_only_amorcage_lines():
+    groupement = GroupementFactory()
+    LedgerLine.objects.create(groupement=groupement, year=2020, nature="interessement", amount=5)
+    SeedCredit.objects.create(groupement=groupement, year=2019, amount=7)
+
+    assert [(c.year, c.nature) for c in SeedCredit.objects.all()] == [(2019, "amorcage")]
+
+
+def test_seed_credits_import_through_the_resource(make_user):
+    manager = make_user(role=DATA_MANAGER)
+    GroupementFactory(code="G001")
+    GroupementFactory(code="G002")
+    dataset = tablib.Dataset(headers=["code_groupement", "annee", "montant"])
+    dataset.append(["G001", 2019, "77500.00"])
+    dataset.append(["G002", 2019, "77500.50"])
+
+    result = SeedCreditResource().import_data(dataset, user=manager)
+    again = SeedCreditResource().import_data(dataset, user=manager)
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert (result.totals["new"], again.totals["new"], again.totals["skip"]) == (2, 0, 2)
+    assert sorted((c.groupement.code, c.amount, c.recorded_by) for c in SeedCredit.objects.all()) == [
+        ("G001", Decimal("77500.00"), manager),
+        ("G002", Decimal("77500.50"), manager),
+    ]
+
+
+def test_seed_credits_import_refuses_a_negative_amount_and_writes_nothing(make_user):
+    GroupementFactory(code="G001")
+    dataset = tablib.Dataset(headers=["code_groupement", "annee", "montant"])
+    dataset.append(["G001", 2019, "100.00"])
+    dataset.append(["G001", 2020, "-5.00"])
+
+    result = SeedCreditResource().import_data(dataset, user=make_user(role=DATA_MANAGER), raise_errors=False)
+
+    assert result.has_validation_errors()
+    assert not LedgerLine.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"nature": "coordination"},  # a groupement line of a pilot nature
+        {"nature": "amorcage", "pilot": True},  # both a groupement and a pilot project
+        {"nature": "amorcage", "amount": Decimal("-1")},  # negative outside a campaign correction
+        {"nature": "amorcage", "campaign": True},  # only intéressement comes from a campaign
+    ],
+)
+def test_database_rules_of_a_line(fields):
+    values = {"groupement": GroupementFactory(), "year": 2020, "nature": fields["nature"], "amount": fields.get("amount", Decimal("1"))}
+    if fields.get("pilot"):
+        values["pilot_project"] = PilotProjectFactory()
+    if fields.get("campaign"):
+        values["campaign"] = CampaignFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerLine.objects.create(**values)
+
+
+def test_one_line_per_groupement_year_and_nature_outside_campaigns():
+    groupement = GroupementFactory()
+    LedgerLine.objects.create(groupement=groupement, year=2020, nature="amorcage", amount=1)
+    with pytest.raises(ValidationError, match="existe déjà pour ce groupement et cette année"):
+        LedgerLine(groupement=groupement, year=2020, nature="amorcage", amount=2).full_clean()
+
+
+def test_mark_lines_paid(make_user):
+    groupement = GroupementFactory()
+    planned = LedgerLine.objects.create(groupement=groupement, year=2020, nature="amorcage", amount=1)
+
+    assert mark_lines_paid(lines=[planned], user=make_user(role=DATA_MANAGER)) == 1
+    planned.refresh_from_db()
+    assert planned.status == "paid" and planned.paid_at is not None
+    assert mark_lines_paid(lines=[planned], user=make_user(role=DATA_MANAGER)) == 0
+    with pytest.raises(PermissionDenied):
+        mark_lines_paid(lines=[planned], user=make_user(role=READER))
+
+
+# --- admin ----------------------------------------------------------------------------------------
+
+
+def test_seed_credit_added_in_the_admin_goes_through_the_service(client, make_user):
+    manager = make_user(role=DATA_MANAGER)
+    groupement = GroupementFactory(code="G001")
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("admin:groupements_seedcredit_add"), {"groupement": groupement.pk, "year": 2019, "amount": "77500", "status": "planned", "label": ""}
+    )
+
+    assert response.status_code == 302
+    credit = SeedCredit.objects.get()
+    assert (credit.nature, credit.amount, credit.recorded_by) == ("amorcage", Decimal("77500.00"), manager)
+    duplicate = client.post(
+        reverse("admin:groupements_seedcredit_add"), {"groupement": groupement.pk, "year": 2019, "amount": "1", "status": "planned", "label": ""}
+    )
+    assert "existe déjà pour ce groupement et cette année" in duplicate.content.decode()
+
+
+def test_campaign_lines_cannot_be_edited_or_deleted_in_the_admin(paid_campaign, client, make_user):
+    line = record_campaign_payments(campaign=paid_campaign, user=make_user(role=VALIDATOR))[0]
+    client.force_login(make_user(role=DATA_MANAGER))
+
+    response = client.post(reverse("admin:groupements_ledgerline_change", args=[line.pk]), {"amount": "1"})
+    assert response.status_code == 403
+    assert client.post(reverse("admin:groupements_ledgerline_delete", args=[line.pk]), {"post": "yes"}).status_code == 403
+    line.refresh_from_db()
+    assert line.amount == Decimal("123456.78")
+
+
+@pytest.mark.postgres
+def test_ledger_changes_are_audited(make_user, settings):
+    if not settings.USES_POSTGRES:
+        pytest.skip("pghistory records only on PostgreSQL (triggers): set DATABASE_URL")
+    manager = make_user(role=DATA_MANAGER)
+    groupement = GroupementFactory()
+    credit = record_seed_credit(groupement=groupement, year=2019, amount=Decimal("10"), user=manager)
+    record_seed_credit(groupement=groupement, year=2019, amount=Decimal("12"), user=manager)
+
+    events = LedgerLine.pgh_event_model.objects.filter(pgh_obj=credit).order_by("pgh_id")
+    assert [(e.pgh_label, e.amount) for e in events] == [("insert", Decimal("10.00")), ("update", Decimal("12.00"))]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "admin:groupements_ledgerline_changelist",
+        "admin:groupements_ledgerline_export",
+        "admin:groupements_seedcredit_changelist",
+        "admin:groupements_seedcredit_import",
+        "admin:groupements_pilotproject_changelist",
+        "admin:groupements_pilotproject_add",
+        "admin:groupements_innovativeactionclaim_changelist",
+        "admin:groupements_innovativeactionclaim_add",
+        "admin:groupements_ledgerline_import_payments",
+    ],
+)
+def test_ledger_admin_pages_open_for_the_data_manager(paid_campaign, client, make_user, url):
+    record_campaign_payments(campaign=paid_campaign, user=make_user(role=VALIDATOR))
+    PilotProjectFactory()
+    client.force_login(make_user(role=DATA_MANAGER))
+    assert client.get(reverse(url)).status_code == 200
+
+
+def test_admin_action_marks_seed_credits_paid(client, make_user):
+    manager = make_user(role=DATA_MANAGER)
+    credit = record_seed_credit(groupement=GroupementFactory(), year=2019, amount=Decimal("10"), user=manager)
+    client.force_login(manager)
+
+    response = client.post(reverse("admin:groupements_seedcredit_changelist"), {"action": "mark_paid", "_selected_action": [credit.pk]})
+
+    assert response.status_code == 302
+    credit.refresh_from_db()
+    assert credit.status == "paid"

@@ -1,0 +1,53 @@
+"""Fixtures of the reports tests: PDF text extraction, a published campaign with its statements."""
+import shutil
+import subprocess
+
+import pytest
+from django.core.cache import cache
+
+from ipep_site.celery import app
+from reports import services
+from tests.reports.factories import golden_campaign, portal_user
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Render tasks run in-process, also when CI points CELERY_BROKER_URL at Redis; only the tests
+    marked celery_worker go through the broker to a real worker."""
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Logins are what these tests exercise, not PBKDF2's cost."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Login-failure counters live in the cache: each test starts from none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def pdf_text(pdf: bytes) -> str:
+    """pdftotext of `pdf`, no-break spaces turned into plain spaces (the amount format is `3 553,13 €`)."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode("utf-8")
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+@pytest.fixture
+def published(db, media_root):
+    """A published 2022 campaign for G001 and G002 with final statements, and one portal user each."""
+    campaign = golden_campaign(status="published", codes=["G001", "G002"])
+    services.render_campaign_statements(campaign=campaign)
+    return {"campaign": campaign, "g001_user": portal_user("G001"), "g002_user": portal_user("G002")}

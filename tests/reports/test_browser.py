@@ -1,0 +1,83 @@
+"""End to end in a real headless Chromium: a groupement user logs in and downloads its statement."""
+import hashlib
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from reports import services
+from reports.models import Statement
+from tests.factories import PASSWORD
+from tests.reports.factories import golden_campaign, portal_user
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()), reason="chromium and chromedriver are not installed"),
+]
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {
+        "download.default_directory": str(downloads), "download.prompt_for_download": False, "safebrowsing.enabled": False,
+        "plugins.always_open_pdf_externally": True,
+    })
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    driver.downloads = downloads
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait_for_download(directory: Path, timeout: float = 20) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = [p for p in directory.iterdir() if not p.name.startswith(".") and not p.name.endswith(".crdownload")]
+        if done:
+            return done[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no download in {directory} after {timeout} s")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_groupement_user_logs_in_and_downloads_its_statement(browser, live_server, media_root, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    from selenium.webdriver.common.by import By
+
+    campaign = golden_campaign(status="published", codes=["G001", "G002"], datasets=False)
+    services.render_campaign_statements(campaign=campaign)
+    user = portal_user("G001")
+    statement = Statement.objects.get(campaign=campaign, groupement__code="G001")
+
+    browser.get(live_server.url + reverse("portal:home"))
+    assert "/connexion/" in browser.current_url  # anonymous: sent to the login page
+    browser.find_element(By.NAME, "username").send_keys(user.username)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+    assert "G001 – MSP de Saint-Amand" in browser.find_element(By.TAG_NAME, "h1").text
+    assert "3 553,13 €" in browser.find_element(By.TAG_NAME, "table").text.replace("\u00a0", " ")
+
+    browser.find_element(By.LINK_TEXT, "2022").click()
+    browser.find_element(By.ID, "download-statement").click()
+    downloaded = wait_for_download(browser.downloads)
+    content = downloaded.read_bytes()
+    assert downloaded.name == f"releve_2022_G001_v{campaign.version}.pdf"
+    assert content.startswith(b"%PDF-")
+    assert hashlib.sha256(content).hexdigest() == statement.sha256

@@ -1,0 +1,52 @@
+"""French money and number formatting: `12 345,67 €`, half-up to the cent."""
+from decimal import Decimal
+
+import pytest
+
+from reports.formatting import NBSP, format_integer, format_money, format_number, format_parameter, format_percent
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("12345.67"), "12 345,67 €"),
+        (Decimal("3553.13"), "3 553,13 €"),
+        (Decimal("244528.88"), "244 528,88 €"),
+        (1395000, "1 395 000,00 €"),
+        (Decimal("0"), "0,00 €"),
+        (Decimal("999.995"), "1 000,00 €"),  # half-up carries into a new group
+        (Decimal("0.005"), "0,01 €"),
+        (Decimal("0.0049"), "0,00 €"),
+        (-239.7165240776651, "-239,72 €"),
+        (4192.767936946817, "4 192,77 €"),  # read as its shortest decimal 4192.767936946817
+        (2.675, "2,68 €"),  # the double 2.675 is below 2.675, but its shortest text is 2.675: half-up → 2,68
+        (Decimal("-0.001"), "0,00 €"),
+        ("1234567.5", "1 234 567,50 €"),
+    ],
+)
+def test_format_money(value, expected):
+    assert format_money(value).replace(NBSP, " ") == expected
+
+
+def test_money_uses_no_break_spaces_so_amounts_never_wrap():
+    assert format_money(Decimal("12345.67")) == f"12{NBSP}345,67{NBSP}€"
+    assert format_money(Decimal("12345.67"), separator=" ") == "12 345,67 €"
+
+
+def test_format_number_integer_percent_parameter():
+    assert format_number(0.8474434890307874, 6).replace(NBSP, " ") == "0,847443"
+    assert format_number(1893.3006053244642).replace(NBSP, " ") == "1 893,30"
+    assert format_integer(17755).replace(NBSP, " ") == "17 755"
+    assert format_integer(999) == "999"
+    assert format_percent("0.005").replace(NBSP, " ") == "0,50 %"
+    assert format_parameter("1/3") == "1/3"
+    assert format_parameter("0.0065") == "0,0065"
+    assert format_parameter(99) == "99"
+    assert format_money(None) == format_number(None) == "–"
+
+
+def test_format_refuses_what_is_not_a_number():
+    with pytest.raises(ValueError):
+        format_money("douze")
+    with pytest.raises(TypeError):
+        format_money(True)

@@ -1,0 +1,261 @@
+"""The groupement portal: own groupement only, published statements only, contestation window,
+login throttling. Every URL is checked anonymous, as another groupement and as staff."""
+import datetime
+import hashlib
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from calculations.models import Campaign
+from groupements import roles
+from reports import services
+from reports.models import Contestation, Statement
+from tests.factories import PASSWORD
+from tests.reports.factories import golden_campaign, portal_user
+
+pytestmark = pytest.mark.django_db
+
+
+def statement_of(campaign, code):
+    return Statement.objects.get(campaign=campaign, groupement__code=code)
+
+
+def portal_urls(campaign, statement):
+    return [
+        reverse("portal:home"),
+        reverse("portal:campaign", args=[campaign.pk]),
+        reverse("portal:statement_download", args=[statement.pk]),
+    ]
+
+
+def test_anonymous_users_are_sent_to_the_login_page(client, published):
+    statement = statement_of(published["campaign"], "G001")
+    for url in portal_urls(published["campaign"], statement):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("portal:login") + "?next="), url
+
+
+def test_home_lists_only_the_own_groupement_published_statements(client, published, media_root):
+    hidden = golden_campaign(status="validated", codes=["G001"], datasets=False)  # validated, not published
+    services.render_campaign_statements(campaign=hidden)
+    client.force_login(published["g001_user"])
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "G001 – MSP de Saint-Amand" in page
+    assert "3\u00a0553,13\u00a0€" in page
+    assert reverse("portal:statement_download", args=[statement_of(published["campaign"], "G001").pk]) in page
+    assert "4\u00a0432,52" not in page  # G002's amount
+    assert reverse("portal:campaign", args=[hidden.pk]) not in page
+
+
+def test_own_statement_downloads_as_the_stored_pdf(client, published, media_root):
+    statement = statement_of(published["campaign"], "G001")
+    client.force_login(published["g001_user"])
+    response = client.get(reverse("portal:statement_download", args=[statement.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert f'filename="releve_2022_G001_v{published["campaign"].version}.pdf"' in response["Content-Disposition"]
+    assert hashlib.sha256(response.content).hexdigest() == statement.sha256
+    assert response.content.startswith(b"%PDF-")
+
+
+def test_another_groupement_statement_and_campaign_are_not_found(client, published, media_root):
+    campaign = published["campaign"]
+    only_g002 = golden_campaign(status="published", codes=["G002"], datasets=False, year=2023)  # one campaign in force per year
+    services.render_campaign_statements(campaign=only_g002)
+    client.force_login(published["g001_user"])
+    assert client.get(reverse("portal:statement_download", args=[statement_of(campaign, "G002").pk])).status_code == 404
+    assert client.get(reverse("portal:statement_download", args=[statement_of(only_g002, "G002").pk])).status_code == 404
+    assert client.get(reverse("portal:campaign", args=[only_g002.pk])).status_code == 404
+    assert client.post(reverse("portal:campaign", args=[only_g002.pk]), {"message": "Intrusion"}).status_code == 404
+    assert client.get(reverse("portal:statement_download", args=[999_999])).status_code == 404
+    assert not Contestation.objects.exists()
+
+
+def test_unpublished_campaigns_are_not_found_even_for_the_own_groupement(client, db, media_root):
+    validated = golden_campaign(status="validated", codes=["G001"], datasets=False)
+    services.render_campaign_statements(campaign=validated)
+    client.force_login(portal_user("G001"))
+    assert client.get(reverse("portal:campaign", args=[validated.pk])).status_code == 404
+    assert client.get(reverse("portal:statement_download", args=[statement_of(validated, "G001").pk])).status_code == 404
+
+
+def test_a_tampered_statement_file_is_not_served(client, published, media_root):
+    statement = statement_of(published["campaign"], "G001")
+    (media_root / statement.file_path).write_bytes(b"%PDF-1.7 not the rendered file")
+    client.force_login(published["g001_user"])
+    assert client.get(reverse("portal:statement_download", args=[statement.pk])).status_code == 404
+
+
+def test_user_without_portal_access_is_refused_and_staff_goes_to_the_admin(client, published, make_user):
+    client.force_login(make_user(role=roles.GROUPEMENT_USER))  # no PortalAccess row
+    assert client.get(reverse("portal:home")).status_code == 403
+    assert client.get(reverse("portal:statement_download", args=[statement_of(published["campaign"], "G001").pk])).status_code == 403
+    client.force_login(make_user(role=roles.READER))
+    response = client.get(reverse("portal:home"))
+    assert response.status_code == 302 and response["Location"] == reverse("admin:index")
+
+
+# --- Staff-only views -------------------------------------------------------------------------------
+
+
+def staff_urls(campaign, statement):
+    return [
+        reverse("reports:national_report", args=[campaign.pk]),
+        reverse("reports:national_report_pdf", args=[campaign.pk]),
+        reverse("reports:national_report_csv", args=[campaign.pk]),
+        reverse("reports:national_report_xlsx", args=[campaign.pk]),
+        reverse("reports:statement_download", args=[statement.pk]),
+    ]
+
+
+def test_staff_views_refuse_groupement_users_and_send_anonymous_to_login(client, published):
+    urls = staff_urls(published["campaign"], statement_of(published["campaign"], "G001"))
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login")), url
+    client.force_login(published["g001_user"])
+    for url in urls:
+        assert client.get(url).status_code == 403, url
+
+
+def test_staff_views_need_the_role_permission(client, published, make_user):
+    statement = statement_of(published["campaign"], "G001")
+    client.force_login(make_user(role=roles.READER))
+    assert client.get(reverse("reports:national_report", args=[published["campaign"].pk])).status_code == 200
+    response = client.get(reverse("reports:statement_download", args=[statement.pk]))
+    assert response.status_code == 200 and hashlib.sha256(response.content).hexdigest() == statement.sha256
+    client.force_login(make_user(is_staff=True))  # staff without any role
+    assert client.get(reverse("reports:national_report", args=[published["campaign"].pk])).status_code == 403
+    assert client.get(reverse("reports:statement_download", args=[statement.pk])).status_code == 403
+    client.force_login(make_user(role=roles.READER))
+    assert client.get(reverse("reports:national_report", args=[999_999])).status_code == 404
+
+
+# --- Contestations ----------------------------------------------------------------------------------
+
+
+def test_contestation_within_the_window_is_recorded_and_shown(client, published):
+    campaign = published["campaign"]
+    client.force_login(published["g001_user"])
+    url = reverse("portal:campaign", args=[campaign.pk])
+    page = client.get(url).content.decode()
+    assert "Contester ce relevé" in page
+    response = client.post(url, {"message": "  Le nombre de patients 2022 nous paraît sous-estimé.  "})
+    assert response.status_code == 302
+    contestation = Contestation.objects.get()
+    assert (contestation.campaign, contestation.groupement.code, contestation.user) == (campaign, "G001", published["g001_user"])
+    assert contestation.message == "Le nombre de patients 2022 nous paraît sous-estimé."
+    assert contestation.status == Contestation.Status.SUBMITTED
+    assert "sous-estimé" in client.get(url).content.decode()
+    client.force_login(published["g002_user"])
+    assert "sous-estimé" not in client.get(url).content.decode()
+
+
+def test_contestation_after_the_window_is_refused(client, published):
+    campaign = published["campaign"]
+    # Published 31 days ago with a 30-day window: closed since yesterday.
+    Campaign.objects.filter(pk=campaign.pk).update(published_at=timezone.now() - datetime.timedelta(days=31), contestation_days=30)
+    client.force_login(published["g001_user"])
+    url = reverse("portal:campaign", args=[campaign.pk])
+    page = client.get(url).content.decode()
+    assert "Contester ce relevé" not in page and "Le délai de contestation est clos" in page
+    client.post(url, {"message": "Trop tard ?"})
+    assert not Contestation.objects.exists()
+
+
+def test_submit_contestation_rules(published):
+    campaign, user = published["campaign"], published["g001_user"]
+    g001, g002 = user.portal_access.groupement, published["g002_user"].portal_access.groupement
+    deadline = campaign.published_at + datetime.timedelta(days=campaign.contestation_days)
+    with pytest.raises(services.ContestationRefused, match="délai de contestation a expiré"):
+        services.submit_contestation(campaign=campaign, groupement=g001, user=user, message="x", now=deadline + datetime.timedelta(seconds=1))
+    with pytest.raises(services.ContestationRefused, match="vide"):
+        services.submit_contestation(campaign=campaign, groupement=g001, user=user, message="   ")
+    with pytest.raises(services.ContestationRefused, match="dépasse 5000"):
+        services.submit_contestation(campaign=campaign, groupement=g001, user=user, message="x" * 5001)
+    with pytest.raises(services.PermissionDenied):
+        services.submit_contestation(campaign=campaign, groupement=g002, user=user, message="pour un autre")
+    assert services.submit_contestation(campaign=campaign, groupement=g001, user=user, message="ok", now=deadline).pk
+
+
+def test_staff_answer_in_the_admin_is_mailed_to_the_groupement_user(client, published, make_user, mailoutbox):
+    contestation = services.submit_contestation(
+        campaign=published["campaign"], groupement=published["g001_user"].portal_access.groupement, user=published["g001_user"], message="Écart ?"
+    )
+    validator = make_user(role=roles.VALIDATOR)
+    client.force_login(validator)
+    url = reverse("admin:reports_contestation_change", args=[contestation.pk])
+    assert client.get(reverse("admin:reports_contestation_changelist")).status_code == 200
+    response = client.post(url, {"status": "rejected", "answer": "Les effectifs proviennent du fichier national."})
+    assert response.status_code == 302
+    contestation.refresh_from_db()
+    assert (contestation.status, contestation.answered_by) == ("rejected", validator)
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == [published["g001_user"].email]
+    assert "Les effectifs proviennent du fichier national." in mailoutbox[0].body
+    client.force_login(make_user(role=roles.READER))
+    assert client.post(url, {"status": "accepted", "answer": "?"}).status_code == 403
+
+
+# --- Login and throttling -----------------------------------------------------------------------------
+
+
+def login(client, username, password, address="10.0.0.1"):
+    return client.post(reverse("portal:login"), {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def test_login_goes_to_the_portal_home(client, published):
+    response = login(client, published["g001_user"].username, PASSWORD)
+    assert response.status_code == 302 and response["Location"] == reverse(settings.LOGIN_REDIRECT_URL)
+    assert "G001" in client.get(reverse("portal:home")).content.decode()
+
+
+def test_repeated_failures_lock_the_account_from_that_address(client, published):
+    username = published["g001_user"].username
+    for _ in range(5):
+        response = login(client, username, "wrong-password")
+        assert response.status_code == 200 and "Trop de tentatives" not in response.content.decode()
+    response = login(client, username, PASSWORD)  # the right password, too late
+    assert response.status_code == 200
+    assert "Trop de tentatives de connexion échouées. Réessayez dans 15 minutes." in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # The owner is not locked out from another address, and other accounts are untouched.
+    assert login(client, username, PASSWORD, address="10.0.0.2").status_code == 302
+    client.logout()
+    assert login(client, published["g002_user"].username, PASSWORD).status_code == 302
+
+
+def test_spraying_many_accounts_from_one_address_is_locked(client, published, settings):
+    settings.IPEP_LOGIN_MAX_FAILURES_PER_ADDRESS = 6
+    for i in range(6):
+        login(client, f"nobody{i}", "guess", address="10.9.9.9")
+    assert "Trop de tentatives" in login(client, published["g001_user"].username, PASSWORD, address="10.9.9.9").content.decode()
+
+
+def test_success_resets_the_account_counter(client, published):
+    username = published["g001_user"].username
+    for _ in range(4):
+        login(client, username, "wrong-password")
+    assert login(client, username, PASSWORD).status_code == 302
+    client.logout()
+    for _ in range(4):
+        login(client, username, "wrong-password")
+    assert login(client, username, PASSWORD).status_code == 302
+
+
+def test_admin_login_is_throttled_too(client, make_user):
+    staff = make_user(role=roles.READER)
+    for _ in range(5):
+        client.post(reverse("admin:login"), {"username": staff.username, "password": "nope"}, REMOTE_ADDR="10.0.0.7")
+    response = client.post(reverse("admin:login"), {"username": staff.username, "password": PASSWORD}, REMOTE_ADDR="10.0.0.7")
+    assert response.status_code == 200 and "Trop de tentatives" in response.content.decode()
+
+
+def test_statement_admin_lists_statements_with_a_download_link(client, published, make_user):
+    statement = statement_of(published["campaign"], "G001")
+    client.force_login(make_user(role=roles.READER))
+    page = client.get(reverse("admin:reports_statement_changelist")).content.decode()
+    assert reverse("reports:statement_download", args=[statement.pk]) in page
+    assert client.get(reverse("admin:reports_statement_change", args=[statement.pk])).status_code == 200
