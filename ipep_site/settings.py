@@ -73,7 +73,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Campaign tasks and the web process share the file: wait for locks instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # IMMEDIATE takes the write lock when a transaction starts, so concurrent writers queue up instead
+    # of failing with "database is locked" when a read transaction tries to become a write one.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=30, transaction_mode="IMMEDIATE")
 USES_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 if USES_POSTGRES:
     # Attaches the user and URL of each request to the audit events (PostgreSQL triggers only).
@@ -121,7 +123,7 @@ LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:login"
 
 # Celery: Redis in production; in-memory and eager when CELERY_BROKER_URL is unset.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://localhost/")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL.startswith("memory"))
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env.str(
@@ -146,6 +148,12 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IPEP_PLANNED_ENVELOPE = env.dict("IPEP_PLANNED_ENVELOPE", cast={"value": int}, default={"2022": 7000000, "2023": 7000000})
 IPEP_CONTESTATION_DAYS = env.int("IPEP_CONTESTATION_DAYS", default=30)
 IPEP_CAMPAIGN_STALE_AFTER_SECONDS = env.int("IPEP_CAMPAIGN_STALE_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT + 300)
+# Absolute links in e-mails (statement published).
+IPEP_SITE_URL = env.str("IPEP_SITE_URL", default="http://127.0.0.1:8000")
+# Login throttling (portal and admin): failures before a lock-out, per account and per address.
+IPEP_LOGIN_MAX_FAILURES = env.int("IPEP_LOGIN_MAX_FAILURES", default=5)
+IPEP_LOGIN_MAX_FAILURES_PER_ADDRESS = env.int("IPEP_LOGIN_MAX_FAILURES_PER_ADDRESS", default=30)
+IPEP_LOGIN_LOCKOUT_SECONDS = env.int("IPEP_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

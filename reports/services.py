@@ -225,7 +225,7 @@ def notify_statement_publication(*, campaign: Campaign) -> int:
 
 
 def _absolute_url(path: str) -> str:
-    return getattr(settings, "IPEP_SITE_URL", "http://localhost:8000").rstrip("/") + path
+    return settings.IPEP_SITE_URL.rstrip("/") + path
 
 
 # --- Contestations ---------------------------------------------------------------------------------

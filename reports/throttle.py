@@ -18,15 +18,15 @@ logger = logging.getLogger(__name__)
 
 
 def max_failures_per_account() -> int:
-    return getattr(settings, "IPEP_LOGIN_MAX_FAILURES", 5)
+    return settings.IPEP_LOGIN_MAX_FAILURES
 
 
 def max_failures_per_address() -> int:
-    return getattr(settings, "IPEP_LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
+    return settings.IPEP_LOGIN_MAX_FAILURES_PER_ADDRESS
 
 
 def lockout_seconds() -> int:
-    return getattr(settings, "IPEP_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+    return settings.IPEP_LOGIN_LOCKOUT_SECONDS
 
 
 def client_address(request) -> str:

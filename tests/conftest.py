@@ -10,6 +10,12 @@ GOLDEN_DIR = SHARED / "data" / "golden-2022" if (SHARED / "data" / "golden-2022"
 GOLDEN_EXPECTED = GOLDEN_DIR / "expected_2022.json"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tests create many users; PBKDF2's cost is not what they exercise (the test database only)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def golden_dir() -> Path:
     return GOLDEN_DIR

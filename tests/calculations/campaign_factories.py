@@ -99,7 +99,3 @@ def campaign_in_status(status: str, *, year: int = 2022, version: int = 1, launc
     return Campaign.objects.create(year=year, version=version, status=status, launched_by=launched_by, **fields)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The tests create many users; PBKDF2's cost is not what they exercise."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -16,7 +16,6 @@ from groupements.roles import CALCULATOR, GROUPEMENT_USER, READER, VALIDATOR
 from tests.calculations.campaign_factories import (  # noqa: F401
     campaign_in_status,
     eager_celery,
-    fast_password_hashing,
     golden_parameters,
     store_golden_datasets,
 )

@@ -12,7 +12,6 @@ from tests.calculations.campaign_factories import (  # noqa: F401
     eager_celery,
     exact_cents_differences,
     expected_golden,
-    fast_password_hashing,
     store_golden_datasets,
 )
 from tests.conftest import GOLDEN_DIR

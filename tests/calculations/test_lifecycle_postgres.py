@@ -24,7 +24,6 @@ from tests.calculations.campaign_factories import (  # noqa: F401
     eager_celery,
     exact_cents_differences,
     expected_golden,
-    fast_password_hashing,
     golden_parameters,
     store_golden_datasets,
 )

@@ -3,7 +3,6 @@ waves and groupements of the FISS fixture)."""
 from decimal import Decimal
 
 import factory
-import pytest
 
 from calculations.models import Campaign, GroupementResult
 from groupements.models import PilotProject
@@ -76,8 +75,3 @@ def make_fiss_groupements():
     return [GroupementFactory(code=f"G{i:03d}", wave=wave1 if i <= 18 else wave2) for i in range(1, 29)]
 
 
-@pytest.fixture
-def fast_passwords(settings):
-    """Users are created in most tests here: a fast hasher keeps the module quick (not a security
-    setting: only the test database sees it)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -18,15 +18,14 @@ from groupements.roles import DATA_MANAGER, GROUPEMENT_USER, READER
 from groupements.selectors.ledger import break_even, euros, financing_report, financing_text
 from groupements.services.ledger import import_payments
 
-from .ledger_factories import (  # noqa: F401
+from .ledger_factories import (
     CampaignFactory,
     GroupementResultFactory,
     PilotProjectFactory,
-    fast_passwords,
     make_fiss_groupements,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 FIXTURE = Path(__file__).parent / "data" / "versements.csv"
 REPORT_URL = "admin:groupements_ledgerline_financing_report"

@@ -15,9 +15,9 @@ from groupements.models import Groupement, LedgerLine
 from groupements.roles import DATA_MANAGER, READER
 from groupements.services.ledger import import_payments
 
-from .ledger_factories import CampaignFactory, fast_passwords, make_fiss_groupements  # noqa: F401
+from .ledger_factories import CampaignFactory, make_fiss_groupements
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 FIXTURE = Path(__file__).parent / "data" / "versements.csv"
 HEADER = "code_groupement;annee;nature;montant\n"

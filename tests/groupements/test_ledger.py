@@ -15,9 +15,9 @@ from groupements.roles import DATA_MANAGER, READER, VALIDATOR
 from groupements.services.ledger import mark_lines_paid, record_campaign_payments, record_seed_credit
 from tests.factories import GroupementFactory, WaveFactory
 
-from .ledger_factories import CampaignFactory, GroupementResultFactory, PilotProjectFactory, fast_passwords  # noqa: F401
+from .ledger_factories import CampaignFactory, GroupementResultFactory, PilotProjectFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -20,9 +20,7 @@ from groupements.services.pilots import (
 )
 from tests.factories import GroupementFactory
 
-from .ledger_factories import CampaignFactory, GroupementResultFactory, PilotProjectFactory, fast_passwords  # noqa: F401
-
-pytestmark = pytest.mark.usefixtures("fast_passwords")
+from .ledger_factories import CampaignFactory, GroupementResultFactory, PilotProjectFactory
 
 NBSP = "\u00a0"
 

@@ -24,12 +24,6 @@ def _eager_celery(request):
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Logins are what these tests exercise, not PBKDF2's cost."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _empty_cache():
     """Login-failure counters live in the cache: each test starts from none."""
     cache.clear()

@@ -58,7 +58,6 @@ def wait_for_download(directory: Path, timeout: float = 20) -> Path:
 
 @pytest.mark.django_db(transaction=True)
 def test_groupement_user_logs_in_and_downloads_its_statement(browser, live_server, media_root, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from selenium.webdriver.common.by import By
 
     campaign = golden_campaign(status="published", codes=["G001", "G002"], datasets=False)
