@@ -11,6 +11,39 @@ GOLDEN_EXPECTED = GOLDEN_DIR / "expected_2022.json"
 
 
 @pytest.fixture(autouse=True)
+def eager_celery(request):
+    """Tasks run in-process, also when CI points CELERY_BROKER_URL at Redis; only the tests marked
+    celery_worker go through the broker to a real worker (`real_worker`)."""
+    from ipep_site.celery import app
+
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def real_worker():
+    """A Celery worker (two threads) consuming the real broker, not eager mode; queued leftovers of
+    earlier runs are purged first."""
+    from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
+
+    from ipep_site.celery import app
+
+    app.control.purge()
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, perform_ping_check=False, pool="threads", concurrency=2, shutdown_timeout=10) as worker:
+            yield worker
+    finally:
+        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Tests create many users; PBKDF2's cost is not what they exercise (the test database only)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -15,23 +15,10 @@ from django.utils import timezone
 
 from calculations.bundle.beneficiaries import scan_beneficiaries
 from calculations.models import Campaign, Dataset
-from ipep_site.celery import app
 from tests.conftest import GOLDEN_DIR, GOLDEN_EXPECTED, SHARED
 
 GOLDEN_YEARS = (2018, 2019, 2022)
 COMPARE_TOOL = SHARED / "tools" / "compare_results.py"
-
-
-@pytest.fixture(autouse=True)
-def eager_celery(request):
-    """Tasks run in-process (also when CI sets CELERY_BROKER_URL to Redis), except in celery_worker tests."""
-    if request.node.get_closest_marker("celery_worker"):
-        yield
-        return
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 def golden_parameters() -> dict:

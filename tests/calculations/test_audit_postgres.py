@@ -13,7 +13,6 @@ from groupements.models import PatientExperience
 from groupements.roles import CALCULATOR, DATA_MANAGER, READER, VALIDATOR
 from groupements.services.reference import load_reference_bundle
 from tests.calculations.campaign_factories import (  # noqa: F401
-    eager_celery,
     golden_parameters,
     launch_and_compute,
     store_golden_datasets,

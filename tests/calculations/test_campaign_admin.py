@@ -15,7 +15,6 @@ from groupements.models import Wave
 from groupements.roles import CALCULATOR, GROUPEMENT_USER, READER, VALIDATOR
 from tests.calculations.campaign_factories import (  # noqa: F401
     campaign_in_status,
-    eager_celery,
     golden_parameters,
     store_golden_datasets,
 )

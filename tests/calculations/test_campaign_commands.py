@@ -9,7 +9,6 @@ from calculations.models import Campaign, CampaignTransition
 from groupements.roles import CALCULATOR, VALIDATOR
 from tests.calculations.campaign_factories import (  # noqa: F401
     campaign_in_status,
-    eager_celery,
     exact_cents_differences,
     expected_golden,
     store_golden_datasets,

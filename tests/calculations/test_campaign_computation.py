@@ -17,7 +17,6 @@ from calculations.tasks.campaigns import compute_campaign_task
 from groupements.models import Groupement, IndicatorResult, Member, Wave
 from groupements.roles import CALCULATOR, VALIDATOR
 from tests.calculations.campaign_factories import (  # noqa: F401
-    eager_celery,
     exact_cents_differences,
     expected_golden,
     golden_parameters,

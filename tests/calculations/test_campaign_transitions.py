@@ -16,7 +16,7 @@ from calculations.services.transitions import (
     allowed_transitions,
 )
 from groupements.roles import CALCULATOR, DATA_MANAGER, GROUPEMENT_USER, READER, VALIDATOR
-from tests.calculations.campaign_factories import campaign_in_status, eager_celery  # noqa: F401
+from tests.calculations.campaign_factories import campaign_in_status
 
 Status = Campaign.Status
 SERVICE_OF = {

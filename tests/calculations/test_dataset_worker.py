@@ -9,24 +9,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from calculations.models import Dataset
 from calculations.services import datasets as services
 from groupements import roles
-from ipep_site.celery import app
 
 pytestmark = [
     pytest.mark.celery_worker,
     pytest.mark.skipif(settings.CELERY_BROKER_URL.startswith("memory"), reason="needs a real broker: set CELERY_BROKER_URL"),
 ]
-
-
-@pytest.fixture
-def real_worker():
-    from celery.contrib.testing.worker import start_worker
-
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, perform_ping_check=False, pool="threads", concurrency=1, shutdown_timeout=10) as worker:
-            yield worker
-    finally:
-        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 
 
 @pytest.mark.django_db(transaction=True)

@@ -12,7 +12,7 @@ from calculations.selectors.campaigns import campaign_results_json
 from groupements import roles
 from groupements.models import PortalAccess
 from reports.models import Statement
-from tests.calculations.campaign_factories import eager_celery, exact_cents_differences, expected_golden  # noqa: F401
+from tests.calculations.campaign_factories import exact_cents_differences, expected_golden
 from tests.conftest import GOLDEN_DIR
 
 

@@ -21,7 +21,6 @@ from calculations.services.transitions import TransitionNotAllowed
 from groupements.roles import CALCULATOR, VALIDATOR
 from ipep_site.celery import app
 from tests.calculations.campaign_factories import (  # noqa: F401
-    eager_celery,
     exact_cents_differences,
     expected_golden,
     golden_parameters,
@@ -65,19 +64,6 @@ def wait_until_not_computing(campaign, seconds=WAIT_SECONDS):
             return campaign
         time.sleep(0.1)
     raise AssertionError(f"{campaign} still computing after {seconds} s (step {campaign.progress_step!r})")
-
-
-@pytest.fixture
-def real_worker():
-    from celery.contrib.testing.worker import start_worker
-
-    app.control.purge()
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=10) as worker:
-            yield worker
-    finally:
-        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 
 
 @pytest.mark.postgres

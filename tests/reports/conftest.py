@@ -5,22 +5,8 @@ import subprocess
 import pytest
 from django.core.cache import cache
 
-from ipep_site.celery import app
 from reports import services
 from tests.reports.factories import golden_campaign, portal_user
-
-
-@pytest.fixture(autouse=True)
-def _eager_celery(request):
-    """Render tasks run in-process, also when CI points CELERY_BROKER_URL at Redis; only the tests
-    marked celery_worker go through the broker to a real worker."""
-    if request.node.get_closest_marker("celery_worker"):
-        yield
-        return
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 @pytest.fixture(autouse=True)

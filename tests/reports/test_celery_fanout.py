@@ -4,7 +4,6 @@ import hashlib
 import pytest
 from django.conf import settings
 
-from ipep_site.celery import app
 from reports import services
 from reports.models import Statement
 from tests.reports.factories import golden_campaign
@@ -13,18 +12,6 @@ pytestmark = [
     pytest.mark.celery_worker,
     pytest.mark.skipif(settings.CELERY_BROKER_URL.startswith("memory"), reason="needs a real broker: set CELERY_BROKER_URL"),
 ]
-
-
-@pytest.fixture
-def real_worker():
-    from celery.contrib.testing.worker import start_worker
-
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, perform_ping_check=False, pool="threads", concurrency=2, shutdown_timeout=10) as worker:
-            yield worker
-    finally:
-        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,18 +10,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def real_worker():
-    from celery.contrib.testing.worker import start_worker
-
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=10) as worker:
-            yield worker
-    finally:
-        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
-
-
 def test_ping_round_trip_through_broker_and_worker(real_worker):
     result = ping.delay("bonjour")
     assert result.get(timeout=20) == "bonjour"
