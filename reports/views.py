@@ -171,33 +171,30 @@ def national_report(request, campaign_id: int):
     return render(request, "reports/national_report.html", context)
 
 
+def _national_report_download(campaign_id: int, render, content_type: str, extension: str) -> HttpResponse:
+    campaign = _reportable_campaign(campaign_id)
+    response = HttpResponse(render(campaign), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="rapport_national_{campaign.year}_v{campaign.version}.{extension}"'
+    return response
+
+
 @require_GET
 @staff_permission_required("calculations.view_campaign")
 def national_report_pdf(request, campaign_id: int):
-    campaign = _reportable_campaign(campaign_id)
-    response = HttpResponse(national.national_report_pdf(campaign), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="rapport_national_{campaign.year}_v{campaign.version}.pdf"'
-    return response
+    return _national_report_download(campaign_id, national.national_report_pdf, "application/pdf", "pdf")
 
 
 @require_GET
 @staff_permission_required("calculations.view_campaign")
 def national_report_csv(request, campaign_id: int):
-    campaign = _reportable_campaign(campaign_id)
-    response = HttpResponse(national.national_report_csv(campaign), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="rapport_national_{campaign.year}_v{campaign.version}.csv"'
-    return response
+    return _national_report_download(campaign_id, national.national_report_csv, "text/csv; charset=utf-8", "csv")
 
 
 @require_GET
 @staff_permission_required("calculations.view_campaign")
 def national_report_xlsx(request, campaign_id: int):
-    campaign = _reportable_campaign(campaign_id)
-    response = HttpResponse(
-        national.national_report_xlsx(campaign), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="rapport_national_{campaign.year}_v{campaign.version}.xlsx"'
-    return response
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return _national_report_download(campaign_id, national.national_report_xlsx, xlsx, "xlsx")
 
 
 @require_GET

@@ -9,18 +9,10 @@ from django.urls import reverse
 from calculations.models import Campaign, CampaignDataset, Dataset
 from calculations.services import datasets as services
 from groupements import roles
-from ipep_site.celery import app
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def eager_tasks():
-    """The validation task runs in-process here, whatever the broker (a real worker: test_dataset_worker)."""
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 NBSP = "\u00a0"
 HEADER = "id_patient;age;sexe;ald;css;deces;rpps_mt;depenses"
 ADD_URL = reverse("admin:calculations_dataset_add")

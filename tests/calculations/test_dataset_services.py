@@ -23,19 +23,9 @@ from calculations.selectors.datasets import (
 )
 from calculations.services import datasets as services
 from groupements import roles
-from ipep_site.celery import app
 
 HEADER = "id_patient;age;sexe;ald;css;deces;rpps_mt;depenses"
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def eager_tasks():
-    """The validation task runs in-process here, whatever the broker (a real worker: test_dataset_worker)."""
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 def golden_totals(path):
