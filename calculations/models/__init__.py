@@ -1,4 +1,4 @@
-from .campaigns import Campaign, CampaignDataset, CampaignTransition, GroupementResult
+from .campaigns import Campaign, CampaignDataset, CampaignTransition, FrozenResultsError, GroupementResult
 from .datasets import Dataset
 
-__all__ = ["Campaign", "CampaignDataset", "CampaignTransition", "Dataset", "GroupementResult"]
+__all__ = ["Campaign", "CampaignDataset", "CampaignTransition", "Dataset", "FrozenResultsError", "GroupementResult"]

@@ -11,6 +11,13 @@ PROGRESS_FIELDS = ["progress_step", "progress", "heartbeat_at"]
 # A year has at most one campaign being prepared and at most one in force (published or paid).
 OPEN_STATUSES = ("draft", "computing", "computed", "validated", "failed")
 IN_FORCE_STATUSES = ("published", "paid")
+# Once validated, a campaign's results never change (a correction is a new version); migration 0005
+# enforces it in PostgreSQL as well.
+FROZEN_STATUSES = ("validated", "published", "paid", "superseded")
+
+
+class FrozenResultsError(Exception):
+    """An attempt to change or delete the results of a validated (or later) campaign."""
 
 
 @pghistory.track(exclude=PROGRESS_FIELDS)
@@ -176,3 +183,16 @@ class GroupementResult(models.Model):
 
     def __str__(self):
         return f"{self.code} – {self.campaign}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            self._check_not_frozen()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._check_not_frozen()
+        return super().delete(*args, **kwargs)
+
+    def _check_not_frozen(self) -> None:
+        if Campaign.objects.filter(pk=self.campaign_id, status__in=FROZEN_STATUSES).exists():
+            raise FrozenResultsError(f"Les résultats de {self.campaign} sont figés : publiez une nouvelle version pour les corriger.")
