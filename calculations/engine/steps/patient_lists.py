@@ -12,9 +12,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from ..errors import EngineError, engine_problem
-from .risk_model import risk_cell_expression
-
-NO_GROUPEMENT = ""
+from .risk_model import CELL_COUNT, risk_cell_expression
 
 
 @dataclass(frozen=True)
@@ -66,12 +64,15 @@ def aggregate_patient_lists(
     """
     spend = pl.col("depenses_cents").cast(pl.Int64)
     truncated = pl.min_horizontal(spend, pl.lit(threshold_cents, pl.Int64))
-    cells = (
+    # Polars groups fastest on one integer key: groupement number (0 = none) · CELL_COUNT + cell.
+    codes = sorted(member_groupements["groupement"].unique().to_list())
+    numbers = member_groupements.select(
+        "rpps", pl.col("groupement").replace_strict(codes, range(1, len(codes) + 1), return_dtype=pl.Int32).alias("number")
+    )
+    sums = (
         beneficiaries.select(pl.col("rpps_mt").cast(pl.String), risk_cell_expression(), spend.alias("depenses_cents"))
-        .join(member_groupements.lazy(), left_on="rpps_mt", right_on="rpps", how="left")
-        # Polars groups twice as fast on a non-null string key: "" stands for "no groupement" meanwhile.
-        .with_columns(pl.col("groupement").fill_null(NO_GROUPEMENT))
-        .group_by("groupement", "cell")
+        .join(numbers.lazy(), left_on="rpps_mt", right_on="rpps", how="left")
+        .group_by((pl.col("number").fill_null(0) * CELL_COUNT + pl.col("cell").cast(pl.Int32)).alias("key"))
         .agg(
             pl.len().alias("patients"),
             pl.col("depenses_cents").sum().alias("spend_cents"),
@@ -79,7 +80,17 @@ def aggregate_patient_lists(
             truncated.cast(pl.Int128).pow(2).sum().alias("truncated_cents_squared"),
         )
         .collect(engine="streaming")
-        .with_columns(pl.when(pl.col("groupement") != NO_GROUPEMENT).then(pl.col("groupement")))
+    )
+    number = pl.col("key") // CELL_COUNT
+    cells = (
+        sums.select(
+            pl.when(number > 0).then(number.replace_strict(range(1, len(codes) + 1), codes, default=None, return_dtype=pl.String)).alias("groupement"),
+            (pl.col("key") % CELL_COUNT).cast(pl.Int16).alias("cell"),
+            "patients",
+            "spend_cents",
+            "truncated_cents",
+            "truncated_cents_squared",
+        )
         .sort("groupement", "cell", nulls_last=True)
     )
     return YearAggregate(year, rows, threshold_cents, cells)
