@@ -1,17 +1,41 @@
-"""CSV as the bundles write it (METHODOLOGY section 3): `;` when the header line has one, else `,`."""
+"""CSV as the bundles write it (METHODOLOGY section 3): `;` when the header line has one, else `,`;
+UTF-8 (a BOM dropped) when the bytes decode as UTF-8, else Windows-1252."""
 from import_export.formats import base_formats
+
+
+def decode_bundle_text(data) -> str:
+    if isinstance(data, str):
+        return data.lstrip("\ufeff")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
 
 
 class BundleCSV(base_formats.CSV):
     def create_dataset(self, in_stream, **kwargs):
-        text = in_stream.decode(self.encoding or "utf-8-sig") if isinstance(in_stream, bytes) else in_stream
-        header_line = text.lstrip("\ufeff").split("\n", 1)[0]
+        text = decode_bundle_text(in_stream)
+        header_line = next((line for line in text.splitlines() if line.strip()), "")
         kwargs.setdefault("delimiter", ";" if ";" in header_line else ",")
-        return super().create_dataset(text, **kwargs)
+        dataset = super().create_dataset(text, **kwargs)
+        # The text as uploaded: the bundle rules read it (physical line numbers, decimal separator).
+        dataset.ipep_source = (text, kwargs["delimiter"])
+        return dataset
 
     def export_data(self, dataset, **kwargs):
         kwargs.setdefault("delimiter", ";")
         return super().export_data(dataset, **kwargs)
 
 
+class BundleCSVImport(BundleCSV):
+    """Reads the uploaded bytes itself, so that a Windows-1252 file is accepted as by load_bundle."""
+
+    def is_binary(self):
+        return True
+
+    def get_read_mode(self):
+        return "rb"
+
+
 FORMATS = [BundleCSV, base_formats.XLSX]
+IMPORT_FORMATS = [BundleCSVImport, base_formats.XLSX]

@@ -1,45 +1,142 @@
 """django-import-export resources: the reference tables in the admin, with the bundle's French column
 names so that a file exported from the admin can be loaded again with `load_bundle`."""
-from collections import defaultdict
+import csv
+import dataclasses
+import datetime
+import io
+import re
 
 from django.core.exceptions import ValidationError
 from import_export import fields, resources
 from import_export.widgets import ForeignKeyWidget
 
+from calculations.bundle.problems import Problem, format_problems
+
 from .models import Groupement, Indicator, IndicatorResult, Member, PatientExperience, PhaseCalendar, Wave, YearlyDecile
 
 
 class BundleRulesMixin:
-    """Checks an admin import with the rules of `load_bundle` (METHODOLOGY section 3) before any row
-    is written, and refuses the whole file with the same `file:line: column: reason` messages."""
+    """Reads an admin import with the rules of `load_bundle` (METHODOLOGY section 3) before any row
+    is written: the whole file is refused with the same `file:line: column: reason` messages, or its
+    rows are replaced by the typed values the bundle rules read (trimmed values, case-insensitive
+    headers, dates `DD/MM/YYYY`, decimal comma, empty optional values), so that what load_bundle
+    accepts the admin accepts too, with the same meaning."""
 
     bundle_file = ""  # e.g. "groupements.csv"; yearly tables use "deciles_{year}.csv"
 
     def before_import(self, dataset, **kwargs):
-        from groupements.services.reference import check_reference_table
+        from calculations.bundle.reference import COLUMNS, YEARLY_PATTERN
+        from groupements.services.reference import read_reference_table
 
         display_name = kwargs.get("file_name") or self.bundle_file
-        problems = []
-        for file_name, table in self._tables_by_file(dataset).items():
-            problems += check_reference_table(file_name=file_name, csv_text=table.export("csv", delimiter=";"), display_name=display_name)
+        yearly = "{year}" in self.bundle_file
+        text, delimiter = _source_text(dataset)
+        problems, rows = [], []
+        try:
+            files = self._bundle_files(text, delimiter) if yearly else {self.bundle_file: (None, text, list(range(len(text.splitlines()) + 2)))}
+        except _FileProblems as error:
+            files, problems = {}, [dataclasses.replace(p, file=display_name) for p in error.problems]
+        for file_name, (year, file_text, original_line) in files.items():
+            found, records = read_reference_table(file_name=file_name, csv_text=file_text)
+
+            def upload_line(line, original_line=original_line):
+                return original_line[line] if line is not None and line < len(original_line) else line
+
+            problems += [dataclasses.replace(p, file=display_name, line=upload_line(p.line)) for p in found]
+            match = YEARLY_PATTERN.fullmatch(file_name)
+            columns = [c.name for c in COLUMNS[match[1] if match else file_name]]
+            rows += [(upload_line(r.line), ([year] if yearly else []) + [r[c] for c in columns]) for r in records]
         if problems:
-            raise ValidationError(problems)
+            if yearly:
+                problems.sort(key=lambda p: p.line or 0)
+            del dataset[0 : len(dataset)]  # no row is then imported one by one (noise after a refusal)
+            raise ValidationError(format_problems(problems))
+        match = YEARLY_PATTERN.fullmatch(self.bundle_file.format(year="0000"))
+        headers = (["annee"] if yearly else []) + [c.name for c in COLUMNS[match[1] if match else self.bundle_file]]
+        dataset.wipe()
+        dataset.headers = headers
+        for _, row in sorted(rows, key=lambda item: item[0]):
+            dataset.append(row)
 
-    def _tables_by_file(self, dataset):
-        if "{year}" not in self.bundle_file:
-            return {self.bundle_file: dataset}
-        # A yearly table holds several years; each year is its own bundle file, checked without `annee`.
-        import tablib
-
-        names = [h.strip().lower() for h in dataset.headers]
+    def _bundle_files(self, text, delimiter):
+        """A yearly table holds several years: each year is its own bundle file, without `annee`.
+        Returns {file name: (year, text, physical line of the upload for each line of that file)}."""
+        name = self.bundle_file.format(year="AAAA")
+        rows = _physical_rows(text, delimiter, name)
+        if not rows:
+            raise _FileProblems([Problem(name, 1, None, "empty file: a header row is required", "empty_file")])
+        if len(rows) == 1:
+            raise _FileProblems([Problem(name, 2, None, "no data rows after the header", "no_rows")])
+        header_line, header = rows[0]
+        names = [h.strip().lower() for h in header]
         if "annee" not in names:
-            raise ValidationError(f"{self.bundle_file.format(year='AAAA')}:1: annee: required column is missing from the header")
+            raise _FileProblems([Problem(name, header_line, "annee", "required column is missing from the header", "header")])
         year_index = names.index("annee")
-        headers = [h for i, h in enumerate(dataset.headers) if i != year_index]
-        tables = defaultdict(lambda: tablib.Dataset(headers=headers))
-        for row in dataset:
-            tables[self.bundle_file.format(year=str(row[year_index]).strip())].append([v for i, v in enumerate(row) if i != year_index])
-        return dict(tables)
+        problems = []
+        files: dict[str, tuple] = {}
+        for line, row in rows[1:]:
+            if len(row) != len(header):
+                problems.append(Problem(name, line, None, f"expected {len(header)} fields, found {len(row)}", "field_count"))
+                continue
+            year = row[year_index].strip()
+            if not re.fullmatch(r"[0-9]{4}", year):
+                reason = "value is required" if not year else f"not a year (4 digits): {year!r}"
+                problems.append(Problem(name, line, "annee", reason, "year"))
+                continue
+            file_name = self.bundle_file.format(year=year)
+            if file_name not in files:
+                files[file_name] = (int(year), [[h for i, h in enumerate(header) if i != year_index]], [header_line, header_line])
+            files[file_name][1].append([v for i, v in enumerate(row) if i != year_index])
+            files[file_name][2].append(line)
+        if problems:
+            raise _FileProblems(problems)
+        result = {}
+        for file_name, (year, table, lines) in files.items():
+            buffer = io.StringIO()
+            csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(table)
+            result[file_name] = (year, buffer.getvalue(), lines)
+        return result
+
+
+class _FileProblems(Exception):
+    def __init__(self, problems):
+        self.problems = problems
+
+
+def _physical_rows(text: str, delimiter: str, name: str) -> list[tuple[int, list[str]]]:
+    """(physical line, cells) of every non-blank row, the header first (lines as TableReader counts them)."""
+    reader = csv.reader(io.StringIO("".join(text.splitlines(keepends=True))), delimiter=delimiter, strict=True)
+    rows, previous = [], 0
+    try:
+        for row in reader:
+            start, previous = previous + 1, reader.line_num
+            if any(cell.strip() for cell in row):
+                rows.append((start, row))
+    except csv.Error as exc:
+        raise _FileProblems([Problem(name, reader.line_num, None, f"malformed CSV: {exc}", "malformed")]) from None
+    return rows
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _source_text(dataset) -> tuple[str, str]:
+    """The uploaded CSV text as it was (BundleCSV keeps it), else the dataset (XLSX) written as CSV."""
+    source = getattr(dataset, "ipep_source", None)
+    if source is not None:
+        return source
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow([_cell_text(h) for h in dataset.headers or []])
+    writer.writerows([_cell_text(v) for v in row] for row in dataset)
+    return buffer.getvalue(), ";"
 
 
 class WaveResource(BundleRulesMixin, resources.ModelResource):

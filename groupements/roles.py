@@ -43,7 +43,8 @@ ROLE_PERMISSIONS = {
     READER: _model_perms(REFERENCE_MODELS, ("view",))
     | _model_perms(
         ("calculations.dataset", "calculations.campaign", "calculations.groupementresult", "calculations.campaigntransition",
-         "groupements.seedcredit", "groupements.ledgerline", "groupements.pilotproject", "reports.statement", "reports.contestation"),
+         "groupements.seedcredit", "groupements.ledgerline", "groupements.pilotproject", "groupements.innovativeactionclaim",
+         "reports.statement", "reports.contestation"),
         ("view",),
     ),
     GROUPEMENT_USER: set(),

@@ -29,7 +29,10 @@ class LoginThrottleMixin:
             if getattr(error, "code", None) == "invalid_login":
                 throttle.record_failure(username, address)
             raise
-        throttle.record_success(username, address)
+        # No error is also what a form with an empty password gives (the field error is not raised
+        # from clean()): only a real authentication resets the counter.
+        if self.get_user() is not None:
+            throttle.record_success(username, address)
         return cleaned
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
@@ -28,7 +30,11 @@ def _collect_once_afterwards():
 
 
 def render_pdf(template_name: str, context: dict) -> bytes:
-    """The PDF bytes of a Django template. Same context → same bytes (no timestamps are embedded)."""
-    html = render_to_string(template_name, context)
+    """The PDF bytes of a Django template. Same context → same bytes (no timestamps are embedded).
+
+    Always in the site language: a PDF drawn during a request (eager Celery, rendering at publication)
+    must not take the month names of the requester's browser language (LocaleMiddleware)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        html = render_to_string(template_name, context)
     with _collect_once_afterwards():
         return HTML(string=html, url_fetcher=URLFetcher(**_FETCHER_OPTIONS)).write_pdf()

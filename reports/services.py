@@ -23,7 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from calculations.models import Campaign, GroupementResult
 from groupements.models import Groupement, PortalAccess
@@ -217,7 +217,8 @@ def notify_statement_publication(*, campaign: Campaign) -> int:
             "url": _absolute_url(reverse("portal:campaign", args=[campaign.pk])),
         }
         subject = f"IPEP – votre relevé d'intéressement {campaign.year} est disponible"
-        body = render_to_string("reports/email/statement_published.txt", context)
+        with translation.override(settings.LANGUAGE_CODE):  # dates in French whoever publishes
+            body = render_to_string("reports/email/statement_published.txt", context)
         messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [access.user.email]))
     if not messages:
         return 0
@@ -257,14 +258,19 @@ def answer_contestation(*, contestation: Contestation, user, status: str, answer
         raise PermissionDenied("Répondre à une contestation demande la permission de la modifier.")
     if status not in Contestation.Status.values:
         raise ValueError(f"unknown contestation status {status!r}")
+    answer = (answer or "").strip()
+    stored = Contestation.objects.filter(pk=contestation.pk).values("status", "answer").first()
+    if stored is not None and (stored["status"], stored["answer"]) == (status, answer):
+        return contestation  # saved again unchanged: not a new answer, the groupement is not mailed twice
     contestation.status = status
-    contestation.answer = (answer or "").strip()
+    contestation.answer = answer
     contestation.answered_by = user
     contestation.answered_at = timezone.now()
     contestation.save(update_fields=["status", "answer", "answered_by", "answered_at"])
     if contestation.answer and contestation.user.email:
-        body = render_to_string("reports/email/contestation_answered.txt", {"contestation": contestation,
-                                "url": _absolute_url(reverse("portal:campaign", args=[contestation.campaign_id]))})
+        with translation.override(settings.LANGUAGE_CODE):
+            body = render_to_string("reports/email/contestation_answered.txt", {"contestation": contestation,
+                                    "url": _absolute_url(reverse("portal:campaign", args=[contestation.campaign_id]))})
         EmailMessage(
             f"IPEP – réponse à votre contestation ({contestation.campaign.year})", body, settings.DEFAULT_FROM_EMAIL, [contestation.user.email]
         ).send()

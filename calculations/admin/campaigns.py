@@ -106,6 +106,10 @@ class CampaignCreateForm(forms.ModelForm):
 
     def clean_year(self):
         year = self.cleaned_data["year"]
+        try:
+            services.check_year(year)
+        except CampaignError as error:
+            raise forms.ValidationError(error.messages) from None
         current = open_campaign(year=year)
         if current is not None:
             raise forms.ValidationError(f"La campagne {year} v{current.version} est déjà en cours ({current.get_status_display()}).")

@@ -9,6 +9,7 @@ from datetime import date
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -102,8 +103,10 @@ class DatasetAdmin(admin.ModelAdmin):
             raise PermissionDenied("\n".join(error.messages)) from None
 
     def delete_queryset(self, request, queryset):
-        for dataset in queryset:
-            self.delete_model(request, dataset)
+        # All or nothing: one refusal leaves every selected dataset (and its files) in place.
+        with transaction.atomic():
+            for dataset in queryset:
+                self.delete_model(request, dataset)
 
     # --- pages -----------------------------------------------------------------------------------
 

@@ -211,8 +211,10 @@ def read_reference_records(directory: Path, years: list[int] | None = None) -> t
         results_name = f"resultats_indicateurs_{year}.csv"
         experience_name = f"experience_patient_{year}.csv"
         required = years is not None  # a campaign year needs its deciles and results
-        yearly.deciles = _read(directory, deciles_name, "deciles", collector, required=required)
         yearly.indicator_results = _read(directory, results_name, "resultats_indicateurs", collector, required=required)
+        # Results are scored against that year's deciles: each indicator used needs a deciles row.
+        deciles_required = required or yearly.indicator_results is not None
+        yearly.deciles = _read(directory, deciles_name, "deciles", collector, required=deciles_required)
         yearly.experience = _read(directory, experience_name, "experience_patient", collector, required=False)
         if yearly.deciles is not None:
             check_deciles(yearly.deciles, deciles_name, indicator_codes, collector)

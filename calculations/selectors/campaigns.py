@@ -166,6 +166,6 @@ def campaign_results_json(*, campaign: Campaign) -> dict:
 
 def campaign_results(*, campaign: Campaign, order: str = "code") -> QuerySet[GroupementResult]:
     """The results of `campaign` sorted on one column (`-` for descending); unknown columns sort by code."""
-    if order.lstrip("-") not in SORTABLE_RESULT_KEYS:
+    if order.removeprefix("-") not in SORTABLE_RESULT_KEYS:  # one "-" only: "--code" is no field
         order = "code"
     return campaign.results.order_by(order, "code")

@@ -53,6 +53,8 @@ Status = Campaign.Status
 
 PARAMETERS_SOURCE = "paramètres de la campagne"
 PREVIOUS_VERSION_SOURCE = "version précédente"
+# The years a campaign may be created for (the same bounds as the national files' years).
+MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 class ComputationAbandoned(Exception):
@@ -75,6 +77,13 @@ def merge_parameters(*layers: tuple[str, dict]) -> Parameters:
 # --- creation and parameters -------------------------------------------------------------------
 
 
+def check_year(year) -> int:
+    """`year` when a campaign may be created for it; CampaignError otherwise (a date must exist for it)."""
+    if isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
+        raise CampaignError(f"Année de campagne invalide : {year!r} (attendu entre {MIN_YEAR} et {MAX_YEAR}).")
+    return year
+
+
 def create_campaign(*, year: int, user, parameters: dict | None = None) -> Campaign:
     """A new campaign for `year` in draft.
 
@@ -83,6 +92,7 @@ def create_campaign(*, year: int, user, parameters: dict | None = None) -> Campa
     the year is being prepared.
     """
     _require(user, "calculations.add_campaign", "créer une campagne")
+    check_year(year)
     with audit_context(user), transaction.atomic():
         existing = list(Campaign.objects.select_for_update().filter(year=year).order_by("-version"))
         open_ones = [c for c in existing if c.status in Campaign.OPEN_STATUSES]

@@ -346,10 +346,19 @@ def relaunch_dataset_validation(*, dataset: Dataset, user) -> Dataset:
 def delete_dataset(*, dataset: Dataset, user) -> None:
     """Deletes a dataset that no campaign uses, with its files (after the commit)."""
     _require(user, DELETE_PERMISSION, "supprimer un jeu de données")
-    if selectors.dataset_is_used(dataset):
-        raise DatasetError(f"Le jeu de données n° {dataset.pk} est utilisé par une campagne : il ne peut pas être supprimé.")
-    files = [path for path in (selectors.dataset_upload_path(dataset),) if path is not None]
-    if dataset.parquet_path:
-        files.append(selectors.dataset_parquet_path(dataset))
-    dataset.delete()
-    transaction.on_commit(lambda: [path.unlink(missing_ok=True) for path in files])
+    with transaction.atomic():
+        # Locked: the validation task takes the same lock to start, so it either finds no row or is seen here.
+        locked = Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
+        if locked is None:
+            return
+        if selectors.dataset_is_used(locked):
+            raise DatasetError(f"Le jeu de données n° {locked.pk} est utilisé par une campagne : il ne peut pas être supprimé.")
+        stale_before = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+        if locked.status == Status.VALIDATING and (locked.validation_started_at or locked.created_at) >= stale_before:
+            # The task would write its outcome on a deleted row, which recreates it (and its Parquet).
+            raise DatasetError(f"Le jeu de données n° {locked.pk} est en cours de validation : attendez la fin pour le supprimer.")
+        files = [path for path in (selectors.dataset_upload_path(locked),) if path is not None]
+        if locked.parquet_path:
+            files.append(selectors.dataset_parquet_path(locked))
+        locked.delete()
+        transaction.on_commit(lambda: [path.unlink(missing_ok=True) for path in files])

@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 
 from calculations.bundle import BundleError, format_problems
@@ -78,8 +79,9 @@ class LedgerLineAdmin(ExportMixin, admin.ModelAdmin):
     actions = [mark_paid]
 
     def has_change_permission(self, request, obj=None):
-        # Lines of a paid campaign are the payment itself, claims have their own admin (room check).
-        if obj is not None and (obj.campaign_id or obj.nature == Nature.INNOVATIVE_ACTIONS):
+        # Lines of a paid campaign are the payment itself, claims have their own admin (room check);
+        # a paid line is money out of the programme: it is not changed (as a paid seed credit or claim).
+        if obj is not None and (obj.campaign_id or obj.nature == Nature.INNOVATIVE_ACTIONS or obj.status == LedgerLine.Status.PAID):
             return False
         return super().has_change_permission(request, obj)
 
@@ -91,6 +93,8 @@ class LedgerLineAdmin(ExportMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.recorded_by = request.user
+        if obj.status == LedgerLine.Status.PAID and obj.paid_at is None:
+            obj.paid_at = timezone.now()
         super().save_model(request, obj, form, change)
 
     def get_urls(self):

@@ -1,8 +1,11 @@
+import datetime
+
+from django import forms
 from django.contrib import admin
 from import_export.admin import ImportExportModelAdmin
 
 from .. import resources
-from ..formats import FORMATS
+from ..formats import FORMATS, IMPORT_FORMATS
 from ..models import (
     Groupement,
     Indicator,
@@ -20,8 +23,9 @@ from .history import AuditHistoryMixin
 class ReferenceAdmin(AuditHistoryMixin, ImportExportModelAdmin):
     """Reference tables: import/export in the bundle's CSV (and XLSX), checked by the bundle's rules."""
 
-    import_formats = FORMATS
+    import_formats = IMPORT_FORMATS
     export_formats = FORMATS
+    import_template_name = "admin/groupements/import.html"
     list_per_page = 50
 
 
@@ -45,8 +49,27 @@ class PhaseCalendarAdmin(ReferenceAdmin):
     list_filter = ("wave", "year", "phase")
 
 
+class MemberInlineFormSet(forms.BaseInlineFormSet):
+    """Member.clean compares a row with the stored ones; rows of the same submission are compared here
+    (an RPPS may not be a member twice on the same day, dates inclusive)."""
+
+    def clean(self):
+        super().clean()
+        periods = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or not data.get("rpps") or not data.get("start"):
+                continue
+            start, end = data["start"], data.get("end") or datetime.date.max
+            for other_start, other_end in periods.get(data["rpps"], []):
+                if start <= other_end and other_start <= end:
+                    raise forms.ValidationError(f"Le RPPS {data['rpps']} figure deux fois sur des périodes qui se chevauchent.")
+            periods.setdefault(data["rpps"], []).append((start, end))
+
+
 class MemberInline(admin.TabularInline):
     model = Member
+    formset = MemberInlineFormSet
     extra = 0
 
 

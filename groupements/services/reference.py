@@ -2,13 +2,25 @@
 one transaction, idempotently (the bundle is the authority for the tables and years it contains)."""
 from __future__ import annotations
 
-from collections import Counter
+import dataclasses
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from django.db import transaction
 
-from calculations.bundle.reference import ReferenceRecords, read_reference_records
+from calculations.bundle.problems import Problem
+from calculations.bundle.reference import (
+    GROUPEMENTS,
+    INDICATORS,
+    MEMBERS,
+    PHASES,
+    WAVES,
+    YEARLY_PATTERN,
+    ReferenceRecords,
+    read_reference_records,
+)
 
 from ..models import (
     Groupement,
@@ -184,16 +196,62 @@ def check_reference_table(*, file_name: str, csv_text: str, display_name: str | 
     stored; completeness rules that only make sense for a whole bundle (socle indicators of every
     groupement) are left to `load_bundle`.
     """
+    problems, _ = read_reference_table(file_name=file_name, csv_text=csv_text)
+    shown = display_name or file_name
+    return [str(dataclasses.replace(problem, file=shown)) for problem in problems]
+
+
+def read_reference_table(*, file_name: str, csv_text: str) -> tuple[list, list]:
+    """One reference table imported on its own (admin import) read by the rules of the bundle: its
+    problems (`calculations.bundle.Problem`, named `file_name`) and its typed records.
+
+    The rest of the bundle is taken from the database. An admin import adds to and updates the
+    stored rows without deleting any, so a member row is also checked against the stored periods
+    of its RPPS that the file does not replace (no RPPS in two places on the same day).
+    """
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="ipep-import-") as tmp:
         directory = Path(tmp)
         export_reference_bundle(directory=directory)
         (directory / file_name).write_text(csv_text, encoding="utf-8")
-        _, collector = read_reference_records(directory)
-    shown = display_name or file_name
-    return [
-        str(problem).replace(file_name, shown, 1)
-        for problem in collector.problems
-        if problem.file == file_name and problem.rule != "missing_socle"
-    ]
+        records, collector = read_reference_records(directory)
+    problems = [problem for problem in collector.problems if problem.file == file_name and problem.rule != "missing_socle"]
+    table = _table_records(records, file_name)
+    if file_name == MEMBERS and not problems:
+        problems = _stored_member_overlaps(table)
+    return problems, table
+
+
+def _table_records(records: ReferenceRecords, file_name: str) -> list:
+    by_name = {WAVES: records.waves, PHASES: records.phases, GROUPEMENTS: records.groupements, MEMBERS: records.members, INDICATORS: records.indicators}
+    if file_name in by_name:
+        return by_name[file_name]
+    match = YEARLY_PATTERN.fullmatch(file_name)
+    yearly = records.years.get(int(match[2])) if match else None
+    if yearly is None:
+        return []
+    return {"deciles": yearly.deciles, "resultats_indicateurs": yearly.indicator_results, "experience_patient": yearly.experience}[match[1]] or []
+
+
+def _stored_member_overlaps(members: list) -> list:
+    """Rows of an imported membres.csv that overlap a stored period of the same RPPS kept by the
+    import (a stored row with the same RPPS and start date is the one the row replaces)."""
+    replaced = {(r["rpps"], r["date_debut"]) for r in members}
+    stored = defaultdict(list)
+    for member in Member.objects.filter(rpps__in={r["rpps"] for r in members}).select_related("groupement").order_by("start"):
+        if (member.rpps, member.start) not in replaced:
+            stored[member.rpps].append(member)
+    problems = []
+    for record in members:
+        start, end = record["date_debut"], record["date_fin"] or date.max
+        for member in stored[record["rpps"]]:
+            if start <= (member.end or date.max) and member.start <= end:
+                problems.append(Problem(
+                    MEMBERS, record.line, "rpps",
+                    f"RPPS {record['rpps']} is already a member of {member.groupement.code} on that date "
+                    f"(stored period {member.start} – {member.end or '…'})",
+                    "member_overlap",
+                ))
+                break
+    return problems

@@ -219,3 +219,20 @@ def test_history_pages_of_campaigns_and_reference_data_open(client, make_user, l
         assert "Journal d'audit" in page
         if not settings.USES_POSTGRES:
             assert "SQLite" in page
+
+
+@pytest.mark.django_db
+def test_the_creation_form_refuses_a_year_out_of_range_instead_of_storing_an_unlaunchable_campaign(client, make_user):
+    client.force_login(make_user(role=CALCULATOR))
+    response = client.post(reverse("admin:calculations_campaign_add"), {"year": "0", "parameters": ""})
+    assert response.status_code == 200
+    assert "Année de campagne invalide" in text(response)
+    assert not Campaign.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("order", ["--code", "-", "", "nonexistent", "-final_amount"])
+def test_a_forged_sort_order_on_the_campaign_page_never_crashes_it(order, client, make_user):
+    campaign = campaign_in_status(Status.COMPUTED)
+    client.force_login(make_user(role=READER))
+    assert client.get(change_url(campaign), {"tri": order}).status_code == 200

@@ -113,3 +113,27 @@ def test_transition_campaign_rejects_only_with_a_reason(make_user, capsys):
     assert "motif est obligatoire" in capsys.readouterr().err
     run("transition_campaign", "--year", "2022", "--to", "draft", "--user", "val", "--reason", "paramètres à revoir")
     assert Campaign.objects.get().status == Status.DRAFT
+
+
+@pytest.mark.django_db
+def test_create_campaign_refuses_a_year_out_of_range_and_exits_non_zero(capsys):
+    with pytest.raises(CommandError, match="non créée"):
+        call_command("create_campaign", "--year", "0")
+    assert "Année de campagne invalide" in capsys.readouterr().err
+    assert not Campaign.objects.exists()
+
+
+def test_simulate_refuses_an_output_in_a_missing_directory_before_computing(tmp_path, monkeypatch):
+    from calculations.management.commands import simulate
+
+    monkeypatch.setattr(simulate, "simulate", lambda *a, **k: pytest.fail("computed although the output cannot be written"))
+    with pytest.raises(CommandError, match="does not exist"):
+        run("simulate", str(GOLDEN_DIR), "--year", "2022", "--output", str(tmp_path / "missing" / "out.json"))
+
+
+@pytest.mark.django_db
+def test_run_campaign_refuses_an_output_in_a_missing_directory_before_launching(tmp_path):
+    campaign_in_status(Status.DRAFT)
+    with pytest.raises(CommandError, match="n'existe pas"):
+        run("run_campaign", "--year", "2022", "--output", str(tmp_path / "missing" / "out.json"))
+    assert Campaign.objects.get().status == Status.DRAFT

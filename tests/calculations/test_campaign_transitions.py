@@ -246,3 +246,12 @@ def test_a_missing_optional_service_is_skipped():
     assert services._optional_function("reports.not_written_yet", "anything") is None
     assert services._optional_function("reports.services", "not_written_yet") is None
     assert services._optional_function("reports.services", "render_campaign_statements") is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("year", [0, 1999, 2101, 10000])
+def test_a_campaign_year_outside_the_supported_range_is_refused_before_anything_is_stored(year, make_user):
+    # Year 0 used to be stored, then crashed its launch (`date(0, 12, 31)`).
+    with pytest.raises(CampaignError, match="Année de campagne invalide"):
+        services.create_campaign(year=year, user=make_user(role=CALCULATOR))
+    assert not Campaign.objects.exists()

@@ -121,3 +121,20 @@ def test_nobody_edits_a_dataset_and_a_used_one_cannot_be_deleted(client, make_us
         reverse("admin:calculations_dataset_changelist"), {"action": "delete_selected", "_selected_action": [dataset.pk], "post": "yes"}
     )
     assert response.status_code in (200, 302, 403) and Dataset.objects.filter(pk=dataset.pk).exists()
+
+
+def test_a_bulk_deletion_refused_for_one_dataset_deletes_none(client, make_user, media_root, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    idle = Dataset.objects.create(year=2023, original_name="a.csv", sha256="a" * 64, status=Dataset.Status.REJECTED)
+    busy = Dataset.objects.create(
+        year=2022, original_name="b.csv", sha256="b" * 64, status=Dataset.Status.VALIDATING, validation_started_at=timezone.now()
+    )
+    logged_in(client, make_user(is_superuser=True, is_staff=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:calculations_dataset_changelist"),
+            {"action": "delete_selected", "_selected_action": [idle.pk, busy.pk], "post": "yes"},
+        )
+    assert response.status_code == 403
+    assert set(Dataset.objects.values_list("pk", flat=True)) == {idle.pk, busy.pk}

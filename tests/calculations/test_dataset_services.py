@@ -230,3 +230,38 @@ def test_known_bytes_found_after_the_validation_return_the_existing_dataset(gold
     known = Dataset.objects.create(year=2018, original_name="ancien.csv", sha256=sha, size=1, status="rejected")
     assert services.ingest_dataset(path=source, year=2018) == known
     assert not any(p.is_file() for p in (media_root / "datasets").rglob("*"))
+
+
+def test_a_dataset_being_validated_cannot_be_deleted_under_the_worker(golden_dir, media_root, make_user, monkeypatch, django_capture_on_commit_callbacks):
+    # Deleted while the task validates, the row used to come back (valid, with its Parquet) when the task saved its outcome.
+    superuser = make_user(is_superuser=True, is_staff=True)
+    content = (golden_dir / "beneficiaires_2018.csv").read_bytes()
+    upload = SimpleUploadedFile("beneficiaires_2018.csv", content, content_type="text/csv")
+    real_validate = services._validate
+    refusals = []
+
+    def validate_while_someone_deletes(source, **kwargs):
+        being_validated = Dataset.objects.get()
+        assert being_validated.status == Dataset.Status.VALIDATING
+        with pytest.raises(services.DatasetError, match="en cours de validation") as refused:
+            services.delete_dataset(dataset=being_validated, user=superuser)
+        refusals.append(refused.value)
+        return real_validate(source, **kwargs)
+
+    monkeypatch.setattr(services, "_validate", validate_while_someone_deletes)
+    with django_capture_on_commit_callbacks(execute=True):
+        dataset = services.start_dataset_upload(uploaded_file=upload, year=2018, user=make_user(role=roles.DATA_MANAGER))
+    assert len(refusals) == 1
+    dataset.refresh_from_db()
+    assert dataset.status == Dataset.Status.VALID and dataset_parquet_path(dataset).is_file()
+
+
+def test_a_validation_whose_worker_died_long_ago_can_be_deleted(media_root, make_user, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    started = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    dataset = Dataset.objects.create(year=2022, original_name="b.csv", sha256="b" * 64, status=Dataset.Status.VALIDATING, validation_started_at=started)
+    services.delete_dataset(dataset=dataset, user=make_user(is_superuser=True, is_staff=True))
+    assert not Dataset.objects.exists()

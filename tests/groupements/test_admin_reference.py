@@ -85,3 +85,40 @@ def test_member_validation_in_the_admin_form(client, superuser, loaded_reference
         response = client.post(url, data)
         assert response.status_code == 200
         assert message in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "model", ["ledgerline", "seedcredit", "pilotproject", "innovativeactionclaim", "wave", "member", "indicatorresult"]
+)
+def test_the_reader_sees_every_table_of_the_programme_read_only(client, make_user, model):
+    """README: the reader is read-only everywhere, innovative-action claims included."""
+    client.force_login(make_user(role=roles.READER))
+    assert client.get(reverse(f"admin:groupements_{model}_changelist")).status_code == 200
+    assert client.get(reverse(f"admin:groupements_{model}_add")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_two_overlapping_rows_of_one_rpps_in_the_groupement_members_inline_are_refused(client, superuser, loaded_reference):
+    from groupements.models import Member
+
+    client.force_login(superuser)
+    g002 = Groupement.objects.get(code="G002")
+    members = list(g002.members.order_by("pk"))
+    data = {
+        "code": g002.code, "name": g002.name, "wave": g002.wave_id, "region": g002.region, "legal_entity": "", "iban": "", "active": "on",
+        "members-TOTAL_FORMS": len(members) + 2, "members-INITIAL_FORMS": len(members), "members-MIN_NUM_FORMS": 0, "members-MAX_NUM_FORMS": 1000,
+    }
+    for i, member in enumerate(members):
+        data.update({f"members-{i}-id": member.pk, f"members-{i}-groupement": g002.pk, f"members-{i}-rpps": member.rpps,
+                     f"members-{i}-start": member.start.isoformat(), f"members-{i}-end": member.end.isoformat() if member.end else ""})
+    n = len(members)
+    data.update({f"members-{n}-groupement": g002.pk, f"members-{n}-rpps": "19999999999", f"members-{n}-start": "2020-01-01", f"members-{n}-end": "",
+                 f"members-{n + 1}-groupement": g002.pk, f"members-{n + 1}-rpps": "19999999999", f"members-{n + 1}-start": "2021-01-01", f"members-{n + 1}-end": ""})
+    before = Member.objects.count()
+
+    response = client.post(reverse("admin:groupements_groupement_change", args=[g002.pk]), data)
+
+    assert response.status_code == 200
+    assert "figure deux fois" in response.content.decode()
+    assert Member.objects.count() == before

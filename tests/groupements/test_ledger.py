@@ -286,3 +286,29 @@ def test_admin_action_marks_seed_credits_paid(client, make_user):
     assert response.status_code == 302
     credit.refresh_from_db()
     assert credit.status == "paid"
+
+
+def test_a_paid_line_cannot_be_changed_through_the_ledger_admin(client, make_user):
+    """A paid seed credit is read-only in its own admin; the ledger admin must not be a way around it."""
+    manager = make_user(role=DATA_MANAGER)
+    groupement = GroupementFactory(code="G001")
+    credit = record_seed_credit(groupement=groupement, year=2019, amount=Decimal("77500"), user=manager, status="paid")
+    client.force_login(manager)
+
+    data = {"groupement": groupement.pk, "year": 2019, "nature": "amorcage", "amount": "1", "status": "planned", "label": ""}
+    response = client.post(reverse("admin:groupements_ledgerline_change", args=[credit.pk]), data)
+
+    assert response.status_code == 403
+    credit.refresh_from_db()
+    assert (credit.amount, credit.status) == (Decimal("77500.00"), "paid")
+
+
+def test_a_line_added_as_paid_in_the_ledger_admin_has_its_payment_date(client, make_user):
+    client.force_login(make_user(role=DATA_MANAGER))
+    groupement = GroupementFactory(code="G001")
+
+    data = {"groupement": groupement.pk, "year": 2019, "nature": "amorcage", "amount": "77500", "status": "paid", "label": ""}
+    response = client.post(reverse("admin:groupements_ledgerline_add"), data)
+
+    assert response.status_code == 302
+    assert LedgerLine.objects.get().paid_at is not None

@@ -109,6 +109,7 @@ BROKEN = [
     ("experience unknown groupement", lambda b: append(b, "experience_patient_2022.csv", "G077;3"),
      "experience_patient_2022.csv:14: code_groupement: unknown groupement 'G077'"),
     ("missing file", lambda b: (b / "groupements.csv").unlink(), "groupements.csv:: -: required file is missing from the bundle"),
+    ("results without their deciles", lambda b: (b / "deciles_2022.csv").unlink(), "deciles_2022.csv:: -: required file is missing from the bundle"),
     ("missing column", lambda b: edit(b, "groupements.csv", "code;nom;vague;region", "code;nom;vague;reg"),
      "groupements.csv:1: region: required column is missing from the header"),
     ("not a csv", lambda b: (b / "vagues.csv").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj"), "vagues.csv:1: -: not a CSV text file: this looks like a PDF document"),

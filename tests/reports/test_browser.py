@@ -59,6 +59,8 @@ def wait_for_download(directory: Path, timeout: float = 20) -> Path:
 @pytest.mark.django_db(transaction=True)
 def test_groupement_user_logs_in_and_downloads_its_statement(browser, live_server, media_root, settings):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
 
     campaign = golden_campaign(status="published", codes=["G001", "G002"], datasets=False)
     services.render_campaign_statements(campaign=campaign)
@@ -70,11 +72,13 @@ def test_groupement_user_logs_in_and_downloads_its_statement(browser, live_serve
     browser.find_element(By.NAME, "username").send_keys(user.username)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+    # Wait for the home page itself: the login page's own <h1> goes stale while it navigates.
+    WebDriverWait(browser, 20).until(expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), "G001"))
     assert "G001 – MSP de Saint-Amand" in browser.find_element(By.TAG_NAME, "h1").text
     assert "3 553,13 €" in browser.find_element(By.TAG_NAME, "table").text.replace("\u00a0", " ")
 
     browser.find_element(By.LINK_TEXT, "2022").click()
-    browser.find_element(By.ID, "download-statement").click()
+    WebDriverWait(browser, 20).until(expected_conditions.element_to_be_clickable((By.ID, "download-statement"))).click()
     downloaded = wait_for_download(browser.downloads)
     content = downloaded.read_bytes()
     assert downloaded.name == f"releve_2022_G001_v{campaign.version}.pdf"

@@ -33,3 +33,14 @@ def test_publication_renders_final_statements_that_are_missing(db, media_root, m
     assert services.notify_statement_publication(campaign=campaign) == 1
     statement = Statement.objects.get()
     assert statement.draft is False and (media_root / statement.file_path).is_file()
+
+
+def test_publication_mail_dates_are_french_whatever_the_publisher_language(published, mailoutbox):
+    from django.utils import translation
+
+    published["campaign"].published_at = published["campaign"].published_at.replace(month=3, day=10)
+    published["campaign"].save(update_fields=["published_at"])
+    with translation.override("en"):
+        services.notify_statement_publication(campaign=published["campaign"])
+    body = mailoutbox[0].body
+    assert "jusqu'au" in body and "avril" in body and "April" not in body

@@ -259,3 +259,33 @@ def test_statement_admin_lists_statements_with_a_download_link(client, published
     page = client.get(reverse("admin:reports_statement_changelist")).content.decode()
     assert reverse("reports:statement_download", args=[statement.pk]) in page
     assert client.get(reverse("admin:reports_statement_change", args=[statement.pk])).status_code == 200
+
+
+def test_an_empty_password_does_not_reset_the_account_counter(client, published):
+    """A form with no password is not a successful login: it must not clear the failures."""
+    username = published["g001_user"].username
+    for _ in range(4):
+        login(client, username, "wrong-password")
+    login(client, username, "")
+    login(client, username, "wrong-password")
+    response = login(client, username, PASSWORD)
+    assert response.status_code == 200 and "Trop de tentatives" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_saving_an_answered_contestation_unchanged_does_not_mail_again(client, published, make_user, mailoutbox):
+    contestation = services.submit_contestation(
+        campaign=published["campaign"], groupement=published["g001_user"].portal_access.groupement, user=published["g001_user"], message="Écart ?"
+    )
+    first, second = make_user(role=roles.VALIDATOR), make_user(role=roles.VALIDATOR)
+    url = reverse("admin:reports_contestation_change", args=[contestation.pk])
+    client.force_login(first)
+    assert client.post(url, {"status": "rejected", "answer": "Réponse."}).status_code == 302
+    answered_at = Contestation.objects.get().answered_at
+    client.force_login(second)
+    assert client.post(url, {"status": "rejected", "answer": "Réponse.  "}).status_code == 302
+    contestation.refresh_from_db()
+    assert len(mailoutbox) == 1
+    assert (contestation.answered_by, contestation.answered_at) == (first, answered_at)
+    assert client.post(url, {"status": "accepted", "answer": "Réponse."}).status_code == 302
+    assert len(mailoutbox) == 2

@@ -184,3 +184,14 @@ def test_render_statements_command_uses_the_latest_version(media_root, tmp_path)
 def test_render_statements_command_without_campaign_fails(tmp_path):
     with pytest.raises(CommandError, match="Aucune campagne 2031"):
         call_command("render_statements", year=2031, outdir=tmp_path)
+
+
+def test_statement_dates_are_french_whatever_the_requester_language(computed):
+    """Rendering may run inside a request (eager Celery) whose LocaleMiddleware activated English."""
+    from django.utils import translation
+
+    result = g001_result(computed)
+    result.campaign.validated_at = VALIDATED_AT
+    with translation.override("en"):
+        flat = re.sub(r"\s+", " ", pdf_text(render_statement_pdf(result, draft=False)))
+    assert "20 mars 2023" in flat and "March" not in flat

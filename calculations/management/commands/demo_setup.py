@@ -10,6 +10,7 @@ It creates one user per role with a single demo password (`--password`, or `IPEP
 random one) and prints the logins: this is a demonstration database, never run it in production.
 """
 import os
+import re
 import secrets
 import time
 from pathlib import Path
@@ -24,7 +25,13 @@ from calculations.engine import ParameterError
 from calculations.engine.parameters import read_parameters_json
 from calculations.models import Campaign, Dataset
 from calculations.selectors.campaigns import latest_campaign
-from calculations.services.campaigns import create_campaign, launch_campaign, publish_campaign, validate_campaign
+from calculations.services.campaigns import (
+    create_campaign,
+    fail_stale_campaigns,
+    launch_campaign,
+    publish_campaign,
+    validate_campaign,
+)
 from calculations.services.datasets import DatasetError, ingest_dataset
 from calculations.services.transitions import CampaignError
 from groupements import roles
@@ -35,6 +42,7 @@ from reports.models import Statement
 from reports.services import render_campaign_statements
 
 COMPUTATION_TIMEOUT_SECONDS = 600
+BENEFICIARIES_FILE = re.compile(r"beneficiaires_([0-9]{4})\.csv")
 # login, role (None: superuser), description
 DEMO_USERS = (
     ("admin", None, "administrateur (tout l'admin)"),
@@ -108,7 +116,10 @@ class Command(BaseCommand):
 
     def ingest_beneficiaries(self, bundle: Path, user) -> None:
         for path in sorted(bundle.glob("beneficiaires_*.csv")):
-            data_year = int(path.stem.rsplit("_", 1)[1])
+            if not BENEFICIARIES_FILE.fullmatch(path.name):
+                self.stderr.write(f"{path.name} ignoré : le nom attendu est beneficiaires_AAAA.csv")
+                continue
+            data_year = int(BENEFICIARIES_FILE.fullmatch(path.name)[1])
             try:
                 dataset = ingest_dataset(path=path, year=data_year, user=user)
             except DatasetError as error:
@@ -145,6 +156,7 @@ class Command(BaseCommand):
             if time.monotonic() > deadline:
                 raise CommandError(f"{campaign} : toujours en calcul ; un worker Celery tourne-t-il (make worker) ?")
             time.sleep(1)
+            fail_stale_campaigns()  # a dead worker's campaign is marked failed instead of waited for
             campaign.refresh_from_db()
         if campaign.status == Campaign.Status.FAILED:
             raise CommandError(f"{campaign} : le calcul a échoué : {campaign.error}")

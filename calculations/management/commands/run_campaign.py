@@ -30,6 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=None, help="attente maximale en secondes (défaut : illimitée)")
 
     def handle(self, *args, year, output, user, timeout, **options):
+        if output and output != "-" and not Path(output).parent.is_dir():  # said now, not after the computation
+            raise CommandError(f"{output} : le répertoire {Path(output).parent} n'existe pas")
         fail_stale_campaigns()
         campaign = open_campaign(year=year) or latest_campaign(year=year)
         if campaign is None:
@@ -56,7 +58,10 @@ class Command(BaseCommand):
             if output == "-":
                 sys.stdout.write(text)
             else:
-                Path(output).write_text(text, encoding="utf-8")
+                try:
+                    Path(output).write_text(text, encoding="utf-8")
+                except OSError as error:
+                    raise CommandError(f"{output} : écriture des résultats impossible ({error.strerror or error})") from None
                 self.stderr.write(f"résultats écrits dans {output}")
 
     def wait(self, campaign: Campaign, timeout: float | None) -> Campaign:

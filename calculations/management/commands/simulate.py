@@ -40,6 +40,8 @@ class Command(BaseCommand):
                             help="json (section 5) or csv (one ';'-separated row per groupement)")
 
     def handle(self, *args, bundle: Path, year: int, param: list[str], output: Path | None, format: str, **options):
+        if output and not output.parent.is_dir():  # said now, not after a long computation
+            raise CommandError(f"{output}: the directory {output.parent} does not exist")
         try:
             results = simulate(bundle, year, param, warn=self.stderr.write)
         except (BundleError, ParameterError, EngineError) as error:
@@ -49,7 +51,10 @@ class Command(BaseCommand):
             raise CommandError(f"simulate {bundle} --year {year}: {len(error.problems)} problem(s), see above") from error
         text = render(results, format)
         if output:
-            output.write_text(text, encoding="utf-8")
+            try:
+                output.write_text(text, encoding="utf-8")
+            except OSError as error:
+                raise CommandError(f"{output}: cannot write the results: {error.strerror or error}") from None
             self.stderr.write(f"{output}: {len(results.groupements)} groupements, total {results.totals.final_amount} €")
         else:
             sys.stdout.write(text)
