@@ -156,6 +156,8 @@ IPEP_SITE_URL = env.str("IPEP_SITE_URL", default="http://127.0.0.1:8000")
 IPEP_LOGIN_MAX_FAILURES = env.int("IPEP_LOGIN_MAX_FAILURES", default=5)
 IPEP_LOGIN_MAX_FAILURES_PER_ADDRESS = env.int("IPEP_LOGIN_MAX_FAILURES_PER_ADDRESS", default=30)
 IPEP_LOGIN_LOCKOUT_SECONDS = env.int("IPEP_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# Reverse proxies in front of the site that append to X-Forwarded-For (0: clients connect directly).
+IPEP_TRUSTED_PROXIES = env.int("IPEP_TRUSTED_PROXIES", default=0)
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -271,7 +271,8 @@ def answer_contestation(*, contestation: Contestation, user, status: str, answer
         with translation.override(settings.LANGUAGE_CODE):
             body = render_to_string("reports/email/contestation_answered.txt", {"contestation": contestation,
                                     "url": _absolute_url(reverse("portal:campaign", args=[contestation.campaign_id]))})
-        EmailMessage(
+        message = EmailMessage(
             f"IPEP – réponse à votre contestation ({contestation.campaign.year})", body, settings.DEFAULT_FROM_EMAIL, [contestation.user.email]
-        ).send()
+        )
+        transaction.on_commit(message.send)  # never announce an answer whose save is rolled back
     return contestation

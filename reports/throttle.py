@@ -30,8 +30,17 @@ def lockout_seconds() -> int:
 
 
 def client_address(request) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is written by the client unless a trusted proxy rewrites it.
-    return (request.META.get("REMOTE_ADDR") if request is not None else None) or "unknown"
+    """The client's address. Behind N trusted reverse proxies (IPEP_TRUSTED_PROXIES = N), the N-th
+    X-Forwarded-For entry from the right, the one the outermost trusted proxy saw; the entries left of
+    it are written by the client and never trusted. Without proxies, REMOTE_ADDR."""
+    if request is None:
+        return "unknown"
+    proxies = settings.IPEP_TRUSTED_PROXIES
+    if proxies:
+        forwarded = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if entry.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def _keys(username: str, address: str) -> tuple[str, str]:

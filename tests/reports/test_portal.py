@@ -134,6 +134,18 @@ def test_staff_views_need_the_role_permission(client, published, make_user):
     assert client.get(reverse("reports:national_report", args=[999_999])).status_code == 404
 
 
+def test_the_national_report_links_statements_only_for_roles_that_may_download_them(client, published, make_user):
+    statement = statement_of(published["campaign"], "G001")
+    link = reverse("reports:statement_download", args=[statement.pk])
+    page = reverse("reports:national_report", args=[published["campaign"].pk])
+    client.force_login(make_user(role=roles.READER))
+    assert link in client.get(page).content.decode()
+    client.force_login(make_user(role=roles.CALCULATOR))
+    response = client.get(page)
+    assert response.status_code == 200 and link not in response.content.decode()
+    assert client.get(link).status_code == 403
+
+
 # --- Contestations ----------------------------------------------------------------------------------
 
 
@@ -181,7 +193,7 @@ def test_submit_contestation_rules(published):
     assert services.submit_contestation(campaign=campaign, groupement=g001, user=user, message="ok", now=deadline).pk
 
 
-def test_staff_answer_in_the_admin_is_mailed_to_the_groupement_user(client, published, make_user, mailoutbox):
+def test_staff_answer_in_the_admin_is_mailed_to_the_groupement_user(client, published, make_user, mailoutbox, django_capture_on_commit_callbacks):
     contestation = services.submit_contestation(
         campaign=published["campaign"], groupement=published["g001_user"].portal_access.groupement, user=published["g001_user"], message="Écart ?"
     )
@@ -189,10 +201,12 @@ def test_staff_answer_in_the_admin_is_mailed_to_the_groupement_user(client, publ
     client.force_login(validator)
     url = reverse("admin:reports_contestation_change", args=[contestation.pk])
     assert client.get(reverse("admin:reports_contestation_changelist")).status_code == 200
-    response = client.post(url, {"status": "rejected", "answer": "Les effectifs proviennent du fichier national."})
+    with django_capture_on_commit_callbacks(execute=True) as sent_after_commit:
+        response = client.post(url, {"status": "rejected", "answer": "Les effectifs proviennent du fichier national."})
     assert response.status_code == 302
     contestation.refresh_from_db()
     assert (contestation.status, contestation.answered_by) == ("rejected", validator)
+    assert len(sent_after_commit) == 1  # the e-mail leaves once the answer is committed
     assert len(mailoutbox) == 1 and mailoutbox[0].to == [published["g001_user"].email]
     assert "Les effectifs proviennent du fichier national." in mailoutbox[0].body
     client.force_login(make_user(role=roles.READER))
@@ -273,19 +287,41 @@ def test_an_empty_password_does_not_reset_the_account_counter(client, published)
     assert "_auth_user_id" not in client.session
 
 
-def test_saving_an_answered_contestation_unchanged_does_not_mail_again(client, published, make_user, mailoutbox):
+def test_saving_an_answered_contestation_unchanged_does_not_mail_again(client, published, make_user, mailoutbox, django_capture_on_commit_callbacks):
     contestation = services.submit_contestation(
         campaign=published["campaign"], groupement=published["g001_user"].portal_access.groupement, user=published["g001_user"], message="Écart ?"
     )
     first, second = make_user(role=roles.VALIDATOR), make_user(role=roles.VALIDATOR)
     url = reverse("admin:reports_contestation_change", args=[contestation.pk])
+
+    def post(data):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(url, data)
+
     client.force_login(first)
-    assert client.post(url, {"status": "rejected", "answer": "Réponse."}).status_code == 302
+    assert post({"status": "rejected", "answer": "Réponse."}).status_code == 302
     answered_at = Contestation.objects.get().answered_at
     client.force_login(second)
-    assert client.post(url, {"status": "rejected", "answer": "Réponse.  "}).status_code == 302
+    assert post({"status": "rejected", "answer": "Réponse.  "}).status_code == 302
     contestation.refresh_from_db()
     assert len(mailoutbox) == 1
     assert (contestation.answered_by, contestation.answered_at) == (first, answered_at)
-    assert client.post(url, {"status": "accepted", "answer": "Réponse."}).status_code == 302
+    assert post({"status": "accepted", "answer": "Réponse."}).status_code == 302
     assert len(mailoutbox) == 2
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "6.6.6.6", "10.0.0.1"),  # no proxy: a client-written header is ignored
+        (1, "6.6.6.6, 203.0.113.7", "203.0.113.7"),  # the entry the trusted proxy appended, not the client's
+        (1, "", "10.0.0.1"),  # header missing: the connection's address
+        (2, "6.6.6.6, 203.0.113.7, 10.1.1.1", "203.0.113.7"),
+    ],
+)
+def test_client_address_trusts_only_the_configured_proxies(rf, settings, proxies, forwarded, expected):
+    from reports.throttle import client_address
+
+    settings.IPEP_TRUSTED_PROXIES = proxies
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_address(request) == expected
