@@ -73,8 +73,10 @@ def test_threshold_equals_the_definition(cents, percentile):
 
 @contextmanager
 def refined_buckets():
-    """Tiny buckets and selection limit, so that small inputs go through every refinement pass."""
+    """The streaming path (as for a national file), with tiny buckets and selection limit, so that small
+    inputs go through every refinement pass."""
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(truncation, "IN_MEMORY_SELECTION_ROWS", 0)
         patch.setattr(truncation, "FIRST_BUCKET_WIDTH_CENTS", 1 << 20)
         patch.setattr(truncation, "REFINEMENT_FACTOR", 4)
         patch.setattr(truncation, "EXACT_SELECTION_LIMIT", 3)
