@@ -1,7 +1,15 @@
 """Shared fixtures: where the golden bundle is, users with roles, loaded reference data."""
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests draw the same examples on every run, so `make test` and CI never fail at random; run
+# `HYPOTHESIS_PROFILE=explore make test` to search new examples (and add any failure as an @example).
+hypothesis_settings.register_profile("default", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False, max_examples=200)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -944,10 +944,11 @@ def _validate_rows(source, header, name, size, target, scan, report, *, limit, w
         if facts.unusual or result.suspect_rows or result.bad_fields:
             path_taken = "exact"
             result = _exact_pass(source, header, target, expected_bytes=2 * size, quotes=facts.has_quotes, limit=limit, report=report)
-    except pl.exceptions.ComputeError as exc:
+    except (pl.exceptions.ComputeError, pl.exceptions.SchemaError) as exc:
         if "utf-8" in str(exc).lower():
             raise
-        # Polars could not read the file (an unbalanced quote…): the reference reader locates it.
+        # Polars could not read the file (an unbalanced quote, a quoted field that swallows lines and
+        # shifts the columns…): the reference reader locates it.
         problems, more = _reference_problems(source, header, name, limit=limit)
         if not problems:
             problems = [Problem(name, None, None, f"malformed CSV: {str(exc).splitlines()[0]}", "malformed")]

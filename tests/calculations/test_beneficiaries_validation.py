@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from calculations.bundle.beneficiaries import (
@@ -284,6 +284,8 @@ LINE = st.one_of(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(LINE, min_size=1, max_size=12).filter(lambda rows: any(r.strip(" ;") for r in rows)))
+# Found by hypothesis: a quote opened at the end of a line swallows the next one and shifts the columns.
+@example(rows=['0;1;0;0;0;;0;"P', '"P;6";0;1;0;0;0;;0'])
 def test_vectorised_validation_agrees_with_the_reference_reader(tmp_path, rows):
     path = write(tmp_path, lines(*rows))
     expected, more = reference_problems(path)
