@@ -76,13 +76,13 @@ def convert_to_parquet(csv_path: Path, parquet: Path, conversion: str) -> None:
     import polars as pl
 
     from calculations.bundle.beneficiaries import BENEFICIARY_SCHEMA, scan_beneficiaries
-    from calculations.bundle.problems import BundleError, format_problems
+    from calculations.bundle.problems import BundleError
 
     if conversion == "contract":
         try:
             frame = scan_beneficiaries(csv_path)
         except BundleError as error:
-            sys.exit("\n".join(format_problems(error.problems)))
+            sys.exit(error.report())
         frame.select(list(BENEFICIARY_SCHEMA)).cast(BENEFICIARY_SCHEMA).sink_parquet(parquet)
         return
     # Direct typed conversion of a generator file (';' and decimal comma): no validation at all.

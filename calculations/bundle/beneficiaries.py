@@ -55,8 +55,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from .csvformat import SNIFF_BYTES, binary_kind, header_delimiter, normalise_header
-from .problems import DEFAULT_LIMIT, BundleError, Problem
+from .csvformat import SNIFF_BYTES, binary_kind, check_header, header_delimiter, normalise_header
+from .problems import DEFAULT_LIMIT, BundleError, Problem, ProblemCollector
 
 BENEFICIARY_SCHEMA = {
     "id_patient": pl.String,
@@ -115,33 +115,8 @@ class ValidatedFile:
 
 
 class BeneficiariesError(BundleError):
-    """A rejected file: the first `limit` problems in file order, then a count per rule of the rest.
-
-    Millions of broken rows are never materialised: only the first problems are kept as `Problem`s.
-    """
-
-    def __init__(self, problems: list[Problem], warnings: list[Problem] | None = None, more: Counter | None = None):
-        self.more = Counter({rule: count for rule, count in (more or Counter()).items() if count})
-        self.problems = list(problems)
-        self.warnings = list(warnings or [])
-        Exception.__init__(self, "\n".join(self.lines()))
-
-    @property
-    def problem_count(self) -> int:
-        return len(self.problems) + sum(self.more.values())
-
-    def lines(self, limit: int = DEFAULT_LIMIT) -> list[str]:
-        """Same shape as `format_problems`: first `limit` problems, then `… and K more (rule: n, …)`."""
-        shown = self.problems[:limit]
-        rest = Counter(p.rule for p in self.problems[limit:]) + self.more
-        lines = [str(p) for p in shown]
-        if rest:
-            detail = ", ".join(f"{rule}: {count}" for rule, count in rest.most_common())
-            lines.append(f"… and {sum(rest.values())} more ({detail})")
-        return lines
-
-    def report(self, limit: int = DEFAULT_LIMIT) -> str:
-        return "\n".join(self.lines(limit))
+    """A rejected file: the first `limit` problems in file order, then a count per rule of the rest
+    (`more`). Millions of broken rows are never materialised: only the first problems are kept."""
 
 
 class _Progress:
@@ -255,23 +230,13 @@ def _read_header(path: Path, name: str, problems: list[Problem], warnings: list[
         problems.append(Problem(name, line_number, None, f"malformed header: {exc}", "header"))
         return None
     names = [normalise_header(cell) for cell in cells]
-    seen: dict[str, int] = {}
-    ok = True
-    for index, column in enumerate(names):
-        if column in seen:
-            problems.append(Problem(name, line_number, column, "column appears twice in the header", "header"))
-            ok = False
-        seen.setdefault(column, index)
-    for column in REQUIRED_COLUMNS:
-        if column not in seen:
-            problems.append(Problem(name, line_number, column, "required column is missing from the header", "header"))
-            ok = False
-    for column in names:
-        if column and column not in REQUIRED_COLUMNS:
-            warnings.append(Problem(name, line_number, column, "unknown column ignored", "unknown_column"))
-    if not ok:
+    collector = ProblemCollector()
+    positions = check_header(names, list(REQUIRED_COLUMNS), file=name, line=line_number, collector=collector)
+    problems += collector.problems
+    warnings += collector.warnings
+    if positions is None:
         return None
-    return _Header(line_number, delimiter, names, {column: seen[column] for column in REQUIRED_COLUMNS})
+    return _Header(line_number, delimiter, names, positions)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -184,21 +184,7 @@ class TableReader:
         return records
 
     def _check_header(self, header: list[str], line: int) -> dict[str, int] | None:
-        seen: dict[str, int] = {}
-        for index, name in enumerate(header):
-            if name in seen:
-                self.problem(line, name, "column appears twice in the header", "header")
-            seen.setdefault(name, index)
-        missing = [c.name for c in self.columns if c.name not in seen]
-        for name in missing:
-            self.problem(line, name, "required column is missing from the header", "header")
-        expected = {c.name for c in self.columns}
-        for name in header:
-            if name and name not in expected:
-                self.collector.warn(self.name, line, name, "unknown column ignored", "unknown_column")
-        if missing or len(seen) != len(header):
-            return None
-        return {c.name: seen[c.name] for c in self.columns}
+        return check_header(header, [c.name for c in self.columns], file=self.name, line=line, collector=self.collector)
 
     def _typed_record(self, line: int, row: list[str], positions: dict[str, int], decimal_comma: bool) -> Record:
         values = {}
@@ -251,6 +237,25 @@ class TableReader:
             self.problem(line, column.name, f"must be between {column.minimum} and {column.maximum}, got {text!r}", "range")
             return None
         return value
+
+
+def check_header(names: list[str], required: list[str], *, file: str, line: int, collector: ProblemCollector) -> dict[str, int] | None:
+    """The field index of each required column in a normalised header, or None when a column appears
+    twice or a required one is missing (each collected as a problem); unknown columns are warned."""
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in seen:
+            collector.add(file, line, name, "column appears twice in the header", "header")
+        seen.setdefault(name, index)
+    missing = [name for name in required if name not in seen]
+    for name in missing:
+        collector.add(file, line, name, "required column is missing from the header", "header")
+    for name in names:
+        if name and name not in required:
+            collector.warn(file, line, name, "unknown column ignored", "unknown_column")
+    if missing or len(seen) != len(names):
+        return None
+    return {name: seen[name] for name in required}
 
 
 def iter_text_lines(path: Path, encoding: str) -> Iterator[str]:

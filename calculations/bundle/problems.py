@@ -22,27 +22,36 @@ class Problem:
         return f"{self.file}:{line}: {column}: {self.reason}"
 
 
-def format_problems(problems: list[Problem], limit: int = DEFAULT_LIMIT) -> list[str]:
-    """The first `limit` problems, then `… and K more` with a count per rule for the rest."""
+def format_problems(problems: list[Problem], limit: int = DEFAULT_LIMIT, more: Counter | None = None) -> list[str]:
+    """The first `limit` problems, then `… and K more` with a count per rule for the rest: the problems
+    past the limit plus `more`, problems that were only counted (a file with millions of bad rows)."""
     lines = [str(p) for p in problems[:limit]]
-    rest = problems[limit:]
+    rest = Counter(p.rule for p in problems[limit:]) + Counter(more or {})
     if rest:
-        per_rule = Counter(p.rule for p in rest)
-        detail = ", ".join(f"{rule}: {count}" for rule, count in per_rule.most_common())
-        lines.append(f"… and {len(rest)} more ({detail})")
+        detail = ", ".join(f"{rule}: {count}" for rule, count in rest.most_common())
+        lines.append(f"… and {sum(rest.values())} more ({detail})")
     return lines
 
 
 class BundleError(Exception):
-    """Raised when input files break the rules; carries every problem found."""
+    """Raised when input files break the rules; carries the problems found (`problems`, in file order)
+    and, for problems past those kept, a count per rule (`more`)."""
 
-    def __init__(self, problems: list[Problem], warnings: list[Problem] | None = None):
+    def __init__(self, problems: list[Problem], warnings: list[Problem] | None = None, more: Counter | None = None):
         self.problems = list(problems)
         self.warnings = list(warnings or [])
-        super().__init__("\n".join(format_problems(self.problems)))
+        self.more = Counter({rule: count for rule, count in (more or {}).items() if count})
+        super().__init__("\n".join(self.lines()))
+
+    @property
+    def problem_count(self) -> int:
+        return len(self.problems) + sum(self.more.values())
+
+    def lines(self, limit: int = DEFAULT_LIMIT) -> list[str]:
+        return format_problems(self.problems, limit, self.more)
 
     def report(self, limit: int = DEFAULT_LIMIT) -> str:
-        return "\n".join(format_problems(self.problems, limit))
+        return "\n".join(self.lines(limit))
 
 
 class ProblemCollector:

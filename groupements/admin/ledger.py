@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 
-from calculations.bundle import BundleError, format_problems
+from calculations.bundle import BundleError
 from reports.formatting import format_money
 from reports.pdf import render_pdf
 
@@ -137,7 +137,7 @@ class LedgerLineAdmin(ExportMixin, admin.ModelAdmin):
                 try:
                     summary = ledger_services.import_payments(path=target, user=request.user, display_name=uploaded.name)
                 except BundleError as error:
-                    problems = format_problems(error.problems)
+                    problems = error.lines()
                 else:
                     for line in summary.lines():
                         self.message_user(request, line, messages.SUCCESS)

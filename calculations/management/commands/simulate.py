@@ -44,11 +44,10 @@ class Command(BaseCommand):
             raise CommandError(f"{output}: the directory {output.parent} does not exist")
         try:
             results = simulate(bundle, year, param, warn=self.stderr.write)
-        except (BundleError, ParameterError, EngineError) as error:
-            lines = format_problems(error.problems)
-            for line in lines:
-                self.stderr.write(line)
-            raise CommandError(f"simulate {bundle} --year {year}: {len(error.problems)} problem(s), see above") from error
+        except BundleError as error:  # a rejected beneficiaries file also counts the problems past the first 100
+            raise self.refusal(error.lines(), error.problem_count, bundle, year) from error
+        except (ParameterError, EngineError) as error:
+            raise self.refusal(error.messages, len(error.problems), bundle, year) from error
         text = render(results, format)
         if output:
             try:
@@ -58,6 +57,11 @@ class Command(BaseCommand):
             self.stderr.write(f"{output}: {len(results.groupements)} groupements, total {results.totals.final_amount} €")
         else:
             sys.stdout.write(text)
+
+    def refusal(self, lines: list[str], count: int, bundle: Path, year: int) -> CommandError:
+        for line in lines:
+            self.stderr.write(line)
+        return CommandError(f"simulate {bundle} --year {year}: {count} problem(s), see above")
 
 
 def simulate(bundle: Path, year: int, assignments: list[str], warn: Callable[[str], object] | None = None) -> CampaignResults:

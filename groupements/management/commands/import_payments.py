@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from calculations.bundle import BundleError, format_problems
+from calculations.bundle import BundleError
 from calculations.services.transitions import SystemActor
 from groupements.services.ledger import import_payments
 
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         try:
             summary = import_payments(path=file, user=recorder)
         except BundleError as error:
-            for line in format_problems(error.problems):
+            for line in error.lines():
                 sys.stderr.write(line + "\n")
             raise CommandError(f"{len(error.problems)} problème(s) : aucun versement n'a été importé.") from None
         except PermissionDenied as error:

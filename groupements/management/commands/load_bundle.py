@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from calculations.bundle import BundleError, format_problems
+from calculations.bundle import BundleError
 from groupements.services.reference import load_reference_bundle
 
 
@@ -14,7 +14,7 @@ class Command(BaseCommand):
         try:
             summary = load_reference_bundle(directory=directory)
         except BundleError as error:
-            for line in format_problems(error.problems):
+            for line in error.lines():
                 self.stderr.write(line)
             raise CommandError(f"{len(error.problems)} problème(s) : rien n'a été chargé.") from None
         for warning in summary.warnings:
