@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 import uuid
 from dataclasses import fields
 from datetime import date
@@ -36,6 +37,7 @@ from calculations.models import Campaign, CampaignDataset, GroupementResult
 from calculations.selectors import campaigns as selectors
 from groupements.models import Groupement
 
+from .datasets import MAX_YEAR, MIN_YEAR, supported_year
 from .transitions import (
     COMPUTATION_TASK,
     INTERRUPTION_CHECK,
@@ -53,8 +55,6 @@ Status = Campaign.Status
 
 PARAMETERS_SOURCE = "paramètres de la campagne"
 PREVIOUS_VERSION_SOURCE = "version précédente"
-# The years a campaign may be created for (the same bounds as the national files' years).
-MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 class ComputationAbandoned(Exception):
@@ -79,7 +79,7 @@ def merge_parameters(*layers: tuple[str, dict]) -> Parameters:
 
 def check_year(year) -> int:
     """`year` when a campaign may be created for it; CampaignError otherwise (a date must exist for it)."""
-    if isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
+    if not supported_year(year):
         raise CampaignError(f"Année de campagne invalide : {year!r} (attendu entre {MIN_YEAR} et {MAX_YEAR}).")
     return year
 
@@ -415,6 +415,24 @@ def fail_stale_campaigns(*, now=None) -> list[Campaign]:
                 continue
             failed.append(apply_transition(campaign=locked, name="fail", actor=INTERRUPTION_CHECK, reason=message, error=message))
     return failed
+
+
+def wait_for_computation(*, campaign: Campaign, timeout: float | None = None, poll_seconds: float = 1.0, on_step=None) -> Campaign:
+    """Polls `campaign` until it leaves `computing` (a worker that died is detected by
+    `fail_stale_campaigns` meanwhile) and returns it; still `computing` when `timeout` seconds passed.
+    `on_step(campaign)` is called each time the step shown by the task changes."""
+    started, last_step = time.monotonic(), None
+    campaign.refresh_from_db()
+    while campaign.status == Status.COMPUTING:
+        if on_step is not None and campaign.progress_step != last_step:
+            last_step = campaign.progress_step
+            on_step(campaign)
+        if timeout is not None and time.monotonic() - started > timeout:
+            break
+        time.sleep(poll_seconds)
+        fail_stale_campaigns()
+        campaign.refresh_from_db()
+    return campaign
 
 
 # --- review, publication, payment --------------------------------------------------------------

@@ -36,6 +36,7 @@ DELETE_PERMISSION = "calculations.delete_dataset"
 UPLOADS_DIRECTORY = "uploads"
 DATASETS_DIRECTORY = "datasets"
 COPY_CHUNK_SIZE = 4 << 20  # what the web process holds of an upload at any time
+# The years of national files, hence of campaigns too (a campaign needs the file of its year).
 MIN_YEAR, MAX_YEAR = 2000, 2100
 # Share of the progress bar spent hashing the bytes when that comes before the validation proper.
 HASH_SHARE = 0.15
@@ -60,8 +61,12 @@ def _require(user, permission: str, action: str) -> None:
         raise DatasetPermissionDenied(f"Droit insuffisant pour {action}.")
 
 
+def supported_year(year) -> bool:
+    return isinstance(year, int) and not isinstance(year, bool) and MIN_YEAR <= year <= MAX_YEAR
+
+
 def _check_year(year) -> int:
-    if not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
+    if not supported_year(year):
         raise DatasetError(f"Année invalide : {year!r} (attendu entre {MIN_YEAR} et {MAX_YEAR}).")
     return year
 
@@ -177,7 +182,7 @@ def _validate(source: Path, *, name: str, year: int, byte_facts: ByteFacts | Non
 def _record(dataset: Dataset, validated: ValidatedFile | None, error: BundleError | None) -> Dataset:
     """Stores the outcome of the validation on the dataset: valid (with its Parquet) or rejected."""
     if error is not None:
-        return _reject(dataset, problems=error.problems, more=getattr(error, "more", Counter()), warnings=error.warnings)
+        return _reject(dataset, problems=error.problems, more=error.more, warnings=error.warnings)
     dataset.status = Status.VALID
     dataset.upload_path = ""
     dataset.parquet_path = _media_relative(validated.parquet_path)
@@ -324,13 +329,16 @@ def validate_uploaded_dataset(*, dataset_id: int, task_id: str = "") -> Dataset 
             source.unlink(missing_ok=True)
 
 
+def _validation_abandoned(dataset: Dataset) -> bool:
+    """Validating for longer than a task may run: its worker died (the task would have been killed)."""
+    stale_before = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    return dataset.status == Status.VALIDATING and (dataset.validation_started_at or dataset.created_at) < stale_before
+
+
 def relaunch_dataset_validation(*, dataset: Dataset, user) -> Dataset:
     """Queues again a dataset whose validation never ran or whose worker died (its bytes still on disk)."""
     _require(user, UPLOAD_PERMISSION, "relancer une validation")
-    stale_before = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    stuck = dataset.status == Status.UPLOADED or (
-        dataset.status == Status.VALIDATING and (dataset.validation_started_at or dataset.created_at) < stale_before
-    )
+    stuck = dataset.status == Status.UPLOADED or _validation_abandoned(dataset)
     source = selectors.dataset_upload_path(dataset)
     if not stuck or source is None or not source.is_file():
         raise DatasetError("Seul un dépôt en attente (ou dont la validation s'est interrompue) peut être relancé.")
@@ -353,8 +361,7 @@ def delete_dataset(*, dataset: Dataset, user) -> None:
             return
         if selectors.dataset_is_used(locked):
             raise DatasetError(f"Le jeu de données n° {locked.pk} est utilisé par une campagne : il ne peut pas être supprimé.")
-        stale_before = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-        if locked.status == Status.VALIDATING and (locked.validation_started_at or locked.created_at) >= stale_before:
+        if locked.status == Status.VALIDATING and not _validation_abandoned(locked):
             # The task would write its outcome on a deleted row, which recreates it (and its Parquet).
             raise DatasetError(f"Le jeu de données n° {locked.pk} est en cours de validation : attendez la fin pour le supprimer.")
         files = [path for path in (selectors.dataset_upload_path(locked),) if path is not None]

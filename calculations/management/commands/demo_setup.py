@@ -12,7 +12,6 @@ random one) and prints the logins: this is a demonstration database, never run i
 import os
 import re
 import secrets
-import time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -27,10 +26,10 @@ from calculations.models import Campaign, Dataset
 from calculations.selectors.campaigns import latest_campaign
 from calculations.services.campaigns import (
     create_campaign,
-    fail_stale_campaigns,
     launch_campaign,
     publish_campaign,
     validate_campaign,
+    wait_for_computation,
 )
 from calculations.services.datasets import DatasetError, ingest_dataset
 from calculations.services.transitions import CampaignError
@@ -150,14 +149,9 @@ class Command(BaseCommand):
 
     def wait_for_computation(self, campaign: Campaign) -> Campaign:
         """Eager Celery has finished on return; a real worker is polled."""
-        deadline = time.monotonic() + COMPUTATION_TIMEOUT_SECONDS
-        campaign.refresh_from_db()
-        while campaign.status == Campaign.Status.COMPUTING:
-            if time.monotonic() > deadline:
-                raise CommandError(f"{campaign} : toujours en calcul ; un worker Celery tourne-t-il (make worker) ?")
-            time.sleep(1)
-            fail_stale_campaigns()  # a dead worker's campaign is marked failed instead of waited for
-            campaign.refresh_from_db()
+        campaign = wait_for_computation(campaign=campaign, timeout=COMPUTATION_TIMEOUT_SECONDS)
+        if campaign.status == Campaign.Status.COMPUTING:
+            raise CommandError(f"{campaign} : toujours en calcul ; un worker Celery tourne-t-il (make worker) ?")
         if campaign.status == Campaign.Status.FAILED:
             raise CommandError(f"{campaign} : le calcul a échoué : {campaign.error}")
         return campaign

@@ -7,17 +7,14 @@ command acts as the system (`COMMAND_LINE`), which may launch.
 """
 import json
 import sys
-import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from calculations.models import Campaign
 from calculations.selectors.campaigns import campaign_results_json, latest_campaign, open_campaign
-from calculations.services.campaigns import fail_stale_campaigns, launch_campaign
+from calculations.services.campaigns import fail_stale_campaigns, launch_campaign, wait_for_computation
 from calculations.services.transitions import CampaignError, command_line_actor
-
-POLL_SECONDS = 1.0
 
 
 class Command(BaseCommand):
@@ -65,16 +62,10 @@ class Command(BaseCommand):
                 self.stderr.write(f"résultats écrits dans {output}")
 
     def wait(self, campaign: Campaign, timeout: float | None) -> Campaign:
-        """Poll until the campaign leaves `computing`, printing each new step; detects a dead worker."""
-        started, last_step = time.monotonic(), None
-        campaign.refresh_from_db()
-        while campaign.status == Campaign.Status.COMPUTING:
-            if campaign.progress_step != last_step:
-                last_step = campaign.progress_step
-                self.stderr.write(f"  {campaign.progress * 100:5.1f} % {last_step}")
-            if timeout is not None and time.monotonic() - started > timeout:
-                raise CommandError(f"{campaign} : toujours en calcul après {timeout:g} s (le calcul continue)")
-            time.sleep(POLL_SECONDS)
-            fail_stale_campaigns()
-            campaign.refresh_from_db()
+        """Wait until the campaign leaves `computing`, printing each new step."""
+        campaign = wait_for_computation(
+            campaign=campaign, timeout=timeout, on_step=lambda c: self.stderr.write(f"  {c.progress * 100:5.1f} % {c.progress_step}")
+        )
+        if campaign.status == Campaign.Status.COMPUTING:
+            raise CommandError(f"{campaign} : toujours en calcul après {timeout:g} s (le calcul continue)")
         return campaign
