@@ -9,7 +9,6 @@ mid-way leaves a stale heartbeat, which `fail_stale_campaigns` turns into `faile
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 import uuid
@@ -36,6 +35,8 @@ from calculations.engine.steps.quality import IndicatorResult, indicator_fractio
 from calculations.models import Campaign, CampaignDataset, GroupementResult
 from calculations.selectors import campaigns as selectors
 from groupements.models import Groupement
+from groupements.services import ledger
+from reports import services as reports
 
 from .datasets import MAX_YEAR, MIN_YEAR, supported_year
 from .transitions import (
@@ -289,8 +290,7 @@ def run_campaign_computation(*, campaign_id: int, token: str) -> Campaign | None
         logger.warning("campaign %s: task %s stopped, the campaign is no longer computing with it", campaign_id, token)
         return None
     except (EngineError, ParameterError, CampaignError) as error:
-        messages = getattr(error, "messages", None) or [str(error)]
-        _mark_failed(campaign_id, token, "\n".join(messages), step=report.step)
+        _mark_failed(campaign_id, token, "\n".join(error.messages), step=report.step)
     except SoftTimeLimitExceeded:
         _mark_failed(campaign_id, token, "Calcul interrompu : délai maximal de la tâche dépassé.", step=report.step)
     except Exception as error:
@@ -382,7 +382,7 @@ def _store_results(campaign_id: int, token: str, results: CampaignResults) -> Ca
             heartbeat_at=timezone.now(),
             **totals,
         )
-        _after_commit("reports.services", "render_campaign_statements", campaign=locked)
+        _after_commit(reports.render_campaign_statements, campaign=locked)
         return locked
 
 
@@ -450,7 +450,7 @@ def validate_campaign(*, campaign: Campaign, user, reason: str = "") -> Campaign
         locked = apply_transition(
             campaign=campaign, name="validate", actor=user, reason=reason, validated_by=actor_user(user), validated_at=timezone.now()
         )
-        _after_commit("reports.services", "render_campaign_statements", campaign=locked)
+        _after_commit(reports.render_campaign_statements, campaign=locked)
         return locked
 
 
@@ -466,7 +466,7 @@ def publish_campaign(*, campaign: Campaign, user, reason: str = "") -> Campaign:
             # First, so that the year never has two campaigns in force (partial unique index).
             apply_transition(campaign=previous, name="supersede", actor=user, reason=f"Remplacée par la version {locked.version}.")
         locked = apply_transition(campaign=locked, name="publish", actor=user, reason=reason, published_at=timezone.now())
-        _after_commit("reports.services", "notify_statement_publication", campaign=locked)
+        _after_commit(reports.notify_statement_publication, campaign=locked)
         return locked
 
 
@@ -474,9 +474,7 @@ def pay_campaign(*, campaign: Campaign, user, reason: str = "") -> Campaign:
     """published → paid; the intéressement ledger lines are written in the same transaction."""
     with audit_context(user), transaction.atomic():
         locked = apply_transition(campaign=campaign, name="pay", actor=user, reason=reason, paid_at=timezone.now())
-        record = _optional_function("groupements.services.ledger", "record_campaign_payments")
-        if record is not None:
-            record(campaign=locked, user=actor_user(user))
+        ledger.record_campaign_payments(campaign=locked, user=actor_user(user))
         return locked
 
 
@@ -499,27 +497,6 @@ def transition_campaign(*, campaign: Campaign, to: str, user, reason: str = "") 
     return service(campaign=campaign, user=user, reason=reason)
 
 
-# --- other issues' services, called when they exist --------------------------------------------
-
-
-def _optional_function(module_name: str, function_name: str):
-    """`module.function` when that module (owned by another issue) exists and defines it, else None."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            logger.info("%s is not available yet: %s skipped", module_name, function_name)
-            return None
-        raise
-    return getattr(module, function_name, None)
-
-
-def _after_commit(module_name: str, function_name: str, **kwargs) -> None:
-    """Call `module.function(**kwargs)` once the transaction commits; its failure never undoes the transition."""
-
-    def call():
-        function = _optional_function(module_name, function_name)
-        if function is not None:
-            function(**kwargs)
-
-    transaction.on_commit(call, robust=True)
+def _after_commit(function, **kwargs) -> None:
+    """Call `function(**kwargs)` once the transaction commits; its failure never undoes the transition."""
+    transaction.on_commit(lambda: function(**kwargs), robust=True)

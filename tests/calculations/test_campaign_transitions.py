@@ -242,12 +242,6 @@ def test_statements_are_rendered_after_commit_on_computed_and_validated_and_anno
     assert calls == [("render", Status.VALIDATED), ("notify", Status.PUBLISHED)]
 
 
-def test_a_missing_optional_service_is_skipped():
-    assert services._optional_function("reports.not_written_yet", "anything") is None
-    assert services._optional_function("reports.services", "not_written_yet") is None
-    assert services._optional_function("reports.services", "render_campaign_statements") is not None
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("year", [0, 1999, 2101, 10000])
 def test_a_campaign_year_outside_the_supported_range_is_refused_before_anything_is_stored(year, make_user):
