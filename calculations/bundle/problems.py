@@ -33,6 +33,18 @@ def format_problems(problems: list[Problem], limit: int = DEFAULT_LIMIT, more: C
     return lines
 
 
+class ProblemsError(Exception):
+    """An error carrying every problem found, all of them in its text and in `messages`."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.messages))
+
+    @property
+    def messages(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
 class BundleError(Exception):
     """Raised when input files break the rules; carries the problems found (`problems`, in file order)
     and, for problems past those kept, a count per rule (`more`)."""

@@ -1,7 +1,7 @@
 """Errors of the calculation itself: the inputs were well-formed files, but the campaign cannot be computed."""
 from __future__ import annotations
 
-from calculations.bundle.problems import Problem
+from calculations.bundle.problems import Problem, ProblemsError
 
 ENGINE_RULE = "engine"
 
@@ -11,13 +11,5 @@ def engine_problem(file: str, reason: str, column: str | None = None) -> Problem
     return Problem(file, None, column, reason, ENGINE_RULE)
 
 
-class EngineError(Exception):
+class EngineError(ProblemsError):
     """The campaign cannot be computed; carries every problem found, each naming the groupement or year."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.messages))
-
-    @property
-    def messages(self) -> list[str]:
-        return [str(p) for p in self.problems]

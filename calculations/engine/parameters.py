@@ -14,7 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from calculations.bundle.problems import Problem
+from calculations.bundle.problems import Problem, ProblemsError
 
 EVOLUTION_FORMS = ("rate", "absolute")
 
@@ -49,16 +49,8 @@ BUNDLE_SOURCE = "parametres.json"
 OVERRIDE_SOURCE = "--param"
 
 
-class ParameterError(ValueError):
+class ParameterError(ProblemsError, ValueError):
     """The merged parameter set breaks the rules of section 6; carries every problem found."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
-
-    @property
-    def messages(self) -> list[str]:
-        return [str(p) for p in self.problems]
 
 
 def parse_exact(value: object) -> Fraction | None:

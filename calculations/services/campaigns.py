@@ -39,6 +39,7 @@ from groupements.services import ledger
 from reports import services as reports
 
 from .datasets import MAX_YEAR, MIN_YEAR, supported_year
+from .errors import require_permission
 from .transitions import (
     COMPUTATION_TASK,
     INTERRUPTION_CHECK,
@@ -63,8 +64,7 @@ class ComputationAbandoned(Exception):
 
 
 def _require(actor, permission: str, action: str) -> None:
-    if actor is None or not getattr(actor, "is_active", False) or not actor.has_perm(permission):
-        raise CampaignPermissionDenied(f"Droit insuffisant pour {action}.")
+    require_permission(actor, permission, action, denied=CampaignPermissionDenied)
 
 
 def merge_parameters(*layers: tuple[str, dict]) -> Parameters:

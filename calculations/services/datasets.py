@@ -28,6 +28,8 @@ from calculations.bundle.problems import DEFAULT_LIMIT, BundleError, Problem
 from calculations.models import Dataset
 from calculations.selectors import datasets as selectors
 
+from .errors import ActionRefused, require_permission
+
 logger = logging.getLogger(__name__)
 Status = Dataset.Status
 
@@ -44,12 +46,8 @@ HASH_SHARE = 0.15
 ProgressCallback = Callable[[float, str], None]
 
 
-class DatasetError(Exception):
+class DatasetError(ActionRefused):
     """A dataset action was refused; `messages` gives every reason, in French, ready to show."""
-
-    def __init__(self, messages: str | list[str]):
-        self.messages = [messages] if isinstance(messages, str) else list(messages)
-        super().__init__("\n".join(self.messages))
 
 
 class DatasetPermissionDenied(DatasetError, PermissionDenied):
@@ -57,8 +55,7 @@ class DatasetPermissionDenied(DatasetError, PermissionDenied):
 
 
 def _require(user, permission: str, action: str) -> None:
-    if user is None or not getattr(user, "is_active", False) or not user.has_perm(permission):
-        raise DatasetPermissionDenied(f"Droit insuffisant pour {action}.")
+    require_permission(user, permission, action, denied=DatasetPermissionDenied)
 
 
 def supported_year(year) -> bool:

@@ -20,15 +20,13 @@ from django.db import transaction
 
 from calculations.models import Campaign, CampaignTransition
 
+from .errors import ActionRefused
+
 Status = Campaign.Status
 
 
-class CampaignError(Exception):
+class CampaignError(ActionRefused):
     """A campaign action was refused; `messages` gives every reason, in French, ready to show."""
-
-    def __init__(self, messages: str | list[str]):
-        self.messages = [messages] if isinstance(messages, str) else list(messages)
-        super().__init__("\n".join(self.messages))
 
 
 class TransitionNotAllowed(CampaignError):

@@ -26,7 +26,8 @@ ADD_LEDGER = "groupements.add_ledgerline"
 PAYABLE_CAMPAIGN_STATUSES = ("published", "paid")
 
 
-def _require(user, permission: str) -> None:
+def require_permission(user, permission: str) -> None:
+    """PermissionDenied unless `user` has the role permission (the ledger and pilot-project services)."""
     if user is None or not user.has_perm(permission):
         raise PermissionDenied(f"Permission requise : {permission}.")
 
@@ -45,7 +46,7 @@ def record_campaign_payments(*, campaign, user) -> list[LedgerLine]:
     between the new final amount and what those versions already paid the groupement (so a
     correction never pays twice; it may be negative, a recovery).
     """
-    _require(user, PAY_CAMPAIGN)
+    require_permission(user, PAY_CAMPAIGN)
     if campaign.status not in PAYABLE_CAMPAIGN_STATUSES:
         raise ValidationError(f"La campagne {campaign.year} v{campaign.version} n'est ni publiée ni payée : ses versements ne peuvent pas être enregistrés.")
     from calculations.models import Campaign
@@ -120,7 +121,7 @@ def record_seed_credit(*, groupement, year: int, amount: Decimal, user, status: 
         raise ValidationError({"amount": "Le montant ne peut pas être négatif."})
     with transaction.atomic():
         credit = SeedCredit.objects.select_for_update().filter(groupement=groupement, year=year, campaign__isnull=True).order_by("pk").first()
-        _require(user, "groupements.add_seedcredit" if credit is None else "groupements.change_seedcredit")
+        require_permission(user, "groupements.add_seedcredit" if credit is None else "groupements.change_seedcredit")
         if credit is None:
             credit = SeedCredit(groupement=groupement, year=year, recorded_by=_recorder(user))
         elif credit.status == LedgerLine.Status.PAID:
@@ -135,7 +136,7 @@ def record_seed_credit(*, groupement, year: int, amount: Decimal, user, status: 
 
 def mark_lines_paid(*, lines, user) -> int:
     """Mark planned ledger lines paid (now); returns how many changed."""
-    _require(user, CHANGE_LEDGER)
+    require_permission(user, CHANGE_LEDGER)
     ids = [line.pk for line in lines]
     return LedgerLine.objects.filter(pk__in=ids, status=LedgerLine.Status.PLANNED).update(status=LedgerLine.Status.PAID, paid_at=timezone.now())
 
@@ -222,7 +223,7 @@ def import_payments(*, path: Path, user, display_name: str | None = None) -> Pay
     written. A line whose groupement, year and nature already exist (outside campaigns) is updated,
     so importing the same file twice changes nothing.
     """
-    _require(user, ADD_LEDGER)
+    require_permission(user, ADD_LEDGER)
     name = display_name or Path(path).name
     collector = ProblemCollector()
     records = TableReader(Path(path), PAYMENT_COLUMNS, collector, display_name=name).read()

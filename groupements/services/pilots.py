@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -13,13 +13,9 @@ from reports.formatting import format_money
 
 from ..models import InnovativeActionClaim, LedgerLine, PilotProject
 from ..models.ledger import COORDINATION_AMOUNT, INNOVATIVE_ACTIONS_CEILING, Nature
+from .ledger import require_permission
 
 ZERO = Decimal("0.00")
-
-
-def _require(user, permission: str) -> None:
-    if user is None or not user.has_perm(permission):
-        raise PermissionDenied(f"Permission requise : {permission}.")
 
 
 def innovative_actions_used(*, project: PilotProject, year: int, exclude_claim: InnovativeActionClaim | None = None) -> Decimal:
@@ -61,7 +57,7 @@ def record_innovative_action_claim(
     The project row is locked (SELECT … FOR UPDATE) while the room is checked and the claim written,
     so two concurrent claims cannot together exceed the annual ceiling.
     """
-    _require(user, "groupements.change_innovativeactionclaim" if claim and claim.pk else "groupements.add_innovativeactionclaim")
+    require_permission(user, "groupements.change_innovativeactionclaim" if claim and claim.pk else "groupements.add_innovativeactionclaim")
     amount = Decimal(amount)
     with transaction.atomic():
         project = PilotProject.objects.select_for_update().get(pk=project.pk)
@@ -82,7 +78,7 @@ def record_innovative_action_claim(
 
 def record_coordination_lines(*, project: PilotProject, user, status: str = LedgerLine.Status.PLANNED) -> list[LedgerLine]:
     """The fixed coordination line (COORDINATION_AMOUNT) of every year of the project; idempotent."""
-    _require(user, "groupements.add_ledgerline")
+    require_permission(user, "groupements.add_ledgerline")
     lines = []
     with transaction.atomic():
         for year in range(project.start_year, project.end_year + 1):
