@@ -2,11 +2,13 @@
 change it."""
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from django.conf import settings
 from django.db.models import QuerySet
 
+from calculations.bundle.problems import Problem, format_problems
 from calculations.models import Dataset
 
 
@@ -45,11 +47,6 @@ def datasets_awaiting_validation() -> QuerySet[Dataset]:
     return Dataset.objects.filter(status__in=(Dataset.Status.UPLOADED, Dataset.Status.VALIDATING)).order_by("created_at")
 
 
-def _problem_text(problem: dict) -> str:
-    line = "" if problem.get("line") is None else str(problem["line"])
-    return f"{problem.get('file', '')}:{line}: {problem.get('column') or '-'}: {problem.get('reason', '')}"
-
-
 def remaining_problem_counts(dataset: Dataset) -> dict[str, int]:
     """Problems beyond the ones kept one by one, per rule (most frequent first)."""
     shown: dict[str, int] = {}
@@ -61,12 +58,8 @@ def remaining_problem_counts(dataset: Dataset) -> dict[str, int]:
 
 def dataset_problem_lines(dataset: Dataset) -> list[str]:
     """The report as `file:line: column: reason` lines, then `… and K more (rule: n, …)`."""
-    lines = [_problem_text(problem) for problem in dataset.problems]
-    rest = remaining_problem_counts(dataset)
-    if rest:
-        detail = ", ".join(f"{rule}: {count}" for rule, count in rest.items())
-        lines.append(f"… and {sum(rest.values())} more ({detail})")
-    return lines
+    problems = [Problem(**record) for record in dataset.problems]
+    return format_problems(problems, limit=len(problems), more=Counter(remaining_problem_counts(dataset)))
 
 
 PROBLEM_CSV_HEADER = ["fichier", "ligne", "colonne", "motif", "regle"]

@@ -8,6 +8,7 @@ campaign uses is never deleted (model invariants, PROTECT on CampaignDataset, an
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -197,15 +198,11 @@ def _reject_internal(dataset: Dataset, reason: str) -> Dataset:
     return _reject(dataset, problems=[Problem(dataset.original_name, None, None, reason, "internal")], more=Counter(), warnings=[])
 
 
-def _problem_record(problem: Problem) -> dict:
-    return {"file": problem.file, "line": problem.line, "column": problem.column, "reason": problem.reason, "rule": problem.rule}
-
-
 def _reject(dataset: Dataset, *, problems: list[Problem], more: Counter, warnings: list[Problem]) -> Dataset:
     """Records the first problems one by one and every problem in the counts per rule."""
     counts = Counter(p.rule for p in problems) + Counter(more)
     dataset.status = Status.REJECTED
-    dataset.problems = [_problem_record(p) for p in problems[:DEFAULT_LIMIT]]
+    dataset.problems = [dataclasses.asdict(p) for p in problems[:DEFAULT_LIMIT]]
     dataset.problem_count = sum(counts.values())
     dataset.problem_counts = dict(counts.most_common())
     dataset.warnings = [str(w) for w in warnings]
