@@ -13,11 +13,12 @@ from django.utils.html import format_html, format_html_join
 
 from calculations.engine.parameters import DEFAULT_LITERALS
 from calculations.models import Campaign, GroupementResult
-from calculations.selectors.campaigns import campaign_results, open_campaign
+from calculations.selectors.campaigns import campaign_results, open_campaign, result_order
 from calculations.services import campaigns as services
 from calculations.services.transitions import TRANSITIONS_BY_NAME, USER_TRANSITIONS, CampaignError, allowed_transitions
 from groupements.admin.history import AuditHistoryMixin
 from reports.formatting import format_money, format_number
+from reports.national import campaign_totals
 
 REFRESH_SECONDS = 3
 # Results table of the campaign page: (field, header, format).
@@ -38,15 +39,6 @@ RESULT_COLUMNS = [
     ("amount_after_cap", "Après plafond", "money"),
     ("final_amount", "Montant final", "money"),
     ("below_min_patients", "Sous le seuil", "flag"),
-]
-TOTAL_LABELS = [
-    ("real_expenditure_total", "Dépenses réelles totales (année N)", "money"),
-    ("n_patients", "Patients", "integer"),
-    ("quality_envelope", "Enveloppe qualité", "money"),
-    ("national_ceiling", "Plafond national", "money"),
-    ("amount_after_cap", "Somme après plafonds (non modulée)", "money"),
-    ("national_coefficient", "Coefficient national", "ratio"),
-    ("final_amount", "Montant final", "money"),
 ]
 
 
@@ -201,9 +193,9 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
     def campaign_context(self, request, campaign: Campaign) -> dict:
-        order = request.GET.get("tri", "code")
+        order = result_order(request.GET.get("tri", "code"))
         results = list(campaign_results(campaign=campaign, order=order)) if campaign.has_results or campaign.results.exists() else []
-        current = order.lstrip("-")
+        current = order.removeprefix("-")
         headers = [
             {"label": label, "field": field, "sorted": field == current, "descending": order.startswith("-"),
              "next": f"-{field}" if field == current and not order.startswith("-") else field}
@@ -221,7 +213,7 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
             "transition_buttons": allowed_transitions(campaign=campaign, actor=request.user),
             "transition_url": reverse("admin:calculations_campaign_transition", args=[campaign.pk]),
             "campaign_datasets": campaign.campaign_datasets.select_related("dataset").order_by("year"),
-            "totals": [(label, _formatted(getattr(campaign, field), kind)) for field, label, kind in TOTAL_LABELS] if campaign.final_amount is not None else [],
+            "totals": [(label, _formatted(value, kind)) for label, value, kind in campaign_totals(campaign)] if campaign.final_amount is not None else [],
             "thresholds": [(year, _formatted(value, "money")) for year, value in sorted(campaign.truncation_thresholds.items())],
             "result_headers": headers,
             "result_rows": rows,

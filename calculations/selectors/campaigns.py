@@ -164,8 +164,11 @@ def campaign_results_json(*, campaign: Campaign) -> dict:
     }
 
 
+def result_order(order: str) -> str:
+    """`order` (a result column, `-` first for descending) when results may be sorted on it, else "code"."""
+    return order if order.removeprefix("-") in SORTABLE_RESULT_KEYS else "code"  # one "-" only: "--code" is no field
+
+
 def campaign_results(*, campaign: Campaign, order: str = "code") -> QuerySet[GroupementResult]:
     """The results of `campaign` sorted on one column (`-` for descending); unknown columns sort by code."""
-    if order.removeprefix("-") not in SORTABLE_RESULT_KEYS:  # one "-" only: "--code" is no field
-        order = "code"
-    return campaign.results.order_by(order, "code")
+    return campaign.results.order_by(result_order(order), "code")
