@@ -6,15 +6,14 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from calculations.engine import CampaignTotals, GroupementResultRow
-from calculations.models import Campaign, Dataset, GroupementResult
-from calculations.selectors.datasets import dataset_parquet_path, valid_dataset_for_year
+from calculations.engine.results import money_text
+from calculations.models import Campaign, GroupementResult
 from groupements.models import (
     Groupement,
     Indicator,
@@ -55,15 +54,6 @@ def stale_computing_campaigns(*, now=None) -> QuerySet[Campaign]:
     """Campaigns `computing` whose task has given no sign of life for IPEP_CAMPAIGN_STALE_AFTER_SECONDS."""
     limit = (now or timezone.now()) - timedelta(seconds=settings.IPEP_CAMPAIGN_STALE_AFTER_SECONDS)
     return Campaign.objects.filter(status=Campaign.Status.COMPUTING).filter(Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True))
-
-
-def beneficiaries_dataset(*, year: int) -> Dataset | None:
-    """The valid national beneficiaries dataset of `year` that a campaign uses."""
-    return valid_dataset_for_year(year=year)
-
-
-def beneficiaries_parquet_path(dataset: Dataset) -> Path:
-    return dataset_parquet_path(dataset)
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -141,20 +131,20 @@ def years_needed(snapshot: dict) -> list[int]:
     return sorted({snapshot["year"], *(w["reference_year"] for w in snapshot["waves"])})
 
 
-def money_text(amount: Decimal | None) -> str | None:
-    return None if amount is None else f"{amount:.2f}"
+def _money_text(amount: Decimal | None) -> str | None:
+    return None if amount is None else money_text(amount)
 
 
 def result_json(result: GroupementResult) -> dict:
     row = {key: getattr(result, key) for key in RESULT_KEYS}
-    row["final_amount"] = money_text(result.final_amount)
+    row["final_amount"] = _money_text(result.final_amount)
     return row
 
 
 def campaign_results_json(*, campaign: Campaign) -> dict:
     """The stored results of `campaign` as the JSON of section 5 (same keys and order as `simulate`)."""
     totals = {key: getattr(campaign, key) for key in TOTAL_KEYS}
-    totals["final_amount"] = money_text(campaign.final_amount)
+    totals["final_amount"] = _money_text(campaign.final_amount)
     return {
         "year": campaign.year,
         "parameters": campaign.parameters,

@@ -34,6 +34,7 @@ from calculations.engine import (
 from calculations.engine.steps.quality import IndicatorResult, indicator_fraction, indicator_points
 from calculations.models import Campaign, CampaignDataset, GroupementResult
 from calculations.selectors import campaigns as selectors
+from calculations.selectors.datasets import dataset_parquet_path, valid_dataset_for_year
 from groupements.models import Groupement
 from groupements.services import ledger
 from reports import services as reports
@@ -184,10 +185,10 @@ def check_campaign_inputs(*, campaign: Campaign) -> tuple[dict, dict[int, object
 
     datasets = {}
     for needed in selectors.years_needed(snapshot) if groupements else []:
-        dataset = selectors.beneficiaries_dataset(year=needed)
+        dataset = valid_dataset_for_year(year=needed)
         if dataset is None:
             problem(f"beneficiaires_{needed}", None, f"aucun fichier national validé pour {needed} (nécessaire à la campagne {year})")
-        elif not selectors.beneficiaries_parquet_path(dataset).is_file():
+        elif not dataset_parquet_path(dataset).is_file():
             problem(f"beneficiaires_{needed}", None, f"le fichier Parquet du jeu de données {dataset.pk} est introuvable")
         else:
             datasets[needed] = dataset
@@ -307,7 +308,7 @@ def _campaign_inputs(campaign: Campaign) -> tuple[CampaignInputs, Parameters]:
     for used in campaign.campaign_datasets.select_related("dataset"):
         if used.dataset.sha256 != used.sha256:
             raise CampaignError(f"beneficiaires_{used.year}:: -: le jeu de données a changé depuis le lancement (SHA-256)")
-        path = selectors.beneficiaries_parquet_path(used.dataset)
+        path = dataset_parquet_path(used.dataset)
         if not path.is_file():
             raise CampaignError(f"beneficiaires_{used.year}:: -: fichier Parquet introuvable ({path.name})")
         beneficiaries[used.year] = scan_beneficiaries(path)

@@ -14,7 +14,6 @@ from django.db.models import ProtectedError
 from calculations.bundle.beneficiaries import BENEFICIARY_SCHEMA
 from calculations.models import Campaign, CampaignDataset, Dataset
 from calculations.models.datasets import DatasetFrozen
-from calculations.selectors import campaigns as campaign_selectors
 from calculations.selectors.datasets import (
     dataset_parquet_path,
     dataset_problem_lines,
@@ -53,8 +52,6 @@ def test_ingest_golden_file(golden_dir, media_root):
     assert seen == sorted(seen) and seen[-1] == 1.0
     # What the campaigns use.
     assert valid_dataset_for_year(year=2022) == dataset
-    assert campaign_selectors.beneficiaries_dataset(year=2022) == dataset
-    assert campaign_selectors.beneficiaries_parquet_path(dataset) == dataset_parquet_path(dataset)
     assert valid_dataset_for_year(year=2019) is None
 
 
