@@ -19,8 +19,7 @@ from celery import group
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage, get_connection
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -84,7 +83,6 @@ def render_statement(*, campaign_id: int, groupement_id: int) -> Statement | Non
         _write_once(relative_path, pdf)
         try:
             with transaction.atomic():
-                _take_write_lock_first(campaign_id=campaign_id, groupement_id=groupement_id)
                 campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
                 stale = is_draft(campaign) != draft
                 if not stale:
@@ -98,14 +96,6 @@ def render_statement(*, campaign_id: int, groupement_id: int) -> Statement | Non
             return statement
         _remove_unreferenced(relative_path)
     raise RuntimeError(f"statement of groupement {groupement_id} for campaign {campaign_id}: status kept changing while rendering")
-
-
-def _take_write_lock_first(*, campaign_id: int, groupement_id: int) -> None:
-    """On SQLite, a transaction that reads then writes fails at once ("database is locked") if another
-    process wrote in between, instead of waiting; starting with a write makes it wait its turn.
-    PostgreSQL has row locks (select_for_update) and needs nothing."""
-    if connection.vendor == "sqlite":
-        Statement.objects.filter(campaign_id=campaign_id, groupement_id=groupement_id).update(draft=F("draft"))
 
 
 def _save_statement(*, campaign, groupement_id, draft, relative_path, sha256, size) -> Statement:
