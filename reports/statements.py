@@ -50,15 +50,19 @@ def _parameter(parameters: dict, name: str, default=None):
     return None if value is None else parameter_fraction(value)
 
 
+def score_max(parameters: dict):
+    """S max of step 7: base points + maximum patient-experience points (None if a parameter is absent)."""
+    base_points = _parameter(parameters, "base_points")
+    max_experience = _parameter(parameters, "max_experience_points")
+    return base_points + max_experience if base_points is not None and max_experience is not None else None
+
+
 def statement_context(result: GroupementResult, *, draft: bool) -> dict:
     """Template context of one statement; `result` with its campaign and groupement (and wave) loaded."""
     campaign = result.campaign
     groupement = result.groupement
     parameters = campaign.parameters or {}
     mu = _parameter(parameters, "phase3_modulation")
-    base_points = _parameter(parameters, "base_points")
-    max_experience = _parameter(parameters, "max_experience_points")
-    score_max = base_points + max_experience if base_points is not None and max_experience is not None else None
     phase3_factor = 1 - float(mu) + 2 * float(mu) * result.quality_ratio if mu is not None else None
     scaled = campaign.national_coefficient is not None and campaign.national_coefficient < 1
 
@@ -92,7 +96,7 @@ def statement_context(result: GroupementResult, *, draft: bool) -> dict:
         "positive_evolution_gap": max(0.0, result.evolution_gap),
         "quality_rows": quality_rows,
         "indicator_points": indicator_points,
-        "score_max": score_max,
+        "score_max": score_max(parameters),
         "phase3_factor": phase3_factor,
         "real_total_n": result.n_patients * result.real_per_patient,
         "scaled": scaled,

@@ -24,6 +24,7 @@ from calculations.models import Campaign
 from . import national, selectors, services
 from .forms import ContestationForm, PortalAuthenticationForm
 from .models import Statement
+from .statements import score_max
 
 logger = logging.getLogger(__name__)
 
@@ -96,14 +97,9 @@ def portal_campaign(request, groupement, campaign_id: int):
     statement = selectors.portal_statements(groupement=groupement).filter(campaign=campaign).first()
     return render(request, "portal/campaign.html", {
         "groupement": groupement, "campaign": campaign, "result": result, "statement": statement, "form": form,
-        "contestation_open": is_open, "deadline": selectors.contestation_deadline(campaign), "score_max": score_max(campaign),
+        "contestation_open": is_open, "deadline": selectors.contestation_deadline(campaign), "score_max": score_max(campaign.parameters or {}),
         "contestations": selectors.portal_contestations(groupement=groupement, campaign=campaign),
     })
-
-
-def score_max(campaign: Campaign) -> int:
-    parameters = campaign.parameters or {}
-    return int(parameters.get("base_points", 100)) + int(parameters.get("max_experience_points", 20))
 
 
 @require_GET
