@@ -11,8 +11,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from calculations.models import Campaign, GroupementResult
+from calculations.selectors.campaigns import campaign_results
 
-from . import charts, selectors
+from . import charts
 from .pdf import render_pdf
 
 # Exported columns, in order: GroupementResult fields (labelled with their verbose names) and the name.
@@ -43,7 +44,7 @@ def column_label(name: str) -> str:
 
 def report_rows(campaign: Campaign) -> list[dict]:
     rows = []
-    for result in selectors.campaign_results(campaign):
+    for result in campaign_results(campaign=campaign).select_related("groupement"):
         row = {name: getattr(result, name) for name in COLUMNS if name != "name"}
         row["name"] = result.groupement.name
         rows.append(row)

@@ -71,6 +71,3 @@ def latest_campaign_with_results(year: int) -> Campaign | None:
     """The highest version of year `year` that has stored results."""
     return Campaign.objects.filter(year=year, results__isnull=False).distinct().order_by("-version").first()
 
-
-def campaign_results(campaign: Campaign) -> QuerySet[GroupementResult]:
-    return campaign.results.select_related("groupement__wave").order_by("code")
