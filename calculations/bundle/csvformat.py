@@ -36,6 +36,8 @@ _DECIMAL_POINT_OR_COMMA = re.compile(r"-?[0-9]+([.,][0-9]+)?")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _FR_DATE = re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})")
 RPPS_PATTERN = re.compile(r"[0-9]{11}")
+# The years the programme's files may speak of: national files, campaigns, payments.
+MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from calculations.bundle.beneficiaries import ByteFacts, ValidatedFile, scan_bytes, validate_beneficiaries
+from calculations.bundle.csvformat import MAX_YEAR, MIN_YEAR
 from calculations.bundle.problems import DEFAULT_LIMIT, BundleError, Problem
 from calculations.models import Dataset
 from calculations.selectors import datasets as selectors
@@ -39,8 +40,6 @@ DELETE_PERMISSION = "calculations.delete_dataset"
 UPLOADS_DIRECTORY = "uploads"
 DATASETS_DIRECTORY = "datasets"
 COPY_CHUNK_SIZE = 4 << 20  # what the web process holds of an upload at any time
-# The years of national files, hence of campaigns too (a campaign needs the file of its year).
-MIN_YEAR, MAX_YEAR = 2000, 2100
 # Share of the progress bar spent hashing the bytes when that comes before the validation proper.
 HASH_SHARE = 0.15
 

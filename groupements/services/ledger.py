@@ -12,8 +12,9 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from calculations.bundle.csvformat import Column, TableReader
+from calculations.bundle.csvformat import MAX_YEAR, MIN_YEAR, Column, TableReader
 from calculations.bundle.problems import ProblemCollector
+from calculations.services.transitions import actor_user
 from reports.formatting import format_money
 
 from ..models import Groupement, LedgerLine, SeedCredit
@@ -30,11 +31,6 @@ def require_permission(user, permission: str) -> None:
     """PermissionDenied unless `user` has the role permission (the ledger and pilot-project services)."""
     if user is None or not user.has_perm(permission):
         raise PermissionDenied(f"Permission requise : {permission}.")
-
-
-def _recorder(user):
-    """The user to store as `recorded_by`: None for a system actor (no account, e.g. a command)."""
-    return user if getattr(user, "_meta", None) is not None else None
 
 
 def record_campaign_payments(*, campaign, user) -> list[LedgerLine]:
@@ -82,7 +78,7 @@ def record_campaign_payments(*, campaign, user) -> list[LedgerLine]:
                     campaign=campaign,
                     status=LedgerLine.Status.PAID,
                     label=f"Intéressement {campaign.year} (campagne v{campaign.version})",
-                    recorded_by=_recorder(user),
+                    recorded_by=actor_user(user),
                     paid_at=now,
                 )
             lines.append(line)
@@ -123,7 +119,7 @@ def record_seed_credit(*, groupement, year: int, amount: Decimal, user, status: 
         credit = SeedCredit.objects.select_for_update().filter(groupement=groupement, year=year, campaign__isnull=True).order_by("pk").first()
         require_permission(user, "groupements.add_seedcredit" if credit is None else "groupements.change_seedcredit")
         if credit is None:
-            credit = SeedCredit(groupement=groupement, year=year, recorded_by=_recorder(user))
+            credit = SeedCredit(groupement=groupement, year=year, recorded_by=actor_user(user))
         elif credit.status == LedgerLine.Status.PAID:
             raise ValidationError(f"Les crédits d'amorçage {year} de {groupement.code} sont déjà payés : ils ne peuvent plus être modifiés.")
         credit.amount = amount
@@ -147,7 +143,7 @@ def mark_lines_paid(*, lines, user) -> int:
 PAYMENTS_FILE = "versements.csv"
 PAYMENT_COLUMNS = [
     Column("code_groupement"),
-    Column("annee", "int", minimum=2000, maximum=2100),
+    Column("annee", "int", minimum=MIN_YEAR, maximum=MAX_YEAR),
     Column("nature"),
     Column("montant", "decimal", places=2),
 ]
@@ -244,7 +240,7 @@ def import_payments(*, path: Path, user, display_name: str | None = None) -> Pay
                     amount=record["montant"],
                     status=LedgerLine.Status.PAID,
                     label=f"Import {name}",
-                    recorded_by=_recorder(user),
+                    recorded_by=actor_user(user),
                     paid_at=now,
                 )
                 summary.counts["created"] += 1
