@@ -312,18 +312,18 @@ def pilot_budget_guarantees(*, project: PilotProject) -> list[GuaranteeYear]:
     campaign in force when there is one, else the latest computed version)."""
     if project.groupement_id is None:
         return []
-    from calculations.models import GroupementResult
+    from calculations.models import Campaign, GroupementResult
 
     results = (
         GroupementResult.objects.filter(groupement_id=project.groupement_id, campaign__status__in=REPORTABLE_CAMPAIGN_STATUSES)
         .select_related("campaign")
         .order_by("campaign__year", "-campaign__version")
     )
+    in_force = Campaign.IN_FORCE_STATUSES
     chosen: dict[int, GroupementResult] = {}
     for result in results:
         current = chosen.get(result.campaign.year)
-        in_force = result.campaign.status in ("published", "paid")
-        if current is None or (in_force and current.campaign.status not in ("published", "paid")):
+        if current is None or (result.campaign.status in in_force and current.campaign.status not in in_force):
             chosen[result.campaign.year] = result
     return [
         GuaranteeYear(
