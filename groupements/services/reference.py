@@ -2,7 +2,6 @@
 one transaction, idempotently (the bundle is the authority for the tables and years it contains)."""
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -187,18 +186,6 @@ def export_reference_bundle(*, directory: Path, years: list[int] | None = None) 
                    IndicatorResult.objects.filter(year=year).values_list("groupement__code", "indicator__code", "value_n", "value_n_1"))
         _write_csv(directory / f"experience_patient_{year}.csv", ["code_groupement", "points"],
                    PatientExperience.objects.filter(year=year).values_list("groupement__code", "points"))
-
-
-def check_reference_table(*, file_name: str, csv_text: str, display_name: str | None = None) -> list[str]:
-    """Problems of one reference table imported on its own (admin import), by the rules of the bundle.
-
-    The rest of the bundle is taken from the database, so references are checked against what is
-    stored; completeness rules that only make sense for a whole bundle (socle indicators of every
-    groupement) are left to `load_bundle`.
-    """
-    problems, _ = read_reference_table(file_name=file_name, csv_text=csv_text)
-    shown = display_name or file_name
-    return [str(dataclasses.replace(problem, file=shown)) for problem in problems]
 
 
 def read_reference_table(*, file_name: str, csv_text: str) -> tuple[list, list]:
