@@ -1,8 +1,8 @@
-import datetime
-
 from django import forms
 from django.contrib import admin
 from import_export.admin import ImportExportModelAdmin
+
+from calculations.bundle.reference import periods_overlap
 
 from .. import resources
 from ..formats import FORMATS, IMPORT_FORMATS
@@ -60,9 +60,9 @@ class MemberInlineFormSet(forms.BaseInlineFormSet):
             data = getattr(form, "cleaned_data", None)
             if not data or data.get("DELETE") or not data.get("rpps") or not data.get("start"):
                 continue
-            start, end = data["start"], data.get("end") or datetime.date.max
+            start, end = data["start"], data.get("end")
             for other_start, other_end in periods.get(data["rpps"], []):
-                if start <= other_end and other_start <= end:
+                if periods_overlap(start, end, other_start, other_end):
                     raise forms.ValidationError(f"Le RPPS {data['rpps']} figure deux fois sur des périodes qui se chevauchent.")
             periods.setdefault(data["rpps"], []).append((start, end))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from django.db import transaction
@@ -18,6 +17,7 @@ from calculations.bundle.reference import (
     WAVES,
     YEARLY_PATTERN,
     ReferenceRecords,
+    periods_overlap,
     read_reference_records,
 )
 
@@ -231,9 +231,8 @@ def _stored_member_overlaps(members: list) -> list:
             stored[member.rpps].append(member)
     problems = []
     for record in members:
-        start, end = record["date_debut"], record["date_fin"] or date.max
         for member in stored[record["rpps"]]:
-            if start <= (member.end or date.max) and member.start <= end:
+            if periods_overlap(record["date_debut"], record["date_fin"], member.start, member.end):
                 problems.append(Problem(
                     MEMBERS, record.line, "rpps",
                     f"RPPS {record['rpps']} is already a member of {member.groupement.code} on that date "
