@@ -1,11 +1,11 @@
 """django-import-export resources of the financing ledger: seed credits (import and export, columns
 of versements.csv style) and ledger lines (export only: lines are imported with `import_payments`)."""
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from import_export import fields, resources
 from import_export.widgets import DecimalWidget, ForeignKeyWidget, IntegerWidget
 
 from .models import Groupement, LedgerLine, SeedCredit
+from .services.ledger import paid_seed_credit_refusal
 
 
 class SeedCreditResource(resources.ModelResource):
@@ -38,11 +38,9 @@ class SeedCreditResource(resources.ModelResource):
         if instance.pk:
             stored = LedgerLine.objects.get(pk=instance.pk)
             if stored.status == LedgerLine.Status.PAID and (stored.amount != instance.amount or instance.status != stored.status):
-                raise ValidationError(f"Les crédits d'amorçage {stored.year} de {stored.groupement.code} sont déjà payés : ils ne peuvent plus être modifiés.")
+                raise ValidationError(paid_seed_credit_refusal(stored))
         elif kwargs.get("user") is not None:
             instance.recorded_by = kwargs["user"]
-        if instance.status == LedgerLine.Status.PAID and instance.paid_at is None:
-            instance.paid_at = timezone.now()
 
 
 class LedgerLineResource(resources.ModelResource):

@@ -11,7 +11,6 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 
 from calculations.bundle import BundleError
@@ -93,8 +92,6 @@ class LedgerLineAdmin(ExportMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.recorded_by = request.user
-        if obj.status == LedgerLine.Status.PAID and obj.paid_at is None:
-            obj.paid_at = timezone.now()
         super().save_model(request, obj, form, change)
 
     def get_urls(self):

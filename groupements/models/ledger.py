@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -125,6 +126,12 @@ class LedgerLine(models.Model):
     def __str__(self):
         beneficiary = self.groupement.code if self.groupement_id else self.pilot_project.code
         return f"{beneficiary} {self.year} {self.get_nature_display()} : {self.amount} €"
+
+    def save(self, *args, **kwargs):
+        # However a line becomes paid (admin, import, service), it carries the day it was.
+        if self.status == self.Status.PAID and self.paid_at is None:
+            self.paid_at = timezone.now()
+        super().save(*args, **kwargs)
 
 
 class SeedCreditManager(models.Manager):

@@ -109,6 +109,10 @@ def _adopt_imported_lines(*, campaign, results, existing, already_paid) -> dict:
     return adopted
 
 
+def paid_seed_credit_refusal(credit: LedgerLine) -> str:
+    return f"Les crédits d'amorçage {credit.year} de {credit.groupement.code} sont déjà payés : ils ne peuvent plus être modifiés."
+
+
 def record_seed_credit(*, groupement, year: int, amount: Decimal, user, status: str = LedgerLine.Status.PLANNED) -> SeedCredit:
     """Record (or update) the crédits d'amorçage of a groupement for a payment year: its `amorcage`
     ledger line. A paid seed credit is not changed."""
@@ -121,7 +125,7 @@ def record_seed_credit(*, groupement, year: int, amount: Decimal, user, status: 
         if credit is None:
             credit = SeedCredit(groupement=groupement, year=year, recorded_by=actor_user(user))
         elif credit.status == LedgerLine.Status.PAID:
-            raise ValidationError(f"Les crédits d'amorçage {year} de {groupement.code} sont déjà payés : ils ne peuvent plus être modifiés.")
+            raise ValidationError(paid_seed_credit_refusal(credit))
         credit.amount = amount
         credit.status = status
         credit.paid_at = timezone.now() if status == LedgerLine.Status.PAID else None
