@@ -22,6 +22,11 @@ COORDINATION_AMOUNT = Decimal("152520.00")
 INNOVATIVE_ACTIONS_CEILING = Decimal("208333.00")
 
 
+def innovative_actions_room_left(used: Decimal) -> Decimal:
+    """What a pilot project may still claim for innovative actions in a year (never below zero)."""
+    return max(Decimal("0.00"), INNOVATIVE_ACTIONS_CEILING - used)
+
+
 class Nature(models.TextChoices):
     SEED = "amorcage", "crédits d'amorçage"
     INCENTIVE = "interessement", "intéressement"

@@ -25,7 +25,7 @@ from django.conf import settings
 from reports.formatting import NBSP, format_integer
 
 from ..models import InnovativeActionClaim, LedgerLine, PilotProject
-from ..models.ledger import COORDINATION_AMOUNT, INNOVATIVE_ACTIONS_CEILING, Nature
+from ..models.ledger import COORDINATION_AMOUNT, Nature, innovative_actions_room_left
 
 ZERO = Decimal("0.00")
 EMPTY_CELL = "–"
@@ -279,7 +279,7 @@ class PilotYear:
 
     @property
     def innovative_room(self) -> Decimal:
-        return max(ZERO, INNOVATIVE_ACTIONS_CEILING - self.innovative_used)
+        return innovative_actions_room_left(self.innovative_used)
 
     @property
     def coordination_amount(self) -> Decimal:

@@ -128,7 +128,6 @@ def record_seed_credit(*, groupement, year: int, amount: Decimal, user, status: 
             raise ValidationError(paid_seed_credit_refusal(credit))
         credit.amount = amount
         credit.status = status
-        credit.paid_at = timezone.now() if status == LedgerLine.Status.PAID else None
         credit.full_clean()
         credit.save()
     return credit

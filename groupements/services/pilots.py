@@ -7,12 +7,11 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
 
 from reports.formatting import format_money
 
 from ..models import InnovativeActionClaim, LedgerLine, PilotProject
-from ..models.ledger import COORDINATION_AMOUNT, INNOVATIVE_ACTIONS_CEILING, Nature
+from ..models.ledger import COORDINATION_AMOUNT, INNOVATIVE_ACTIONS_CEILING, Nature, innovative_actions_room_left
 from .ledger import require_permission
 
 ZERO = Decimal("0.00")
@@ -27,7 +26,7 @@ def innovative_actions_used(*, project: PilotProject, year: int, exclude_claim: 
 
 def innovative_actions_room(*, project: PilotProject, year: int, exclude_claim: InnovativeActionClaim | None = None) -> Decimal:
     """What is left of the year's innovative-actions budget (never below zero)."""
-    return max(ZERO, INNOVATIVE_ACTIONS_CEILING - innovative_actions_used(project=project, year=year, exclude_claim=exclude_claim))
+    return innovative_actions_room_left(innovative_actions_used(project=project, year=year, exclude_claim=exclude_claim))
 
 
 def check_innovative_actions_claim(*, project: PilotProject, year: int, amount: Decimal, claim: InnovativeActionClaim | None = None) -> None:
@@ -91,7 +90,6 @@ def record_coordination_lines(*, project: PilotProject, user, status: str = Ledg
                     "status": status,
                     "label": f"Coordination {year}",
                     "recorded_by": user,
-                    "paid_at": timezone.now() if status == LedgerLine.Status.PAID else None,
                 },
             )
             lines.append(line)
