@@ -9,7 +9,7 @@ DEMO_YEAR := 2022
 # Chromium and its driver for the browser test. Installed when missing (needs root or sudo).
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium chromium-driver
 
-.PHONY: demo test lint venv system-packages serve clean-demo worker
+.PHONY: demo test lint venv system-packages clean-demo worker
 
 $(VENV)/.installed-runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

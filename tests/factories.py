@@ -1,10 +1,12 @@
 """factory-boy factories for the models used across the suite."""
 import datetime
+from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from calculations.models import Campaign, GroupementResult
 from groupements.models import Groupement, Indicator, Member, PhaseCalendar, PortalAccess, Wave
 
 PASSWORD = "correct-horse-battery-staple"
@@ -93,3 +95,50 @@ class PortalAccessFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory, role="Utilisateur groupement")
     groupement = factory.SubFactory(GroupementFactory)
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    year = 2021
+    version = 1
+    status = Campaign.Status.PUBLISHED
+
+
+class GroupementResultFactory(factory.django.DjangoModelFactory):
+    """A result whose figures only matter where a test sets them."""
+
+    class Meta:
+        model = GroupementResult
+
+    campaign = factory.SubFactory(CampaignFactory)
+    groupement = factory.SubFactory(GroupementFactory)
+    code = factory.LazyAttribute(lambda r: r.groupement.code)
+    wave = factory.LazyAttribute(lambda r: r.groupement.wave.code)
+    phase = 2
+    reference_year = 2018
+    n_patients = 1000
+    n_patients_reference = 1000
+    below_min_patients = True
+    real_per_patient = 1000.0
+    expected_per_patient = 1000.0
+    real_per_patient_reference = 1000.0
+    expected_per_patient_reference = 1000.0
+    level_gap = 0.0
+    level_gap_se = 0.0
+    evolution_gap = 0.0
+    amount_per_patient = 0.0
+    efficiency_amount = 0.0
+    quality_score = 0.0
+    quality_ratio = 0.0
+    drawing_right = 0.0
+    quality_value = 0.0
+    quality_amount = 0.0
+    amount_before_cap = 0.0
+    real_expenditure_total = 1_000_000.0
+    cap = 20_000.0
+    amount_after_cap = 0.0
+    budget_guarantee = 1_000_000.0
+    budget_guarantee_gain = 0.0
+    final_amount = Decimal("0.00")

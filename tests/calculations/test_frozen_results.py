@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from calculations.models import Campaign, FrozenResultsError, GroupementResult
-from tests.groupements.ledger_factories import GroupementResultFactory
+from tests.factories import GroupementResultFactory
 
 pytestmark = pytest.mark.django_db
 Status = Campaign.Status

@@ -17,13 +17,9 @@ from groupements.models import Groupement, LedgerLine
 from groupements.roles import DATA_MANAGER, GROUPEMENT_USER, READER
 from groupements.selectors.ledger import break_even, euros, financing_report, financing_text
 from groupements.services.ledger import import_payments
+from tests.factories import CampaignFactory, GroupementResultFactory
 
-from .ledger_factories import (
-    CampaignFactory,
-    GroupementResultFactory,
-    PilotProjectFactory,
-    make_fiss_groupements,
-)
+from .ledger_factories import PilotProjectFactory, make_fiss_groupements
 
 pytestmark = pytest.mark.django_db
 

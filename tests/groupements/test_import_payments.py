@@ -14,8 +14,9 @@ from calculations.models import Campaign
 from groupements.models import Groupement, LedgerLine
 from groupements.roles import DATA_MANAGER, READER
 from groupements.services.ledger import import_payments
+from tests.factories import CampaignFactory
 
-from .ledger_factories import CampaignFactory, make_fiss_groupements
+from .ledger_factories import make_fiss_groupements
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ from groupements.models import LedgerLine, SeedCredit
 from groupements.resources_ledger import SeedCreditResource
 from groupements.roles import DATA_MANAGER, READER, VALIDATOR
 from groupements.services.ledger import mark_lines_paid, record_campaign_payments, record_seed_credit
-from tests.factories import GroupementFactory, WaveFactory
+from tests.factories import CampaignFactory, GroupementFactory, GroupementResultFactory, WaveFactory
 
-from .ledger_factories import CampaignFactory, GroupementResultFactory, PilotProjectFactory
+from .ledger_factories import PilotProjectFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -18,9 +18,9 @@ from groupements.services.pilots import (
     record_coordination_lines,
     record_innovative_action_claim,
 )
-from tests.factories import GroupementFactory
+from tests.factories import CampaignFactory, GroupementFactory, GroupementResultFactory
 
-from .ledger_factories import CampaignFactory, GroupementResultFactory, PilotProjectFactory
+from .ledger_factories import PilotProjectFactory
 
 NBSP = "\u00a0"
 

@@ -17,7 +17,7 @@ from calculations.models import Campaign, CampaignDataset, Dataset, GroupementRe
 from groupements.models import PortalAccess
 from reports.models import Contestation
 from tests.conftest import GOLDEN_DIR, GOLDEN_EXPECTED
-from tests.factories import GroupementFactory, UserFactory, WaveFactory
+from tests.factories import CampaignFactory, GroupementFactory, UserFactory, WaveFactory
 
 COMPUTED_AT = datetime.datetime(2023, 3, 14, 10, 30, tzinfo=datetime.UTC)
 VALIDATED_AT = datetime.datetime(2023, 3, 20, 9, 0, tzinfo=datetime.UTC)
@@ -91,9 +91,8 @@ def golden_groupement(code: str):
     return GroupementFactory(code=code, name=row["nom"], region=row["region"], wave=golden_wave(row["vague"]))
 
 
-class CampaignFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Campaign
+class GoldenCampaignFactory(CampaignFactory):
+    """A campaign of 2022 holding the golden totals (computed unless told otherwise)."""
 
     year = 2022
     version = factory.Sequence(lambda n: n + 1)
@@ -138,7 +137,7 @@ def golden_campaign(*, codes=None, datasets=True, **campaign_fields) -> Campaign
     """A campaign of 2022 with the golden results of `codes` (all twelve by default)."""
     if campaign_fields.get("status") in ("published", "paid", "superseded") and "published_at" not in campaign_fields:
         campaign_fields["published_at"] = timezone.now() - datetime.timedelta(days=1)
-    campaign = CampaignFactory(**campaign_fields)
+    campaign = GoldenCampaignFactory(**campaign_fields)
     for code in codes or [row["code"] for row in golden()["groupements"]]:
         golden_result(campaign, code)
     if datasets:
