@@ -19,42 +19,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+from common import REPO, SHARED, YEAR, generate_beneficiaries, peak_rss_mb, size_label
+
 GOLDEN = SHARED / "data" / "golden-2022"
-GENERATOR = SHARED / "tools" / "gen_bundle.py"
-YEAR = 2022
-SEED = 7
-GROUPEMENTS = 12
-GENERATED_MARKER = ".generated"
-
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-
-def size_label(patients: int) -> str:
-    return f"{patients // 1_000_000}m" if patients % 1_000_000 == 0 else str(patients)
 
 
 def prepare_bundle(directory: Path, patients: int, conversion: str) -> list[Path]:
     """Generate (once) the national files, copy the reference files, convert to Parquet; the Parquet paths."""
-    arguments = ["--year", str(YEAR), "--patients", str(patients), "--groupements", str(GROUPEMENTS), "--seed", str(SEED), "--only-beneficiaries"]
-    marker = directory / GENERATED_MARKER
-    if not marker.is_file() or marker.read_text() != " ".join(arguments):
-        print(f"generating {patients:,} patients a year in {directory} (a few minutes for 10 M)…", flush=True)
-        started = time.perf_counter()
-        subprocess.run([sys.executable, str(GENERATOR), str(directory), *arguments], check=True)
-        marker.write_text(" ".join(arguments))
+    if generate_beneficiaries(directory, patients):
         for stale in directory.glob("beneficiaires_*.parquet"):
             stale.unlink()
-        print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
     for source in GOLDEN.iterdir():
         if not (source.name.startswith("beneficiaires_") or source.name.startswith("expected")):
             shutil.copyfile(source, directory / source.name)
@@ -140,17 +120,6 @@ def measure(phases: tuple[str, ...], bundle: Path, repeat: int) -> dict[str, dic
         summary[phase] = {**best, "peak_rss_mb": max(r["peak_rss_mb"] for r in outcomes),
                           "all_seconds": [round(r["seconds"], 2) for r in outcomes]}
     return summary
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory. VmHWM restarts at exec, whereas ru_maxrss of a child process
-    also counts the parent's pages it was forked with (the CSV conversion can leave the parent large)."""
-    status = Path("/proc/self/status")
-    if status.is_file():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
 def count_patients(parquet_paths: list[Path]) -> dict[str, int]:

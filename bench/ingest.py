@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -33,43 +32,14 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-GENERATOR = REPO.parent / "shared" / "tools" / "gen_bundle.py"
-YEAR = 2022
-SEED = 7
-GROUPEMENTS = 12
+from common import REPO, YEAR, generate_beneficiaries, peak_rss_mb, size_label
+
 IMPORT_EXPORT_ROWS = 20_000
-GENERATED_MARKER = ".generated"
-
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-
-def size_label(patients: int) -> str:
-    return f"{patients // 1_000_000}m" if patients % 1_000_000 == 0 else str(patients)
 
 
 def prepare_file(directory: Path, patients: int) -> Path:
-    arguments = ["--year", str(YEAR), "--patients", str(patients), "--groupements", str(GROUPEMENTS), "--seed", str(SEED), "--only-beneficiaries"]
-    marker = directory / GENERATED_MARKER
-    path = directory / f"beneficiaires_{YEAR}.csv"
-    if not path.is_file() or (marker.is_file() and marker.read_text() != " ".join(arguments)):
-        print(f"generating {patients:,} patients in {directory} (a few minutes for 10 M)…", flush=True)
-        started = time.perf_counter()
-        subprocess.run([sys.executable, str(GENERATOR), str(directory), *arguments], check=True)
-        marker.write_text(" ".join(arguments))
-        print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
-    return path
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM restarts at exec, unlike a child's ru_maxrss)."""
-    status = Path("/proc/self/status")
-    if status.is_file():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    generate_beneficiaries(directory, patients)
+    return directory / f"beneficiaires_{YEAR}.csv"
 
 
 # --- phases (each runs in a fresh interpreter) ------------------------------------------------------
