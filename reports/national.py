@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from calculations.engine.results import csv_cell
 from calculations.models import Campaign, GroupementResult
 from calculations.selectors.campaigns import campaign_results
 
@@ -108,19 +109,6 @@ def national_report_pdf(campaign: Campaign) -> bytes:
     return render_pdf("reports/national_report_pdf.html", report_context(campaign, charts_as="uri"))
 
 
-def _csv_value(value) -> str:
-    """Bundle convention for `;` files: decimal comma, no thousands separator, booleans 0/1."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        return repr(value).replace(".", ",")
-    if isinstance(value, Decimal):
-        return f"{value:f}".replace(".", ",")
-    return str(value)
-
-
 def national_report_csv(campaign: Campaign) -> bytes:
     """`;`-separated, UTF-8 with BOM (opens as is in a French spreadsheet), full precision."""
     rows = report_rows(campaign)
@@ -128,12 +116,12 @@ def national_report_csv(campaign: Campaign) -> bytes:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([column_label(name) for name in COLUMNS])
     for row in rows:
-        writer.writerow([_csv_value(row[name]) for name in COLUMNS])
+        writer.writerow([csv_cell(row[name]) for name in COLUMNS])
     total = total_row(rows)
-    writer.writerow([_csv_value(total.get(name, "")) if name != "below_min_patients" else str(total[name]) for name in COLUMNS])
+    writer.writerow([csv_cell(total.get(name, "")) if name != "below_min_patients" else str(total[name]) for name in COLUMNS])
     writer.writerow([])
     for label, value, _kind in campaign_totals(campaign):
-        writer.writerow([label, _csv_value(value)])
+        writer.writerow([label, csv_cell(value)])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

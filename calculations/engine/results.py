@@ -89,7 +89,7 @@ class CampaignResults:
         names = [f.name for f in fields(GroupementResultRow)]
         writer.writerow(names)
         for row in self.groupements:
-            writer.writerow([_csv_cell(getattr(row, name)) for name in names])
+            writer.writerow([csv_cell(getattr(row, name)) for name in names])
         return buffer.getvalue()
 
 
@@ -97,7 +97,11 @@ def money_text(amount: Decimal) -> str:
     return f"{amount:.2f}"
 
 
-def _csv_cell(value: object) -> str:
+def csv_cell(value: object) -> str:
+    """The `;`-file convention of the bundles: decimal comma, no thousands separator, booleans 0/1,
+    money to the cent, floats at full precision, nothing for None."""
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, Decimal):

@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
-from reports.formatting import NBSP, format_integer
+from reports.formatting import NBSP, format_integer, format_number
 
 from ..models import InnovativeActionClaim, LedgerLine, PilotProject
 from ..models.ledger import COORDINATION_AMOUNT, Nature, innovative_actions_room_left
@@ -146,7 +146,7 @@ def financing_text(report: FinancingReport) -> str:
 
 
 def _plain(amount: Decimal | None) -> str:
-    return "" if amount is None else f"{amount.quantize(Decimal('0.01'))}".replace(".", ",")
+    return "" if amount is None else format_number(amount, 2, separator="")
 
 
 def financing_csv(report: FinancingReport) -> str:
