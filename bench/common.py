@@ -1,4 +1,5 @@
 """What the benchmarks share: the generated national files and the peak-memory reading."""
+
 from __future__ import annotations
 
 import resource
@@ -27,7 +28,17 @@ def generate_beneficiaries(directory: Path, patients: int) -> bool:
     """Generate `beneficiaires_Y.csv` files into `directory` with gen_bundle.py, unless the files of
     these same arguments are already there (a file put there by hand, without marker, is kept).
     Returns whether files were generated."""
-    arguments = ["--year", str(YEAR), "--patients", str(patients), "--groupements", str(GROUPEMENTS), "--seed", str(SEED), "--only-beneficiaries"]
+    arguments = [
+        "--year",
+        str(YEAR),
+        "--patients",
+        str(patients),
+        "--groupements",
+        str(GROUPEMENTS),
+        "--seed",
+        str(SEED),
+        "--only-beneficiaries",
+    ]
     marker = directory / GENERATED_MARKER
     present = (directory / f"beneficiaires_{YEAR}.csv").is_file()
     if present and (not marker.is_file() or marker.read_text() == " ".join(arguments)):

@@ -15,6 +15,7 @@
        traitant (`rpps_mt`, the key the engine needs) and by a tiny key (`sexe`).
    Phases run --repeat times, interleaved; the best time and the highest peak RSS are reported.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,7 +49,10 @@ def prepare_bundle(directory: Path, patients: int, conversion: str) -> list[Path
         partial = parquet.with_suffix(".parquet.partial")
         convert_to_parquet(csv_path, partial, conversion)
         partial.replace(parquet)
-        print(f"  {csv_path.name} -> {parquet.name} ({conversion} conversion) in {time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"  {csv_path.name} -> {parquet.name} ({conversion} conversion) in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
     return parquet_paths
 
 
@@ -86,7 +90,11 @@ def run_engine_phase(bundle: Path) -> dict:
     started = time.perf_counter()
     results = simulate(bundle, YEAR, [])
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "final_amount": str(results.totals.final_amount), "n_patients": results.totals.n_patients}
+    return {
+        "seconds": seconds,
+        "final_amount": str(results.totals.final_amount),
+        "n_patients": results.totals.n_patients,
+    }
 
 
 def run_baseline_phase(bundle: Path, key: str) -> dict:
@@ -102,8 +110,12 @@ def run_baseline_phase(bundle: Path, key: str) -> dict:
 
 def run_phase(phase: str, bundle: Path) -> dict:
     """One phase in a fresh interpreter (so its peak RSS is its own)."""
-    completed = subprocess.run([sys.executable, __file__, "--phase", phase, "--bundle", str(bundle)],
-                               check=True, capture_output=True, text=True)
+    completed = subprocess.run(
+        [sys.executable, __file__, "--phase", phase, "--bundle", str(bundle)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
@@ -117,8 +129,11 @@ def measure(phases: tuple[str, ...], bundle: Path, repeat: int) -> dict[str, dic
     summary = {}
     for phase, outcomes in runs.items():
         best = min(outcomes, key=lambda r: r["seconds"])
-        summary[phase] = {**best, "peak_rss_mb": max(r["peak_rss_mb"] for r in outcomes),
-                          "all_seconds": [round(r["seconds"], 2) for r in outcomes]}
+        summary[phase] = {
+            **best,
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in outcomes),
+            "all_seconds": [round(r["seconds"], 2) for r in outcomes],
+        }
     return summary
 
 
@@ -130,10 +145,16 @@ def count_patients(parquet_paths: list[Path]) -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--patients", type=int, default=10_000_000, help="national population size (default 10,000,000)")
+    parser.add_argument(
+        "--patients", type=int, default=10_000_000, help="national population size (default 10,000,000)"
+    )
     parser.add_argument("--data", type=Path, help="bundle directory (default bench/data/engine-<size>)")
-    parser.add_argument("--conversion", choices=("contract", "direct"), default="contract",
-                        help="CSV to Parquet through scan_beneficiaries (contract) or a direct typed Polars read")
+    parser.add_argument(
+        "--conversion",
+        choices=("contract", "direct"),
+        default="contract",
+        help="CSV to Parquet through scan_beneficiaries (contract) or a direct typed Polars read",
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--phase", choices=("engine", "baseline-rpps_mt", "baseline-sexe"), help=argparse.SUPPRESS)
     parser.add_argument("--bundle", type=Path, help=argparse.SUPPRESS)
@@ -155,15 +176,22 @@ def main() -> None:
     print(f"bundle {directory}: rows per year {rows}", flush=True)
     phases = measure(("baseline-rpps_mt", "baseline-sexe", "engine"), directory, options.repeat)
     for phase, outcome in phases.items():
-        print(f"  {phase:<17} best {outcome['seconds']:6.2f} s  runs {outcome['all_seconds']}  "
-              f"peak RSS {outcome['peak_rss_mb']:7.0f} MB", flush=True)
+        print(
+            f"  {phase:<17} best {outcome['seconds']:6.2f} s  runs {outcome['all_seconds']}  "
+            f"peak RSS {outcome['peak_rss_mb']:7.0f} MB",
+            flush=True,
+        )
     engine = phases["engine"]
-    print(f"engine: {engine['seconds']:.2f} s, peak RSS {engine['peak_rss_mb']:.0f} MB, "
-          f"{engine['n_patients']:,} patients in groupements, paid total {engine['final_amount']} €")
+    print(
+        f"engine: {engine['seconds']:.2f} s, peak RSS {engine['peak_rss_mb']:.0f} MB, "
+        f"{engine['n_patients']:,} patients in groupements, paid total {engine['final_amount']} €"
+    )
     for key in ("rpps_mt", "sexe"):
         baseline = phases[f"baseline-{key}"]
-        print(f"ratio engine / baseline group_by({key}) sum: {engine['seconds'] / baseline['seconds']:.2f} "
-              f"({baseline['seconds']:.2f} s, peak RSS {baseline['peak_rss_mb']:.0f} MB)")
+        print(
+            f"ratio engine / baseline group_by({key}) sum: {engine['seconds'] / baseline['seconds']:.2f} "
+            f"({baseline['seconds']:.2f} s, peak RSS {baseline['peak_rss_mb']:.0f} MB)"
+        )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@
 3. Prints the rows per second, the ratios and the peak RSS. Targets: ingest ≤ 1.5 × baseline, peak RSS
    < 3 GB, ≥ 100 × the row rate of django-import-export.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -144,11 +145,27 @@ def run_phase(phase: str, path: Path, template_db: Path) -> dict:
         if phase == "command":
             env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}", "MEDIA_ROOT": str(work / "media")}
             started = time.perf_counter()
-            subprocess.run([sys.executable, str(REPO / "manage.py"), "ingest_file", str(path), "--year", str(YEAR), "--no-progress"],
-                           check=True, capture_output=True, env=env)
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(REPO / "manage.py"),
+                    "ingest_file",
+                    str(path),
+                    "--year",
+                    str(YEAR),
+                    "--no-progress",
+                ],
+                check=True,
+                capture_output=True,
+                env=env,
+            )
             return {"seconds": time.perf_counter() - started, "peak_rss_mb": float("nan")}
-        completed = subprocess.run([sys.executable, __file__, "--phase", phase, "--file", str(path), "--work", str(work)],
-                                   check=True, capture_output=True, text=True)
+        completed = subprocess.run(
+            [sys.executable, __file__, "--phase", phase, "--file", str(path), "--work", str(work)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
@@ -162,7 +179,9 @@ def migrated_template(directory: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--patients", type=int, default=10_000_000, help="rows of the national file (default 10,000,000)")
+    parser.add_argument(
+        "--patients", type=int, default=10_000_000, help="rows of the national file (default 10,000,000)"
+    )
     parser.add_argument("--data", type=Path, help="directory of the generated file (default bench/data/ingest-<size>)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--phase", choices=tuple(PHASES), help=argparse.SUPPRESS)
@@ -195,17 +214,29 @@ def main() -> None:
     for phase, outcomes in runs.items():
         seconds = [r["seconds"] for r in outcomes]
         rows = outcomes[0].get("rows") or runs["ingest"][0]["rows"]
-        summary[phase] = {"best": min(seconds), "median": statistics.median(seconds), "rows": rows,
-                          "peak_rss_mb": max(r["peak_rss_mb"] for r in outcomes), "runs": [round(s, 2) for s in seconds]}
+        summary[phase] = {
+            "best": min(seconds),
+            "median": statistics.median(seconds),
+            "rows": rows,
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in outcomes),
+            "runs": [round(s, 2) for s in seconds],
+        }
         s = summary[phase]
         rss = "" if s["peak_rss_mb"] != s["peak_rss_mb"] else f"peak RSS {s['peak_rss_mb']:6.0f} MB"
-        print(f"  {phase:<19} best {s['best']:7.2f} s  median {s['median']:7.2f} s  runs {s['runs']}  "
-              f"{rows / s['best']:>12,.0f} rows/s  {rss}", flush=True)
+        print(
+            f"  {phase:<19} best {s['best']:7.2f} s  median {s['median']:7.2f} s  runs {s['runs']}  "
+            f"{rows / s['best']:>12,.0f} rows/s  {rss}",
+            flush=True,
+        )
 
     ingest, baseline = summary["ingest"], summary["baseline"]
-    print(f"ingest / baseline (best): {ingest['best'] / baseline['best']:.2f}  (median: {ingest['median'] / baseline['median']:.2f};"
-          f" target ≤ 1.5)")
-    print(f"ingest peak RSS: {ingest['peak_rss_mb']:.0f} MB (target < 3000 MB); baseline {baseline['peak_rss_mb']:.0f} MB")
+    print(
+        f"ingest / baseline (best): {ingest['best'] / baseline['best']:.2f}  (median: {ingest['median'] / baseline['median']:.2f};"
+        f" target ≤ 1.5)"
+    )
+    print(
+        f"ingest peak RSS: {ingest['peak_rss_mb']:.0f} MB (target < 3000 MB); baseline {baseline['peak_rss_mb']:.0f} MB"
+    )
     rate = ingest["rows"] / ingest["best"]
     for phase in ("import-export", "import-export-bulk"):
         other = summary[phase]["rows"] / summary[phase]["best"]

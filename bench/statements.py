@@ -7,6 +7,7 @@ is never touched). Prints the time per PDF in one process, then the total for th
 2 workers: a real `celery worker --concurrency 2` subprocess fed through Redis when the broker
 answers, else a 2-process pool (the output says which). Targets: < 0.5 s per statement, 30 in < 10 s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -75,24 +76,46 @@ def create_campaign(count: int):
     }
     totals = golden["totals"]
     campaign = Campaign.objects.create(
-        year=2022, version=1, status=Campaign.Status.COMPUTED, parameters=golden["parameters"],
-        truncation_thresholds=golden["truncation_thresholds"], real_expenditure_total=totals["real_expenditure_total"],
-        n_patients=totals["n_patients"], quality_envelope=totals["quality_envelope"], national_ceiling=totals["national_ceiling"],
-        amount_after_cap=totals["amount_after_cap"], national_coefficient=totals["national_coefficient"],
+        year=2022,
+        version=1,
+        status=Campaign.Status.COMPUTED,
+        parameters=golden["parameters"],
+        truncation_thresholds=golden["truncation_thresholds"],
+        real_expenditure_total=totals["real_expenditure_total"],
+        n_patients=totals["n_patients"],
+        quality_envelope=totals["quality_envelope"],
+        national_ceiling=totals["national_ceiling"],
+        amount_after_cap=totals["amount_after_cap"],
+        national_coefficient=totals["national_coefficient"],
         final_amount=Decimal(totals["final_amount"]),
     )
     details = [
-        {"code": f"IND{i}", "label": f"Indicateur de démonstration {i}", "family": "socle" if i < 6 else "carte",
-         "direction": "hausse" if i % 2 else "baisse", "value_n": 50.0 + i, "value_n_1": 48.0 + i,
-         "d2": 40.0, "d3": 45.0, "d7": 60.0, "d8": 65.0, "points": 7.5, "max_points": 70 / 6 if i < 6 else 30.0}
+        {
+            "code": f"IND{i}",
+            "label": f"Indicateur de démonstration {i}",
+            "family": "socle" if i < 6 else "carte",
+            "direction": "hausse" if i % 2 else "baisse",
+            "value_n": 50.0 + i,
+            "value_n_1": 48.0 + i,
+            "d2": 40.0,
+            "d3": 45.0,
+            "d7": 60.0,
+            "d8": 65.0,
+            "points": 7.5,
+            "max_points": 70 / 6 if i < 6 else 30.0,
+        }
         for i in range(7)
     ]
     for i in range(count):
         row = dict(golden["groupements"][i % len(golden["groupements"])])
         code = f"G{i + 1:03d}"
-        groupement = Groupement.objects.create(code=code, name=f"Groupement de démonstration {code}", wave=waves[row["wave"]], region="Bretagne")
+        groupement = Groupement.objects.create(
+            code=code, name=f"Groupement de démonstration {code}", wave=waves[row["wave"]], region="Bretagne"
+        )
         row.update(code=code, final_amount=Decimal(row["final_amount"]))
-        GroupementResult.objects.create(campaign=campaign, groupement=groupement, quality_details=details, experience_points=10.0, **row)
+        GroupementResult.objects.create(
+            campaign=campaign, groupement=groupement, quality_details=details, experience_points=10.0, **row
+        )
     return campaign
 
 
@@ -114,9 +137,27 @@ def time_celery(campaign, env: dict) -> tuple[float, float]:
 
     app.control.purge()
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ipep_site", "worker", "--concurrency", "2", "--pool", "prefork", "-l", "WARNING",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"bench-statements-{os.getpid()}@%h"],
-        cwd=REPO, env={**os.environ, **env},
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ipep_site",
+            "worker",
+            "--concurrency",
+            "2",
+            "--pool",
+            "prefork",
+            "-l",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"bench-statements-{os.getpid()}@%h",
+        ],
+        cwd=REPO,
+        env={**os.environ, **env},
     )
     try:
         deadline = time.monotonic() + 60
@@ -166,8 +207,10 @@ def main():
 
         timings = time_single_process(campaign)
         warm = timings[1:] or timings
-        print(f"One process, {len(timings)} statements: first (cold fonts) {timings[0]:.3f} s, then mean {statistics.mean(warm):.3f} s, "
-              f"median {statistics.median(warm):.3f} s, max {max(warm):.3f} s per PDF (target < 0.5 s)")
+        print(
+            f"One process, {len(timings)} statements: first (cold fonts) {timings[0]:.3f} s, then mean {statistics.mean(warm):.3f} s, "
+            f"median {statistics.median(warm):.3f} s, max {max(warm):.3f} s per PDF (target < 0.5 s)"
+        )
         if broker:
             mode = f"Celery worker subprocess, --concurrency 2 (prefork), broker {broker}"
             cold, hot = time_celery(campaign, env)
@@ -175,9 +218,11 @@ def main():
             mode = "2-process pool (no broker answered)"
             cold, hot = time_pool(campaign)
         stored = Statement.objects.filter(campaign=campaign).count()
-        print(f"Fan-out with 2 workers [{mode}]: {stored} statements stored; "
-              f"total {cold:.2f} s with freshly started workers, {hot:.2f} s warm (target < 10 s); "
-              f"{cold / args.groupements:.3f} s per statement of wall time")
+        print(
+            f"Fan-out with 2 workers [{mode}]: {stored} statements stored; "
+            f"total {cold:.2f} s with freshly started workers, {hot:.2f} s warm (target < 10 s); "
+            f"{cold / args.groupements:.3f} s per statement of wall time"
+        )
 
 
 if __name__ == "__main__":

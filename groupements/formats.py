@@ -1,5 +1,6 @@
 """CSV as the bundles write it (METHODOLOGY section 3): `;` when the header line has one, else `,`;
 UTF-8 (a BOM dropped) when the bytes decode as UTF-8, else Windows-1252."""
+
 from import_export.formats import base_formats
 
 

@@ -1,5 +1,6 @@
 """django-import-export resources: the reference tables in the admin, with the bundle's French column
 names so that a file exported from the admin can be loaded again with `load_bundle`."""
+
 import csv
 import dataclasses
 import datetime
@@ -33,7 +34,11 @@ class BundleRulesMixin:
         text, delimiter = _source_text(dataset)
         problems, rows = [], []
         try:
-            files = self._bundle_files(text, delimiter) if yearly else {self.bundle_file: (None, text, list(range(len(text.splitlines()) + 2)))}
+            files = (
+                self._bundle_files(text, delimiter)
+                if yearly
+                else {self.bundle_file: (None, text, list(range(len(text.splitlines()) + 2)))}
+            )
         except _FileProblems as error:
             files, problems = {}, [dataclasses.replace(p, file=display_name) for p in error.problems]
         for file_name, (year, file_text, original_line) in files.items():
@@ -70,13 +75,17 @@ class BundleRulesMixin:
         header_line, header = rows[0]
         names = [h.strip().lower() for h in header]
         if "annee" not in names:
-            raise _FileProblems([Problem(name, header_line, "annee", "required column is missing from the header", "header")])
+            raise _FileProblems(
+                [Problem(name, header_line, "annee", "required column is missing from the header", "header")]
+            )
         year_index = names.index("annee")
         problems = []
         files: dict[str, tuple] = {}
         for line, row in rows[1:]:
             if len(row) != len(header):
-                problems.append(Problem(name, line, None, f"expected {len(header)} fields, found {len(row)}", "field_count"))
+                problems.append(
+                    Problem(name, line, None, f"expected {len(header)} fields, found {len(row)}", "field_count")
+                )
                 continue
             year = row[year_index].strip()
             if not re.fullmatch(r"[0-9]{4}", year):
@@ -85,7 +94,11 @@ class BundleRulesMixin:
                 continue
             file_name = self.bundle_file.format(year=year)
             if file_name not in files:
-                files[file_name] = (int(year), [[h for i, h in enumerate(header) if i != year_index]], [header_line, header_line])
+                files[file_name] = (
+                    int(year),
+                    [[h for i, h in enumerate(header) if i != year_index]],
+                    [header_line, header_line],
+                )
             files[file_name][1].append([v for i, v in enumerate(row) if i != year_index])
             files[file_name][2].append(line)
         if problems:

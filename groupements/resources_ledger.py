@@ -1,5 +1,6 @@
 """django-import-export resources of the financing ledger: seed credits (import and export, columns
 of versements.csv style) and ledger lines (export only: lines are imported with `import_payments`)."""
+
 from django.core.exceptions import ValidationError
 from import_export import fields, resources
 from import_export.widgets import DecimalWidget, ForeignKeyWidget, IntegerWidget
@@ -28,7 +29,9 @@ class SeedCreditResource(resources.ModelResource):
 
     def import_data(self, dataset, *args, rollback_on_validation_errors=True, **kwargs):
         # All or nothing, as every file of the programme: one refused row cancels the import.
-        return super().import_data(dataset, *args, rollback_on_validation_errors=rollback_on_validation_errors, **kwargs)
+        return super().import_data(
+            dataset, *args, rollback_on_validation_errors=rollback_on_validation_errors, **kwargs
+        )
 
     def before_import_row(self, row, **kwargs):
         if not row.get("statut"):
@@ -37,7 +40,9 @@ class SeedCreditResource(resources.ModelResource):
     def before_save_instance(self, instance, row, **kwargs):
         if instance.pk:
             stored = LedgerLine.objects.get(pk=instance.pk)
-            if stored.status == LedgerLine.Status.PAID and (stored.amount != instance.amount or instance.status != stored.status):
+            if stored.status == LedgerLine.Status.PAID and (
+                stored.amount != instance.amount or instance.status != stored.status
+            ):
                 raise ValidationError(paid_seed_credit_refusal(stored))
         elif kwargs.get("user") is not None:
             instance.recorded_by = kwargs["user"]
@@ -56,4 +61,14 @@ class LedgerLineResource(resources.ModelResource):
 
     class Meta:
         model = LedgerLine
-        fields = ("code_groupement", "projet_pilote", "vague", "annee", "nature", "montant", "statut", "campagne", "libelle")
+        fields = (
+            "code_groupement",
+            "projet_pilote",
+            "vague",
+            "annee",
+            "nature",
+            "montant",
+            "statut",
+            "campagne",
+            "libelle",
+        )

@@ -1,6 +1,7 @@
 """Roles are Django groups (created by migration 0002); their permissions are synced after every
 migrate, because permissions of a fresh database only exist once all migrations have run.
 """
+
 DATA_MANAGER = "Gestionnaire de données"
 CALCULATOR = "Calculateur"
 VALIDATOR = "Validateur"
@@ -30,21 +31,53 @@ ROLE_PERMISSIONS = {
     DATA_MANAGER: _model_perms(REFERENCE_MODELS, ("view", "add", "change", "delete"))
     | _model_perms(("calculations.dataset",), ("view", "add", "change"))
     | {"calculations.upload_dataset"}
-    | _model_perms(("groupements.seedcredit", "groupements.ledgerline", "groupements.pilotproject", "groupements.innovativeactionclaim"), ("view", "add", "change", "delete"))
+    | _model_perms(
+        (
+            "groupements.seedcredit",
+            "groupements.ledgerline",
+            "groupements.pilotproject",
+            "groupements.innovativeactionclaim",
+        ),
+        ("view", "add", "change", "delete"),
+    )
     | _model_perms(("calculations.campaign", "calculations.groupementresult"), ("view",)),
     CALCULATOR: _model_perms(REFERENCE_MODELS, ("view",))
-    | _model_perms(("calculations.dataset", "calculations.groupementresult", "calculations.campaigntransition"), ("view",))
+    | _model_perms(
+        ("calculations.dataset", "calculations.groupementresult", "calculations.campaigntransition"), ("view",)
+    )
     | _model_perms(("calculations.campaign",), ("view", "add", "change"))
     | {"calculations.launch_campaign"},
     VALIDATOR: _model_perms(REFERENCE_MODELS, ("view",))
-    | _model_perms(("calculations.dataset", "calculations.campaign", "calculations.groupementresult", "calculations.campaigntransition"), ("view",))
-    | {"calculations.validate_campaign", "calculations.publish_campaign", "calculations.pay_campaign", "calculations.reject_campaign"}
+    | _model_perms(
+        (
+            "calculations.dataset",
+            "calculations.campaign",
+            "calculations.groupementresult",
+            "calculations.campaigntransition",
+        ),
+        ("view",),
+    )
+    | {
+        "calculations.validate_campaign",
+        "calculations.publish_campaign",
+        "calculations.pay_campaign",
+        "calculations.reject_campaign",
+    }
     | _model_perms(("reports.contestation", "reports.statement"), ("view", "change")),
     READER: _model_perms(REFERENCE_MODELS, ("view",))
     | _model_perms(
-        ("calculations.dataset", "calculations.campaign", "calculations.groupementresult", "calculations.campaigntransition",
-         "groupements.seedcredit", "groupements.ledgerline", "groupements.pilotproject", "groupements.innovativeactionclaim",
-         "reports.statement", "reports.contestation"),
+        (
+            "calculations.dataset",
+            "calculations.campaign",
+            "calculations.groupementresult",
+            "calculations.campaigntransition",
+            "groupements.seedcredit",
+            "groupements.ledgerline",
+            "groupements.pilotproject",
+            "groupements.innovativeactionclaim",
+            "reports.statement",
+            "reports.contestation",
+        ),
         ("view",),
     ),
     GROUPEMENT_USER: set(),

@@ -4,6 +4,7 @@ With nothing set, the site runs embedded: SQLite under the project, Celery tasks
 in-process, DEBUG on. Production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS,
 DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 """
+
 from pathlib import Path
 
 import environ
@@ -147,7 +148,9 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # Business settings (documented in README.md).
-IPEP_PLANNED_ENVELOPE = env.dict("IPEP_PLANNED_ENVELOPE", cast={"value": int}, default={"2022": 7000000, "2023": 7000000})
+IPEP_PLANNED_ENVELOPE = env.dict(
+    "IPEP_PLANNED_ENVELOPE", cast={"value": int}, default={"2022": 7000000, "2023": 7000000}
+)
 IPEP_CONTESTATION_DAYS = env.int("IPEP_CONTESTATION_DAYS", default=30)
 IPEP_CAMPAIGN_STALE_AFTER_SECONDS = env.int("IPEP_CAMPAIGN_STALE_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT + 300)
 # Absolute links in e-mails (statement published).

@@ -1,4 +1,5 @@
 """Admin of statements (read-only, downloadable) and contestations (staff answer them here)."""
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
@@ -36,15 +37,38 @@ class ContestationAdmin(admin.ModelAdmin):
     list_filter = ("status", "campaign__year", "campaign")
     search_fields = ("groupement__code", "groupement__name", "message", "answer")
     list_select_related = ("groupement", "campaign", "user")
-    readonly_fields = ("campaign", "groupement", "user", "created_at", "message", "answered_by", "answered_at", "national_report")
-    fields = ("campaign", "national_report", "groupement", "user", "created_at", "message", "status", "answer", "answered_by", "answered_at")
+    readonly_fields = (
+        "campaign",
+        "groupement",
+        "user",
+        "created_at",
+        "message",
+        "answered_by",
+        "answered_at",
+        "national_report",
+    )
+    fields = (
+        "campaign",
+        "national_report",
+        "groupement",
+        "user",
+        "created_at",
+        "message",
+        "status",
+        "answer",
+        "answered_by",
+        "answered_at",
+    )
 
     def has_add_permission(self, request):
         return False  # filed by groupements on the portal
 
     @admin.display(description="rapport national")
     def national_report(self, obj):
-        return format_html('<a href="{}">Voir le rapport de la campagne</a>', reverse("reports:national_report", args=[obj.campaign_id]))
+        return format_html(
+            '<a href="{}">Voir le rapport de la campagne</a>',
+            reverse("reports:national_report", args=[obj.campaign_id]),
+        )
 
     def save_model(self, request, obj, form, change):
         services.answer_contestation(contestation=obj, user=request.user, status=obj.status, answer=obj.answer)

@@ -1,5 +1,6 @@
 """Charts of the national report, drawn server-side as SVG with matplotlib's object API (no pyplot
 state, safe in threads and Celery workers). Same data → same SVG (fixed hash salt, no date)."""
+
 from __future__ import annotations
 
 import base64
@@ -64,11 +65,19 @@ def quality_efficiency_chart(rows: Sequence[dict]) -> str:
     for wave, colour in colours.items():
         mine = [r for r in rows if r["wave"] == wave]
         axes.scatter(
-            [r["level_gap"] for r in mine], [r["quality_score"] for r in mine], s=[20 + 280 * r["n_patients"] / largest for r in mine],
-            color=colour, alpha=0.75, edgecolors="white", linewidths=0.6, label=f"Vague {wave}",
+            [r["level_gap"] for r in mine],
+            [r["quality_score"] for r in mine],
+            s=[20 + 280 * r["n_patients"] / largest for r in mine],
+            color=colour,
+            alpha=0.75,
+            edgecolors="white",
+            linewidths=0.6,
+            label=f"Vague {wave}",
         )
     for r in rows:
-        axes.annotate(r["code"], (r["level_gap"], r["quality_score"]), textcoords="offset points", xytext=(5, 4), fontsize=6.5)
+        axes.annotate(
+            r["code"], (r["level_gap"], r["quality_score"]), textcoords="offset points", xytext=(5, 4), fontsize=6.5
+        )
     axes.axvline(0, color="#888", linewidth=0.7)
     axes.set_xlabel("Écart de niveau E par patient (dépense attendue − réelle)")
     axes.set_ylabel("Score qualité S")
@@ -85,9 +94,19 @@ def waves_chart(waves: Sequence[dict]) -> str:
     figure = Figure(figsize=(7.5, 3.2))
     axes = figure.add_subplot()
     width = 0.26
-    series = (("efficiency_amount", "Efficience", "#1f5a96"), ("quality_amount", "Qualité", "#3a8f5c"), ("final_amount", "Montant final", "#d9822b"))
+    series = (
+        ("efficiency_amount", "Efficience", "#1f5a96"),
+        ("quality_amount", "Qualité", "#3a8f5c"),
+        ("final_amount", "Montant final", "#d9822b"),
+    )
     for i, (key, label, colour) in enumerate(series):
-        axes.bar([j + (i - 1) * width for j in range(len(waves))], [float(w[key]) for w in waves], width, label=label, color=colour)
+        axes.bar(
+            [j + (i - 1) * width for j in range(len(waves))],
+            [float(w[key]) for w in waves],
+            width,
+            label=label,
+            color=colour,
+        )
     axes.set_xticks(list(range(len(waves))), [f"Vague {w['wave']}\n({w['count']} groupements)" for w in waves])
     axes.yaxis.set_major_formatter(_euros)
     axes.set_title("Montants par vague")

@@ -3,6 +3,7 @@
 Groups of three digits are separated by a no-break space (U+00A0) so an amount never wraps across
 lines; pdftotext turns it back into a plain space, which is what tests match.
 """
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation

@@ -1,4 +1,5 @@
 """Forms of the portal: throttled login (also used by the admin login) and contestations."""
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
@@ -21,7 +22,9 @@ class LoginThrottleMixin:
         address = throttle.client_address(self.request)
         if throttle.is_locked(username, address):
             raise ValidationError(
-                self.error_messages["throttled"], code="throttled", params={"minutes": max(1, throttle.lockout_seconds() // 60)}
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": max(1, throttle.lockout_seconds() // 60)},
             )
         try:
             cleaned = super().clean()
@@ -48,5 +51,7 @@ class ContestationForm(forms.Form):
     message = forms.CharField(
         label="Votre contestation",
         max_length=MAX_CONTESTATION_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 6, "placeholder": "Indiquez le point contesté et ce qui vous paraît inexact."}),
+        widget=forms.Textarea(
+            attrs={"rows": 6, "placeholder": "Indiquez le point contesté et ce qui vous paraît inexact."}
+        ),
     )

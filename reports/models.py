@@ -1,4 +1,5 @@
 """Rendered statements (one PDF per groupement and campaign) and the contestations groupements file."""
+
 from django.conf import settings
 from django.db import models
 
@@ -10,8 +11,12 @@ class Statement(models.Model):
     one complete file to another in a single update (re-rendering replaces atomically).
     """
 
-    campaign = models.ForeignKey("calculations.Campaign", on_delete=models.CASCADE, related_name="statements", verbose_name="campagne")
-    groupement = models.ForeignKey("groupements.Groupement", on_delete=models.PROTECT, related_name="statements", verbose_name="groupement")
+    campaign = models.ForeignKey(
+        "calculations.Campaign", on_delete=models.CASCADE, related_name="statements", verbose_name="campagne"
+    )
+    groupement = models.ForeignKey(
+        "groupements.Groupement", on_delete=models.PROTECT, related_name="statements", verbose_name="groupement"
+    )
     draft = models.BooleanField("projet (non validé)", default=True)
     file_path = models.CharField("fichier", max_length=500)  # relative to MEDIA_ROOT
     sha256 = models.CharField("SHA-256", max_length=64)
@@ -21,7 +26,9 @@ class Statement(models.Model):
     class Meta:
         verbose_name = "relevé"
         ordering = ["-campaign__year", "-campaign__version", "groupement__code"]
-        constraints = [models.UniqueConstraint(fields=["campaign", "groupement"], name="statement_unique_campaign_groupement")]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "groupement"], name="statement_unique_campaign_groupement")
+        ]
 
     def __str__(self):
         return f"Relevé {self.groupement.code} – {self.campaign.year} v{self.campaign.version}"
@@ -40,15 +47,26 @@ class Contestation(models.Model):
         ACCEPTED = "accepted", "Acceptée"
         REJECTED = "rejected", "Rejetée"
 
-    campaign = models.ForeignKey("calculations.Campaign", on_delete=models.PROTECT, related_name="contestations", verbose_name="campagne")
-    groupement = models.ForeignKey("groupements.Groupement", on_delete=models.PROTECT, related_name="contestations", verbose_name="groupement")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contestations", verbose_name="déposée par")
+    campaign = models.ForeignKey(
+        "calculations.Campaign", on_delete=models.PROTECT, related_name="contestations", verbose_name="campagne"
+    )
+    groupement = models.ForeignKey(
+        "groupements.Groupement", on_delete=models.PROTECT, related_name="contestations", verbose_name="groupement"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contestations", verbose_name="déposée par"
+    )
     message = models.TextField("message")
     created_at = models.DateTimeField("déposée le", auto_now_add=True)
     status = models.CharField("statut", max_length=12, choices=Status.choices, default=Status.SUBMITTED, db_index=True)
     answer = models.TextField("réponse", blank=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="répondue par"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="répondue par",
     )
     answered_at = models.DateTimeField("répondue le", null=True, blank=True)
 

@@ -1,5 +1,6 @@
 """The national report of a campaign: one line per groupement, totals, national ceiling and
 coefficient, charts; as HTML (admin), PDF, CSV and XLSX."""
+
 from __future__ import annotations
 
 import csv
@@ -19,21 +20,72 @@ from .pdf import render_pdf
 
 # Exported columns, in order: GroupementResult fields (labelled with their verbose names) and the name.
 COLUMNS = (
-    "code", "name", "wave", "phase", "reference_year", "n_patients", "n_patients_reference", "below_min_patients",
-    "real_per_patient", "expected_per_patient", "real_per_patient_reference", "expected_per_patient_reference",
-    "level_gap", "level_gap_se", "evolution_gap", "amount_per_patient", "efficiency_amount",
-    "experience_points", "quality_score", "quality_ratio", "drawing_right", "quality_value", "quality_amount",
-    "amount_before_cap", "real_expenditure_total", "cap", "amount_after_cap", "budget_guarantee", "budget_guarantee_gain",
+    "code",
+    "name",
+    "wave",
+    "phase",
+    "reference_year",
+    "n_patients",
+    "n_patients_reference",
+    "below_min_patients",
+    "real_per_patient",
+    "expected_per_patient",
+    "real_per_patient_reference",
+    "expected_per_patient_reference",
+    "level_gap",
+    "level_gap_se",
+    "evolution_gap",
+    "amount_per_patient",
+    "efficiency_amount",
+    "experience_points",
+    "quality_score",
+    "quality_ratio",
+    "drawing_right",
+    "quality_value",
+    "quality_amount",
+    "amount_before_cap",
+    "real_expenditure_total",
+    "cap",
+    "amount_after_cap",
+    "budget_guarantee",
+    "budget_guarantee_gain",
     "final_amount",
 )
 SUMMED = (
-    "n_patients", "n_patients_reference", "efficiency_amount", "drawing_right", "quality_value", "quality_amount",
-    "amount_before_cap", "real_expenditure_total", "cap", "amount_after_cap", "budget_guarantee", "budget_guarantee_gain", "final_amount",
+    "n_patients",
+    "n_patients_reference",
+    "efficiency_amount",
+    "drawing_right",
+    "quality_value",
+    "quality_amount",
+    "amount_before_cap",
+    "real_expenditure_total",
+    "cap",
+    "amount_after_cap",
+    "budget_guarantee",
+    "budget_guarantee_gain",
+    "final_amount",
 )
 MONEY_COLUMNS = {
-    "real_per_patient", "expected_per_patient", "real_per_patient_reference", "expected_per_patient_reference", "level_gap",
-    "level_gap_se", "evolution_gap", "amount_per_patient", "efficiency_amount", "drawing_right", "quality_value", "quality_amount",
-    "amount_before_cap", "real_expenditure_total", "cap", "amount_after_cap", "budget_guarantee", "budget_guarantee_gain", "final_amount",
+    "real_per_patient",
+    "expected_per_patient",
+    "real_per_patient_reference",
+    "expected_per_patient_reference",
+    "level_gap",
+    "level_gap_se",
+    "evolution_gap",
+    "amount_per_patient",
+    "efficiency_amount",
+    "drawing_right",
+    "quality_value",
+    "quality_amount",
+    "amount_before_cap",
+    "real_expenditure_total",
+    "cap",
+    "amount_after_cap",
+    "budget_guarantee",
+    "budget_guarantee_gain",
+    "final_amount",
 }
 
 
@@ -64,13 +116,17 @@ def wave_rows(rows: list[dict]) -> list[dict]:
     waves = []
     for wave in sorted({row["wave"] for row in rows}):
         mine = [row for row in rows if row["wave"] == wave]
-        waves.append({
-            "wave": wave, "count": len(mine), "phases": sorted({row["phase"] for row in mine}),
-            "n_patients": sum(row["n_patients"] for row in mine),
-            "efficiency_amount": sum(row["efficiency_amount"] for row in mine),
-            "quality_amount": sum(row["quality_amount"] for row in mine),
-            "final_amount": sum((row["final_amount"] for row in mine), Decimal(0)),
-        })
+        waves.append(
+            {
+                "wave": wave,
+                "count": len(mine),
+                "phases": sorted({row["phase"] for row in mine}),
+                "n_patients": sum(row["n_patients"] for row in mine),
+                "efficiency_amount": sum(row["efficiency_amount"] for row in mine),
+                "quality_amount": sum(row["quality_amount"] for row in mine),
+                "final_amount": sum((row["final_amount"] for row in mine), Decimal(0)),
+            }
+        )
     return waves
 
 
@@ -91,16 +147,25 @@ def report_context(campaign: Campaign, *, charts_as: str = "inline") -> dict:
     """Everything the HTML and PDF reports show. `charts_as`: "inline" (SVG markup) or "uri" (data: URIs)."""
     rows = report_rows(campaign)
     waves = wave_rows(rows)
-    drawn = {
-        "amounts": charts.amounts_chart(rows),
-        "quality_efficiency": charts.quality_efficiency_chart(rows),
-        "waves": charts.waves_chart(waves),
-    } if rows else {}
+    drawn = (
+        {
+            "amounts": charts.amounts_chart(rows),
+            "quality_efficiency": charts.quality_efficiency_chart(rows),
+            "waves": charts.waves_chart(waves),
+        }
+        if rows
+        else {}
+    )
     if charts_as == "uri":
         drawn = {name: charts.svg_data_uri(svg) for name, svg in drawn.items()}
     return {
-        "campaign": campaign, "rows": rows, "total": total_row(rows), "waves": waves, "charts": drawn,
-        "totals": campaign_totals(campaign), "scaled": bool(campaign.national_coefficient is not None and campaign.national_coefficient < 1),
+        "campaign": campaign,
+        "rows": rows,
+        "total": total_row(rows),
+        "waves": waves,
+        "charts": drawn,
+        "totals": campaign_totals(campaign),
+        "scaled": bool(campaign.national_coefficient is not None and campaign.national_coefficient < 1),
         "parameters": sorted((campaign.parameters or {}).items()),
     }
 
@@ -118,7 +183,9 @@ def national_report_csv(campaign: Campaign) -> bytes:
     for row in rows:
         writer.writerow([csv_cell(row[name]) for name in COLUMNS])
     total = total_row(rows)
-    writer.writerow([csv_cell(total.get(name, "")) if name != "below_min_patients" else str(total[name]) for name in COLUMNS])
+    writer.writerow(
+        [csv_cell(total.get(name, "")) if name != "below_min_patients" else str(total[name]) for name in COLUMNS]
+    )
     writer.writerow([])
     for label, value, _kind in campaign_totals(campaign):
         writer.writerow([label, csv_cell(value)])
@@ -154,7 +221,9 @@ def national_report_xlsx(campaign: Campaign) -> bytes:
     summary["A1"].font = bold
     for label, value, kind in campaign_totals(campaign):
         summary.append([label, value])
-        summary.cell(summary.max_row, 2).number_format = {"money": "#,##0.00", "integer": "#,##0", "ratio": "0.000000"}[kind]
+        summary.cell(summary.max_row, 2).number_format = {"money": "#,##0.00", "integer": "#,##0", "ratio": "0.000000"}[
+            kind
+        ]
     summary.append([])
     summary.append(["Paramètre", "Valeur"])
     summary.cell(summary.max_row, 1).font = summary.cell(summary.max_row, 2).font = bold

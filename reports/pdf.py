@@ -1,5 +1,6 @@
 """HTML → PDF with WeasyPrint, offline: only `data:` URIs (embedded charts) may be fetched, fonts come
 from the system (DejaVu, fonts-dejavu), so rendering never touches the network."""
+
 from __future__ import annotations
 
 import gc

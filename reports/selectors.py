@@ -1,5 +1,6 @@
 """Read queries of the reports app. Portal queries always start from the user's own groupement, so an
 id taken from a URL can only ever select among that groupement's rows."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -28,7 +29,9 @@ def portal_groupement(user) -> Groupement | None:
 
 def portal_campaigns(*, groupement: Groupement) -> QuerySet[Campaign]:
     """Published (or paid, or published then superseded) campaigns with a result for `groupement`."""
-    return Campaign.objects.filter(PORTAL_VISIBLE, results__groupement=groupement).distinct().order_by("-year", "-version")
+    return (
+        Campaign.objects.filter(PORTAL_VISIBLE, results__groupement=groupement).distinct().order_by("-year", "-version")
+    )
 
 
 def portal_statements(*, groupement: Groupement) -> QuerySet[Statement]:
@@ -44,13 +47,21 @@ def portal_statements(*, groupement: Groupement) -> QuerySet[Statement]:
 def portal_result(*, groupement: Groupement, campaign_id: int) -> GroupementResult | None:
     return (
         GroupementResult.objects.select_related("campaign", "groupement")
-        .filter(groupement=groupement, campaign_id=campaign_id, campaign__in=Campaign.objects.filter(PORTAL_VISIBLE).values("pk"))
+        .filter(
+            groupement=groupement,
+            campaign_id=campaign_id,
+            campaign__in=Campaign.objects.filter(PORTAL_VISIBLE).values("pk"),
+        )
         .first()
     )
 
 
 def portal_contestations(*, groupement: Groupement, campaign: Campaign) -> QuerySet[Contestation]:
-    return Contestation.objects.filter(groupement=groupement, campaign=campaign).select_related("user").order_by("created_at", "pk")
+    return (
+        Contestation.objects.filter(groupement=groupement, campaign=campaign)
+        .select_related("user")
+        .order_by("created_at", "pk")
+    )
 
 
 def contestation_deadline(campaign: Campaign) -> datetime | None:
@@ -70,4 +81,3 @@ def contestation_open(campaign: Campaign, *, now: datetime | None = None) -> boo
 def latest_campaign_with_results(year: int) -> Campaign | None:
     """The highest version of year `year` that has stored results."""
     return Campaign.objects.filter(year=year, results__isnull=False).distinct().order_by("-version").first()
-

@@ -5,6 +5,7 @@ Contract with the campaigns service (called through `transaction.on_commit`):
 - `render_campaign_statements(campaign=...)` when a campaign reaches `computed` and again at `validated`;
 - `notify_statement_publication(campaign=...)` when it is `published`.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -87,7 +88,12 @@ def render_statement(*, campaign_id: int, groupement_id: int) -> Statement | Non
                 stale = is_draft(campaign) != draft
                 if not stale:
                     statement = _save_statement(
-                        campaign=campaign, groupement_id=groupement_id, draft=draft, relative_path=relative_path, sha256=sha256, size=len(pdf)
+                        campaign=campaign,
+                        groupement_id=groupement_id,
+                        draft=draft,
+                        relative_path=relative_path,
+                        sha256=sha256,
+                        size=len(pdf),
                     )
         except IntegrityError:
             # Another worker created the row between our read and our insert: its turn is over, retry.
@@ -95,14 +101,21 @@ def render_statement(*, campaign_id: int, groupement_id: int) -> Statement | Non
         if not stale:
             return statement
         _remove_unreferenced(relative_path)
-    raise RuntimeError(f"statement of groupement {groupement_id} for campaign {campaign_id}: status kept changing while rendering")
+    raise RuntimeError(
+        f"statement of groupement {groupement_id} for campaign {campaign_id}: status kept changing while rendering"
+    )
 
 
 def _save_statement(*, campaign, groupement_id, draft, relative_path, sha256, size) -> Statement:
     statement = Statement.objects.select_for_update().filter(campaign=campaign, groupement_id=groupement_id).first()
     if statement is None:
         return Statement.objects.create(
-            campaign=campaign, groupement_id=groupement_id, draft=draft, file_path=relative_path, sha256=sha256, size=size,
+            campaign=campaign,
+            groupement_id=groupement_id,
+            draft=draft,
+            file_path=relative_path,
+            sha256=sha256,
+            size=size,
             rendered_at=timezone.now(),
         )
     if statement.sha256 == sha256 and statement.file_path == relative_path and statement.draft == draft:
@@ -222,7 +235,9 @@ def _absolute_url(path: str) -> str:
 # --- Contestations ---------------------------------------------------------------------------------
 
 
-def submit_contestation(*, campaign: Campaign, groupement: Groupement, user, message: str, now: datetime | None = None) -> Contestation:
+def submit_contestation(
+    *, campaign: Campaign, groupement: Groupement, user, message: str, now: datetime | None = None
+) -> Contestation:
     """File a contestation of `groupement`'s statement for `campaign`, within the contestation window."""
     message = (message or "").strip()
     access = PortalAccess.objects.filter(user=user, groupement=groupement).first()
@@ -234,7 +249,9 @@ def submit_contestation(*, campaign: Campaign, groupement: Groupement, user, mes
         deadline = selectors.contestation_deadline(campaign)
         if deadline is None or campaign.status not in selectors.CONTESTABLE_STATUSES:
             raise ContestationRefused("Cette campagne n'est pas ouverte aux contestations.")
-        raise ContestationRefused(f"Le délai de contestation a expiré le {timezone.localtime(deadline):%d/%m/%Y à %H:%M}.")
+        raise ContestationRefused(
+            f"Le délai de contestation a expiré le {timezone.localtime(deadline):%d/%m/%Y à %H:%M}."
+        )
     if not message:
         raise ContestationRefused("Le message de contestation est vide.")
     if len(message) > MAX_CONTESTATION_LENGTH:
@@ -259,10 +276,18 @@ def answer_contestation(*, contestation: Contestation, user, status: str, answer
     contestation.save(update_fields=["status", "answer", "answered_by", "answered_at"])
     if contestation.answer and contestation.user.email:
         with translation.override(settings.LANGUAGE_CODE):
-            body = render_to_string("reports/email/contestation_answered.txt", {"contestation": contestation,
-                                    "url": _absolute_url(reverse("portal:campaign", args=[contestation.campaign_id]))})
+            body = render_to_string(
+                "reports/email/contestation_answered.txt",
+                {
+                    "contestation": contestation,
+                    "url": _absolute_url(reverse("portal:campaign", args=[contestation.campaign_id])),
+                },
+            )
         message = EmailMessage(
-            f"IPEP – réponse à votre contestation ({contestation.campaign.year})", body, settings.DEFAULT_FROM_EMAIL, [contestation.user.email]
+            f"IPEP – réponse à votre contestation ({contestation.campaign.year})",
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [contestation.user.email],
         )
         transaction.on_commit(message.send)  # never announce an answer whose save is rolled back
     return contestation

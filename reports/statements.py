@@ -1,5 +1,6 @@
 """What a groupement's statement shows: every step of METHODOLOGY section 4 from the stored result, in
 the order it was computed, so a groupement can redo the arithmetic with a pocket calculator."""
+
 from __future__ import annotations
 
 from calculations.models import Campaign, GroupementResult
@@ -7,7 +8,12 @@ from calculations.models import Campaign, GroupementResult
 from .formatting import parameter_fraction
 from .pdf import render_pdf
 
-FINAL_STATUSES = (Campaign.Status.VALIDATED, Campaign.Status.PUBLISHED, Campaign.Status.PAID, Campaign.Status.SUPERSEDED)
+FINAL_STATUSES = (
+    Campaign.Status.VALIDATED,
+    Campaign.Status.PUBLISHED,
+    Campaign.Status.PAID,
+    Campaign.Status.SUPERSEDED,
+)
 
 PARAMETER_LABELS = {
     "c_ecart": "C_écart – poids de l'écart de niveau",
@@ -89,7 +95,8 @@ def statement_context(result: GroupementResult, *, draft: bool) -> dict:
         "threshold_reference": (campaign.truncation_thresholds or {}).get(str(result.reference_year)),
         "parameters": parameters,
         "parameter_rows": [
-            {"name": name, "label": PARAMETER_LABELS.get(name, name), "value": value} for name, value in sorted(parameters.items())
+            {"name": name, "label": PARAMETER_LABELS.get(name, name), "value": value}
+            for name, value in sorted(parameters.items())
         ],
         "evolution_form": parameters.get("evolution_form", "rate"),
         "positive_level_gap": max(0.0, result.level_gap),
@@ -100,11 +107,12 @@ def statement_context(result: GroupementResult, *, draft: bool) -> dict:
         "phase3_factor": phase3_factor,
         "real_total_n": result.n_patients * result.real_per_patient,
         "scaled": scaled,
-        "amount_after_coefficient": result.amount_after_cap * campaign.national_coefficient if campaign.national_coefficient is not None else None,
+        "amount_after_coefficient": result.amount_after_cap * campaign.national_coefficient
+        if campaign.national_coefficient is not None
+        else None,
         "datasets": list(campaign.campaign_datasets.select_related("dataset").order_by("year")),
     }
 
 
 def render_statement_pdf(result: GroupementResult, *, draft: bool) -> bytes:
     return render_pdf("reports/statement.html", statement_context(result, draft=draft))
-

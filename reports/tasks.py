@@ -1,4 +1,5 @@
 """Celery tasks of the reports app: one statement per task, fanned out by render_campaign_statements."""
+
 from celery import shared_task
 
 

@@ -6,6 +6,7 @@ without letting anyone lock a colleague out from elsewhere), and failures from o
 the username (stops spraying many accounts). Past either limit, the login form refuses before even
 checking the password, until the window ends.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,7 +38,9 @@ def client_address(request) -> str:
         return "unknown"
     proxies = settings.IPEP_TRUSTED_PROXIES
     if proxies:
-        forwarded = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if entry.strip()]
+        forwarded = [
+            entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if entry.strip()
+        ]
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR") or "unknown"
@@ -51,7 +54,10 @@ def _keys(username: str, address: str) -> tuple[str, str]:
 def is_locked(username: str, address: str) -> bool:
     account_key, address_key = _keys(username, address)
     counts = cache.get_many([account_key, address_key])
-    return counts.get(account_key, 0) >= max_failures_per_account() or counts.get(address_key, 0) >= max_failures_per_address()
+    return (
+        counts.get(account_key, 0) >= max_failures_per_account()
+        or counts.get(address_key, 0) >= max_failures_per_address()
+    )
 
 
 def record_failure(username: str, address: str) -> None:

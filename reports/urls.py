@@ -1,5 +1,6 @@
 """URLs of the reports app, mounted at the site root: the groupement portal (namespace `portal`) and
 the staff reports (namespace `reports`, linked from the admin)."""
+
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 

@@ -3,6 +3,7 @@
 Portal views look everything up from the user's groupement, so an id from another groupement is
 simply not found (404). Staff views need a staff account with the right permission (403 otherwise).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -88,18 +89,32 @@ def portal_campaign(request, groupement, campaign_id: int):
             return redirect("portal:campaign", campaign_id=campaign.pk)
         if form.is_valid():
             try:
-                services.submit_contestation(campaign=campaign, groupement=groupement, user=request.user, message=form.cleaned_data["message"])
+                services.submit_contestation(
+                    campaign=campaign, groupement=groupement, user=request.user, message=form.cleaned_data["message"]
+                )
             except services.ContestationRefused as refusal:
                 form.add_error("message", str(refusal))
             else:
-                messages.success(request, "Votre contestation a été enregistrée ; vous recevrez une réponse par courriel.")
+                messages.success(
+                    request, "Votre contestation a été enregistrée ; vous recevrez une réponse par courriel."
+                )
                 return redirect("portal:campaign", campaign_id=campaign.pk)
     statement = selectors.portal_statements(groupement=groupement).filter(campaign=campaign).first()
-    return render(request, "portal/campaign.html", {
-        "groupement": groupement, "campaign": campaign, "result": result, "statement": statement, "form": form,
-        "contestation_open": is_open, "deadline": selectors.contestation_deadline(campaign), "score_max": score_max(campaign.parameters or {}),
-        "contestations": selectors.portal_contestations(groupement=groupement, campaign=campaign),
-    })
+    return render(
+        request,
+        "portal/campaign.html",
+        {
+            "groupement": groupement,
+            "campaign": campaign,
+            "result": result,
+            "statement": statement,
+            "form": form,
+            "contestation_open": is_open,
+            "deadline": selectors.contestation_deadline(campaign),
+            "score_max": score_max(campaign.parameters or {}),
+            "contestations": selectors.portal_contestations(groupement=groupement, campaign=campaign),
+        },
+    )
 
 
 @require_GET
@@ -161,7 +176,9 @@ def national_report(request, campaign_id: int):
         **admin.site.each_context(request),
         **national.report_context(campaign, charts_as="uri"),
         "title": f"Rapport national – campagne {campaign.year} v{campaign.version}",
-        "statements": Statement.objects.filter(campaign=campaign).select_related("groupement").order_by("groupement__code"),
+        "statements": Statement.objects.filter(campaign=campaign)
+        .select_related("groupement")
+        .order_by("groupement__code"),
         "contestation_count": campaign.contestations.count(),
     }
     return render(request, "reports/national_report.html", context)
@@ -170,7 +187,9 @@ def national_report(request, campaign_id: int):
 def _national_report_download(campaign_id: int, render, content_type: str, extension: str) -> HttpResponse:
     campaign = _reportable_campaign(campaign_id)
     response = HttpResponse(render(campaign), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="rapport_national_{campaign.year}_v{campaign.version}.{extension}"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="rapport_national_{campaign.year}_v{campaign.version}.{extension}"'
+    )
     return response
 
 
@@ -196,4 +215,6 @@ def national_report_xlsx(request, campaign_id: int):
 @require_GET
 @staff_permission_required("reports.view_statement")
 def staff_statement_download(request, statement_id: int):
-    return _statement_file_response(get_object_or_404(Statement.objects.select_related("campaign", "groupement"), pk=statement_id))
+    return _statement_file_response(
+        get_object_or_404(Statement.objects.select_related("campaign", "groupement"), pk=statement_id)
+    )

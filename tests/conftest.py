@@ -1,4 +1,5 @@
 """Shared fixtures: where the golden bundle is, users with roles, loaded reference data."""
+
 import os
 from pathlib import Path
 
@@ -14,7 +15,9 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default")
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 # ../shared is the source of truth; demo/ keeps a copy so a lone clone still runs.
-GOLDEN_DIR = SHARED / "data" / "golden-2022" if (SHARED / "data" / "golden-2022").is_dir() else REPO / "demo" / "golden-2022"
+GOLDEN_DIR = (
+    SHARED / "data" / "golden-2022" if (SHARED / "data" / "golden-2022").is_dir() else REPO / "demo" / "golden-2022"
+)
 GOLDEN_EXPECTED = GOLDEN_DIR / "expected_2022.json"
 
 

@@ -1,4 +1,5 @@
 """factory-boy factories for the models used across the suite."""
+
 import datetime
 from decimal import Decimal
 

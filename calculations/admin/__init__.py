@@ -1,4 +1,5 @@
 """Admin of datasets and campaigns."""
+
 from . import (
     campaigns,  # noqa: F401
     datasets,  # noqa: F401

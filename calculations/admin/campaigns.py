@@ -1,5 +1,6 @@
 """Admin of campaigns: parameters, datasets, progress, results, totals, transition history, and one
 button per transition the user may apply now. Thin: every action calls calculations.services.campaigns."""
+
 from __future__ import annotations
 
 import json
@@ -88,8 +89,10 @@ class ParametersField(forms.CharField):
 
 class CampaignCreateForm(forms.ModelForm):
     parameters = ParametersField(
-        label="paramètres", required=False,
-        help_text="Objet JSON ; les paramètres absents prennent leur valeur par défaut : " + ", ".join(f"{k}={v}" for k, v in DEFAULT_LITERALS.items()),
+        label="paramètres",
+        required=False,
+        help_text="Objet JSON ; les paramètres absents prennent leur valeur par défaut : "
+        + ", ".join(f"{k}={v}" for k, v in DEFAULT_LITERALS.items()),
     )
 
     class Meta:
@@ -104,7 +107,9 @@ class CampaignCreateForm(forms.ModelForm):
             raise forms.ValidationError(error.messages) from None
         current = open_campaign(year=year)
         if current is not None:
-            raise forms.ValidationError(f"La campagne {year} v{current.version} est déjà en cours ({current.get_status_display()}).")
+            raise forms.ValidationError(
+                f"La campagne {year} v{current.version} est déjà en cours ({current.get_status_display()})."
+            )
         return year
 
 
@@ -119,13 +124,38 @@ class CampaignParametersForm(forms.ModelForm):
 @admin.register(Campaign)
 class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
     change_form_template = "admin/calculations/campaign/change_form.html"
-    list_display = ("__str__", "year", "version", "status", "progress_display", "final_amount_display", "launched_by", "validated_by", "computed_at")
+    list_display = (
+        "__str__",
+        "year",
+        "version",
+        "status",
+        "progress_display",
+        "final_amount_display",
+        "launched_by",
+        "validated_by",
+        "computed_at",
+    )
     list_display_links = ("__str__",)
     list_filter = ("status", "year")
     ordering = ("-year", "-version")
     readonly_fields = (
-        "year", "version", "status", "parameters_display", "supersedes", "contestation_days", "progress_display", "error",
-        "created_by", "created_at", "launched_by", "launched_at", "computed_at", "validated_by", "validated_at", "published_at", "paid_at",
+        "year",
+        "version",
+        "status",
+        "parameters_display",
+        "supersedes",
+        "contestation_days",
+        "progress_display",
+        "error",
+        "created_by",
+        "created_at",
+        "launched_by",
+        "launched_at",
+        "computed_at",
+        "validated_by",
+        "validated_at",
+        "published_at",
+        "paid_at",
     )
 
     @admin.display(description="progression")
@@ -140,7 +170,9 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
 
     @admin.display(description="paramètres")
     def parameters_display(self, obj):
-        rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", ((k, v) for k, v in (obj.parameters or {}).items()))
+        rows = format_html_join(
+            "", "<tr><th>{}</th><td>{}</td></tr>", ((k, v) for k, v in (obj.parameters or {}).items())
+        )
         return format_html('<table class="campaign-parameters">{}</table>', rows)
 
     # --- permissions: no deletion (audit); parameters editable only before the computation ---------
@@ -170,9 +202,13 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
         # The services write (with their checks and audit); the admin only reports the outcome.
         try:
             if change:
-                services.update_campaign_parameters(campaign=obj, user=request.user, parameters=form.cleaned_data["parameters"])
+                services.update_campaign_parameters(
+                    campaign=obj, user=request.user, parameters=form.cleaned_data["parameters"]
+                )
             else:
-                created = services.create_campaign(year=form.cleaned_data["year"], user=request.user, parameters=form.cleaned_data["parameters"])
+                created = services.create_campaign(
+                    year=form.cleaned_data["year"], user=request.user, parameters=form.cleaned_data["parameters"]
+                )
                 obj.pk = created.pk
         except CampaignError as error:
             raise PermissionDenied("\n".join(error.messages)) from None
@@ -194,15 +230,28 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
 
     def campaign_context(self, request, campaign: Campaign) -> dict:
         order = result_order(request.GET.get("tri", "code"))
-        results = list(campaign_results(campaign=campaign, order=order)) if campaign.has_results or campaign.results.exists() else []
+        results = (
+            list(campaign_results(campaign=campaign, order=order))
+            if campaign.has_results or campaign.results.exists()
+            else []
+        )
         current = order.removeprefix("-")
         headers = [
-            {"label": label, "field": field, "sorted": field == current, "descending": order.startswith("-"),
-             "next": f"-{field}" if field == current and not order.startswith("-") else field}
+            {
+                "label": label,
+                "field": field,
+                "sorted": field == current,
+                "descending": order.startswith("-"),
+                "next": f"-{field}" if field == current and not order.startswith("-") else field,
+            }
             for field, label, _ in RESULT_COLUMNS
         ]
         rows = [
-            {"pk": r.pk, "below": r.below_min_patients, "cells": [_formatted(getattr(r, field), kind) for field, _, kind in RESULT_COLUMNS]}
+            {
+                "pk": r.pk,
+                "below": r.below_min_patients,
+                "cells": [_formatted(getattr(r, field), kind) for field, _, kind in RESULT_COLUMNS],
+            }
             for r in results
         ]
         return {
@@ -213,18 +262,27 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
             "transition_buttons": allowed_transitions(campaign=campaign, actor=request.user),
             "transition_url": reverse("admin:calculations_campaign_transition", args=[campaign.pk]),
             "campaign_datasets": campaign.campaign_datasets.select_related("dataset").order_by("year"),
-            "totals": [(label, _formatted(value, kind)) for label, value, kind in campaign_totals(campaign)] if campaign.final_amount is not None else [],
-            "thresholds": [(year, _formatted(value, "money")) for year, value in sorted(campaign.truncation_thresholds.items())],
+            "totals": [(label, _formatted(value, kind)) for label, value, kind in campaign_totals(campaign)]
+            if campaign.final_amount is not None
+            else [],
+            "thresholds": [
+                (year, _formatted(value, "money")) for year, value in sorted(campaign.truncation_thresholds.items())
+            ],
             "result_headers": headers,
             "result_rows": rows,
             "results_stale": bool(results) and not campaign.has_results,
-            "results_url": reverse("admin:calculations_groupementresult_changelist") + f"?campaign__id__exact={campaign.pk}",
+            "results_url": reverse("admin:calculations_groupementresult_changelist")
+            + f"?campaign__id__exact={campaign.pk}",
             "transitions": campaign.transitions.select_related("user").order_by("at", "pk"),
         }
 
     def get_urls(self):
         return [
-            path("<path:object_id>/transition/", self.admin_site.admin_view(self.transition_view), name="calculations_campaign_transition"),
+            path(
+                "<path:object_id>/transition/",
+                self.admin_site.admin_view(self.transition_view),
+                name="calculations_campaign_transition",
+            ),
             *super().get_urls(),
         ]
 
@@ -241,7 +299,9 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
         else:
             transition = TRANSITIONS_BY_NAME[name]
             try:
-                updated = services.transition_campaign(campaign=campaign, to=transition.target, user=request.user, reason=request.POST.get("reason", ""))
+                updated = services.transition_campaign(
+                    campaign=campaign, to=transition.target, user=request.user, reason=request.POST.get("reason", "")
+                )
             except CampaignError as error:
                 for line in error.messages:
                     messages.error(request, line)
@@ -255,7 +315,19 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
 class GroupementResultAdmin(admin.ModelAdmin):
     """Read-only: results are written by the computation only, and never changed once published."""
 
-    list_display = ("code", "campaign", "wave", "phase", "n_patients", "level_gap", "evolution_gap", "quality_score", "amount_after_cap", "final_amount", "below_min_patients")
+    list_display = (
+        "code",
+        "campaign",
+        "wave",
+        "phase",
+        "n_patients",
+        "level_gap",
+        "evolution_gap",
+        "quality_score",
+        "amount_after_cap",
+        "final_amount",
+        "below_min_patients",
+    )
     list_filter = ("campaign", "wave", "phase", "below_min_patients")
     search_fields = ("code", "groupement__name")
     list_select_related = ("campaign",)
@@ -267,11 +339,26 @@ class GroupementResultAdmin(admin.ModelAdmin):
         return format_html(
             "<table><tr><th>Indicateur</th><th>Famille</th><th>Sens</th><th>N</th><th>N-1</th><th>D2</th><th>D3</th><th>D7</th><th>D8</th>"
             "<th>Points</th><th>Maximum</th></tr>{}</table>",
-            format_html_join("", "<tr>" + "<td>{}</td>" * 11 + "</tr>", (
-                (d["code"], d["family"], d["direction"], d["value_n"], d["value_n_1"] if d["value_n_1"] is not None else "–",
-                 d["d2"], d["d3"], d["d7"], d["d8"], format_number(d["points"], 2), format_number(d["max_points"], 2))
-                for d in obj.quality_details
-            )),
+            format_html_join(
+                "",
+                "<tr>" + "<td>{}</td>" * 11 + "</tr>",
+                (
+                    (
+                        d["code"],
+                        d["family"],
+                        d["direction"],
+                        d["value_n"],
+                        d["value_n_1"] if d["value_n_1"] is not None else "–",
+                        d["d2"],
+                        d["d3"],
+                        d["d7"],
+                        d["d8"],
+                        format_number(d["points"], 2),
+                        format_number(d["max_points"], 2),
+                    )
+                    for d in obj.quality_details
+                ),
+            ),
         )
 
     def get_readonly_fields(self, request, obj=None):

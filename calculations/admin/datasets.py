@@ -1,6 +1,7 @@
 """Admin of the yearly national files: upload (data managers), progress while the Celery task
 validates, profile of a valid file, problems of a rejected one (downloadable as CSV). Datasets are
 written by `calculations.services.datasets` only: the change page is read-only."""
+
 from __future__ import annotations
 
 import csv
@@ -50,13 +51,33 @@ class DatasetUploadForm(forms.Form):
 @admin.register(Dataset)
 class DatasetAdmin(admin.ModelAdmin):
     change_form_template = "admin/calculations/dataset/change_form.html"
-    list_display = ("__str__", "year", "status", "progress_display", "rows_display", "size_display", "uploaded_by", "created_at")
+    list_display = (
+        "__str__",
+        "year",
+        "status",
+        "progress_display",
+        "rows_display",
+        "size_display",
+        "uploaded_by",
+        "created_at",
+    )
     list_filter = ("status", "year", "kind")
     search_fields = ("original_name", "sha256")
     ordering = ("-year", "-created_at")
     fields = (
-        "kind", "year", "original_name", "status", "size_display", "sha256", "rows_display", "uploaded_by", "created_at",
-        "validation_started_at", "validated_at", "parquet_path", "campaigns_display",
+        "kind",
+        "year",
+        "original_name",
+        "status",
+        "size_display",
+        "sha256",
+        "rows_display",
+        "uploaded_by",
+        "created_at",
+        "validation_started_at",
+        "validated_at",
+        "parquet_path",
+        "campaigns_display",
     )
     readonly_fields = fields
 
@@ -80,7 +101,9 @@ class DatasetAdmin(admin.ModelAdmin):
         if not uses:
             return "aucune campagne"
         return format_html_join(
-            ", ", '<a href="{}">{}</a>', ((reverse("admin:calculations_campaign_change", args=[u.campaign_id]), u.campaign) for u in uses)
+            ", ",
+            '<a href="{}">{}</a>',
+            ((reverse("admin:calculations_campaign_change", args=[u.campaign_id]), u.campaign) for u in uses),
         )
 
     # --- permissions: uploads only through the service; content never edited; used datasets kept ----
@@ -144,7 +167,10 @@ class DatasetAdmin(admin.ModelAdmin):
                 if dataset.created_at >= started:
                     messages.success(request, f"Fichier « {dataset.original_name} » déposé : validation lancée.")
                 else:
-                    messages.info(request, f"Ce fichier a déjà été déposé : jeu de données n° {dataset.pk} ({dataset.get_status_display().lower()}).")
+                    messages.info(
+                        request,
+                        f"Ce fichier a déjà été déposé : jeu de données n° {dataset.pk} ({dataset.get_status_display().lower()}).",
+                    )
                 return HttpResponseRedirect(reverse("admin:calculations_dataset_change", args=[dataset.pk]))
         context = {
             **self.admin_site.each_context(request),
@@ -187,13 +213,21 @@ class DatasetAdmin(admin.ModelAdmin):
                 ("En ALD", _share(profile.get("ald"), rows)),
                 ("Bénéficiaires de la CSS", _share(profile.get("css"), rows)),
                 ("Décédés dans l'année", _share(profile.get("deces"), rows)),
-                ("Âge moyen", format_number(profile.get("age_mean"), 1) if profile.get("age_mean") is not None else "–"),
+                (
+                    "Âge moyen",
+                    format_number(profile.get("age_mean"), 1) if profile.get("age_mean") is not None else "–",
+                ),
                 ("Encodage, séparateur", f"{profile.get('encoding', '–')}, « {profile.get('delimiter', '–')} »"),
             ]
             if profile
             else [],
             "age_bands": [
-                {"band": band["band"], "count": format_integer(band["count"]), "width": round(100 * band["count"] / largest)} for band in bands
+                {
+                    "band": band["band"],
+                    "count": format_integer(band["count"]),
+                    "width": round(100 * band["count"] / largest),
+                }
+                for band in bands
             ],
         }
 

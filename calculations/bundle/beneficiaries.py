@@ -35,6 +35,7 @@ Line numbers are physical, the header is line 1 (or the first non-blank line); w
 breaks, row `i` of the data (blank lines included, as Polars returns them) is line `header + 1 + i`.
 Problems are reported as `file:line: column: reason`: the first 100 in file order, then a count per rule.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -153,7 +154,9 @@ def _bytes_read_by_process() -> int | None:
     return None
 
 
-def _run_with_progress(work: Callable[[], object], *, expected_bytes: int, report: Callable[[float, str], None], label: str):
+def _run_with_progress(
+    work: Callable[[], object], *, expected_bytes: int, report: Callable[[float, str], None], label: str
+):
     """Runs `work` (a Polars query, which releases the GIL) in a thread; the calling thread reports
     progress from the bytes read meanwhile, so callbacks (database writes) stay on the caller's thread."""
     result: dict = {}
@@ -285,7 +288,7 @@ def _scan_lines(source: Path, header: _Header) -> pl.LazyFrame:
 def _line_checks(header: _Header, *, quotes: bool) -> dict[str, pl.Expr]:
     """Per raw line: blank, number of fields, and whether quotes are unbalanced (a quoted line break)."""
     line = pl.col("line")
-    blank = line.str.contains(r'^[\s' + re.escape(header.delimiter) + r'"]*$')
+    blank = line.str.contains(r"^[\s" + re.escape(header.delimiter) + r'"]*$')
     if quotes:
         unquoted = line.str.replace_all(r'"[^"]*"', "")
         fields = unquoted.str.count_matches(header.delimiter, literal=True) + 1
@@ -373,7 +376,9 @@ def _reason(column: str, rule: str, value: str, delimiter: str) -> str:
         return f"RPPS must be 11 digits, got {shown}"
     if rule == "decimal":
         separator = "'.' or ','" if delimiter == ";" else "'.'"
-        return f"not a decimal number (decimal separator {separator}, no exponent, sign or thousands separator): {shown}"
+        return (
+            f"not a decimal number (decimal separator {separator}, no exponent, sign or thousands separator): {shown}"
+        )
     if rule == "negative":
         return f"must not be negative, got {shown}"
     if rule == "decimal_places":
@@ -386,7 +391,10 @@ def _exact_output(header: _Header) -> list[pl.Expr]:
     rpps = _text(header, "rpps_mt")
     return [
         _text(header, "id_patient").alias("id_patient"),
-        *(_text(header, c).cast(pl.Int64, strict=False).cast(BENEFICIARY_SCHEMA[c], strict=False).alias(c) for c in INTEGER_RANGES),
+        *(
+            _text(header, c).cast(pl.Int64, strict=False).cast(BENEFICIARY_SCHEMA[c], strict=False).alias(c)
+            for c in INTEGER_RANGES
+        ),
         pl.when(rpps == "").then(None).otherwise(rpps).alias("rpps_mt"),
         _cents(_text(header, "depenses"), leading_zeros=True).alias("depenses_cents"),
     ]
@@ -400,7 +408,9 @@ def _fast_output(header: _Header) -> list[pl.Expr]:
     identifier = pl.col(header.field("id_patient"))
     rpps = pl.col(header.field("rpps_mt"))
     money = pl.col(header.field("depenses"))
-    money_format = _decimal_pattern(header.delimiter, f"{{1,{MONEY_PLACES}}}", sign="", digits=f"{{1,{MAX_EURO_DIGITS}}}")
+    money_format = _decimal_pattern(
+        header.delimiter, f"{{1,{MONEY_PLACES}}}", sign="", digits=f"{{1,{MAX_EURO_DIGITS}}}"
+    )
     clean = pl.all_horizontal(
         identifier != "",
         pl.col(_EXTRA) == "",
@@ -459,34 +469,51 @@ def _bad_field_rows(source: Path, header: _Header, *, quotes: bool) -> pl.LazyFr
 
 def _sink(frame: pl.LazyFrame, target: Path) -> pl.LazyFrame:
     # zstd level 1: as small as the default level and a third faster to write.
-    return frame.sink_parquet(target, lazy=True, mkdir=True, sync_on_close="all", compression="zstd", compression_level=1)
+    return frame.sink_parquet(
+        target, lazy=True, mkdir=True, sync_on_close="all", compression="zstd", compression_level=1
+    )
 
 
-def _fast_pass(source: Path, header: _Header, target: Path, *, count_lines: bool, expected_bytes: int, report) -> _PassResult:
+def _fast_pass(
+    source: Path, header: _Header, target: Path, *, count_lines: bool, expected_bytes: int, report
+) -> _PassResult:
     """Optimistic: integers parsed by the reader, one clean/suspect verdict per row (see `_fast_output`).
     Field counts come from the raw lines only when `count_lines`; otherwise the caller compares the
     separators counted by `_ByteScan` with what clean rows imply."""
     text_fields = [f"c{i}" for i in range(header.width) if header.names[i] not in INTEGER_RANGES]
     blank = pl.all_horizontal(
-        *(pl.col(name) == "" for name in [*text_fields, _EXTRA]), *(pl.col(header.field(c)).is_null() for c in INTEGER_RANGES)
+        *(pl.col(name) == "" for name in [*text_fields, _EXTRA]),
+        *(pl.col(header.field(c)).is_null() for c in INTEGER_RANGES),
     )
     typed = _scan_rows(source, header, typed_integers=True).select(*_fast_output(header), blank.alias("__blank"))
     written = typed.drop("__blank")
     # Every branch selects from the same scan, so the streaming engine reads the file once for them.
     stats = typed.select(
-        pl.col("__blank").sum().alias("blank"), pl.col("id_patient").null_count().alias("null_ids"), *_profile_expressions()
+        pl.col("__blank").sum().alias("blank"),
+        pl.col("id_patient").null_count().alias("null_ids"),
+        *_profile_expressions(),
     )
     queries = [_sink(written, target), stats]
     if count_lines:
         queries.append(_line_query(source, header, quotes=False))
     frames = _run_with_progress(
-        lambda: pl.collect_all(queries, engine="streaming"), expected_bytes=expected_bytes, report=report, label="validation des lignes"
+        lambda: pl.collect_all(queries, engine="streaming"),
+        expected_bytes=expected_bytes,
+        report=report,
+        label="validation des lignes",
     )
     row = frames[1].row(0, named=True)
     bad_fields, odd_quotes = frames[2].row(0) if count_lines else (0, 0)
     # A blank row has a null id too: it is skipped, not suspect (and not counted in the profile).
     row["rows"] -= row["blank"]
-    return _PassResult(row["rows"], row["null_ids"] - row["blank"], bad_fields, odd_quotes, profile=_profile(row), blank_rows=row["blank"])
+    return _PassResult(
+        row["rows"],
+        row["null_ids"] - row["blank"],
+        bad_fields,
+        odd_quotes,
+        profile=_profile(row),
+        blank_rows=row["blank"],
+    )
 
 
 def _drop_blank_rows(target: Path) -> None:
@@ -496,7 +523,9 @@ def _drop_blank_rows(target: Path) -> None:
     os.replace(cleaned, target)
 
 
-def _exact_pass(source: Path, header: _Header, target: Path, *, expected_bytes: int, quotes: bool, limit: int, report) -> _PassResult:
+def _exact_pass(
+    source: Path, header: _Header, target: Path, *, expected_bytes: int, quotes: bool, limit: int, report
+) -> _PassResult:
     """Every column as text, one flag per rule; only the first failing rows and the counts are kept."""
     field_problems = _run_with_progress(
         lambda: _bad_field_rows(source, header, quotes=quotes).collect(engine="streaming").sort(_ROW),
@@ -515,11 +544,17 @@ def _exact_pass(source: Path, header: _Header, target: Path, *, expected_bytes: 
     any_flag = pl.any_horizontal(*(pl.col(name) for name in names.values()))
     written = checked.filter(~pl.col("__blank")).select(_exact_output(header))
     stats = checked.select(
-        pl.len().alias("all"), pl.col("__blank").sum().alias("blank"), *(pl.col(name).sum().alias(name) for name in names.values())
+        pl.len().alias("all"),
+        pl.col("__blank").sum().alias("blank"),
+        *(pl.col(name).sum().alias(name) for name in names.values()),
     )
     values = [_text(header, c).alias(c) for c in REQUIRED_COLUMNS]
     # The first failing rows in file order (a streaming `head` after a filter does not promise order).
-    failing = checked.filter(any_flag).select(pl.col(_ROW), *values, *(pl.col(name) for name in names.values())).bottom_k(limit, by=_ROW)
+    failing = (
+        checked.filter(any_flag)
+        .select(pl.col(_ROW), *values, *(pl.col(name) for name in names.values()))
+        .bottom_k(limit, by=_ROW)
+    )
     queries = [_sink(written, target), stats, failing, _line_query(source, header, quotes=quotes)]
     _, stats_frame, failing_frame, lines_frame = _run_with_progress(
         lambda: pl.collect_all(queries, engine="streaming"),
@@ -547,7 +582,9 @@ def _exact_pass(source: Path, header: _Header, target: Path, *, expected_bytes: 
     )
 
 
-def _exact_duplicates(source: Path, header: _Header, *, limit: int, excluded: pl.DataFrame | None) -> tuple[int, pl.DataFrame]:
+def _exact_duplicates(
+    source: Path, header: _Header, *, limit: int, excluded: pl.DataFrame | None
+) -> tuple[int, pl.DataFrame]:
     """Rows whose id already appeared (row, id, first row of that id): the count and the first `limit`.
     Rows with a wrong field count (`excluded`) are not compared, as their fields are misplaced."""
     identifier = _text(header, "id_patient")
@@ -561,8 +598,10 @@ def _exact_duplicates(source: Path, header: _Header, *, limit: int, excluded: pl
         .sort(_ROW)  # "first" means first in the file
     )
     repeated = ids.filter(~pl.col("id_patient").is_first_distinct())
-    first_rows = ids.filter(pl.col("id_patient").is_in(repeated.head(limit)["id_patient"].implode())).group_by("id_patient").agg(
-        pl.col(_ROW).min().alias("first_row")
+    first_rows = (
+        ids.filter(pl.col("id_patient").is_in(repeated.head(limit)["id_patient"].implode()))
+        .group_by("id_patient")
+        .agg(pl.col(_ROW).min().alias("first_row"))
     )
     shown = repeated.head(limit).join(first_rows, on="id_patient", how="left").sort(_ROW)
     return repeated.height, shown
@@ -612,7 +651,12 @@ def _reference_problems(source: Path, header: _Header, name: str, *, limit: int)
                 identifier = values["id_patient"]
                 if identifier:
                     if identifier in seen:
-                        add(line, "id_patient", "duplicate", f"duplicate id_patient {identifier!r} (first on line {seen[identifier]})")
+                        add(
+                            line,
+                            "id_patient",
+                            "duplicate",
+                            f"duplicate id_patient {identifier!r} (first on line {seen[identifier]})",
+                        )
                     else:
                         seen[identifier] = line
         except csv.Error as exc:
@@ -649,23 +693,35 @@ def _reference_rule(column, text, integer, rpps_pattern, decimal, two_places, sm
 # Assembling the report
 
 
-def _exact_problems(result: _PassResult, duplicates: tuple[int, pl.DataFrame], header: _Header, name: str, line_of, *, limit: int):
+def _exact_problems(
+    result: _PassResult, duplicates: tuple[int, pl.DataFrame], header: _Header, name: str, line_of, *, limit: int
+):
     """The first `limit` problems in file order (row, then field count, then columns, then duplicate)."""
     candidates: list[tuple[int, int, Problem]] = []
     column_order = {c: i for i, c in enumerate(REQUIRED_COLUMNS)}
     field_rows = result.field_rows.head(limit).iter_rows() if result.field_rows is not None else []
     for row, fields in field_rows:
-        candidates.append((row, -1, Problem(name, line_of(row), None, f"expected {header.width} fields, found {fields}", "field_count")))
+        candidates.append(
+            (
+                row,
+                -1,
+                Problem(name, line_of(row), None, f"expected {header.width} fields, found {fields}", "field_count"),
+            )
+        )
     if result.failing is not None:
         for record in result.failing.iter_rows(named=True):
             for column, rule in result.flag_keys:
                 if record[_flag_name((column, rule))]:
                     reason = _reason(column, rule, record[column], header.delimiter)
-                    candidates.append((record[_ROW], column_order[column], Problem(name, line_of(record[_ROW]), column, reason, rule)))
+                    candidates.append(
+                        (record[_ROW], column_order[column], Problem(name, line_of(record[_ROW]), column, reason, rule))
+                    )
     duplicate_total, shown = duplicates
     for record in shown.iter_rows(named=True):
         reason = f"duplicate id_patient {record['id_patient']!r} (first on line {line_of(record['first_row'])})"
-        candidates.append((record[_ROW], len(column_order), Problem(name, line_of(record[_ROW]), "id_patient", reason, "duplicate")))
+        candidates.append(
+            (record[_ROW], len(column_order), Problem(name, line_of(record[_ROW]), "id_patient", reason, "duplicate"))
+        )
     candidates.sort(key=lambda item: (item[0], item[1]))
     problems = [problem for _, _, problem in candidates[:limit]]
     totals = Counter(result.rule_counts)
@@ -846,7 +902,9 @@ def validate_beneficiaries(
         with open(path, "rb") as handle:
             kind = binary_kind(handle.read(SNIFF_BYTES))
         if kind:
-            raise BeneficiariesError([Problem(name, 1, None, f"not a CSV text file: this looks like {kind}", "not_csv")])
+            raise BeneficiariesError(
+                [Problem(name, 1, None, f"not a CSV text file: this looks like {kind}", "not_csv")]
+            )
         # Scratch files live beside the output so that the final rename stays on one file system.
         with tempfile.TemporaryDirectory(prefix=".beneficiaires-", dir=destination_dir) as scratch:
             scratch = Path(scratch)
@@ -888,7 +946,17 @@ def _validate_text(path, name, encoding, size, scratch, scan, report, *, limit) 
     if header is None:
         raise BeneficiariesError(problems, warnings)
     try:
-        return _validate_rows(source, header, name, size, scratch / "rows.parquet", scan, report.part(0.1, 0.95), limit=limit, warnings=warnings)
+        return _validate_rows(
+            source,
+            header,
+            name,
+            size,
+            scratch / "rows.parquet",
+            scan,
+            report.part(0.1, 0.95),
+            limit=limit,
+            warnings=warnings,
+        )
     except pl.exceptions.ComputeError as exc:
         if encoding == "utf-8" and "utf-8" in str(exc).lower():
             raise _NotUtf8 from exc
@@ -902,13 +970,17 @@ def _validate_rows(source, header, name, size, target, scan, report, *, limit, w
         # cannot be short, so the separators counted in the bytes prove every field count at once.
         by_separators = header.line == 1 and header.names[-1] in REQUIRED_COLUMNS and header.names[-1] != "rpps_mt"
         reads = (1 if by_separators else 2) + (0 if scan.facts else 1)  # rows, raw lines, bytes in the background
-        result = _fast_pass(source, header, target, count_lines=not by_separators, expected_bytes=reads * size, report=report)
+        result = _fast_pass(
+            source, header, target, count_lines=not by_separators, expected_bytes=reads * size, report=report
+        )
         facts = scan.wait()
         if by_separators and facts.separators[header.delimiter] != (header.width - 1) * result.rows:
             result.bad_fields = 1  # at least one: the exact path counts them
         if facts.unusual or result.suspect_rows or result.bad_fields:
             path_taken = "exact"
-            result = _exact_pass(source, header, target, expected_bytes=2 * size, quotes=facts.has_quotes, limit=limit, report=report)
+            result = _exact_pass(
+                source, header, target, expected_bytes=2 * size, quotes=facts.has_quotes, limit=limit, report=report
+            )
     except (pl.exceptions.ComputeError, pl.exceptions.SchemaError) as exc:
         if "utf-8" in str(exc).lower():
             raise
@@ -928,12 +1000,20 @@ def _validate_rows(source, header, name, size, target, scan, report, *, limit, w
         path_taken = "reference"
     else:
         duplicates = _duplicate_count(target) if result.rows else 0
-        found = _exact_duplicates(source, header, limit=limit, excluded=result.field_rows) if duplicates else (0, pl.DataFrame())
+        found = (
+            _exact_duplicates(source, header, limit=limit, excluded=result.field_rows)
+            if duplicates
+            else (0, pl.DataFrame())
+        )
         if result.suspect_rows or found[0]:
-            problems, more = _exact_problems(result, found, header, name, lambda row: header.line + 1 + row, limit=limit)
+            problems, more = _exact_problems(
+                result, found, header, name, lambda row: header.line + 1 + row, limit=limit
+            )
             raise BeneficiariesError(problems, warnings, more)
     if result.rows == 0:
-        raise BeneficiariesError([Problem(name, header.line + 1, None, "no data rows after the header", "no_rows")], warnings)
+        raise BeneficiariesError(
+            [Problem(name, header.line + 1, None, "no data rows after the header", "no_rows")], warnings
+        )
     profile = result.profile if result.profile is not None else _profile_of(target)
     return ValidatedFile(name, result.rows, None, header.delimiter, warnings, profile, None, path_taken)
 
@@ -959,12 +1039,16 @@ def _copy(source: Path, target: Path) -> None:
         os.fsync(writer.fileno())
 
 
-def convert_to_parquet(path: Path, output: Path, *, display_name: str | None = None, progress: ProgressCallback | None = None) -> ValidatedFile:
+def convert_to_parquet(
+    path: Path, output: Path, *, display_name: str | None = None, progress: ProgressCallback | None = None
+) -> ValidatedFile:
     """Validates `path` and writes its typed Parquet to `output` (raises BeneficiariesError when rejected)."""
     return validate_beneficiaries(path, display_name=display_name, output=output, progress=progress)
 
 
-def reference_problems(path: Path, *, display_name: str | None = None, limit: int = DEFAULT_LIMIT) -> tuple[list[Problem], Counter]:
+def reference_problems(
+    path: Path, *, display_name: str | None = None, limit: int = DEFAULT_LIMIT
+) -> tuple[list[Problem], Counter]:
     """The problems of a UTF-8 file found by the slow row-by-row reference reader (the oracle the
     vectorised paths are tested against): the first `limit`, then a count per rule of the rest."""
     path = Path(path)

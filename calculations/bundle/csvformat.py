@@ -5,6 +5,7 @@ Delimiter `;` when the header line contains `;`, else `,`. UTF-8 (BOM dropped) w
 as UTF-8, else Windows-1252. Decimals use `.`, or `,` in `;` files; dates YYYY-MM-DD or DD/MM/YYYY;
 blank lines skipped; values trimmed; standard quoting. Line numbers are physical, header = line 1.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -225,23 +226,36 @@ class TableReader:
             value = parse_decimal(text, decimal_comma)
             if value is None:
                 separator = "'.' or ','" if decimal_comma else "'.'"
-                self.problem(line, column.name, f"not a decimal number (decimal separator {separator}): {text!r}", "decimal")
+                self.problem(
+                    line, column.name, f"not a decimal number (decimal separator {separator}): {text!r}", "decimal"
+                )
                 return None
             if value < 0 and not column.negative:
                 self.problem(line, column.name, f"must not be negative, got {text!r}", "negative")
                 return None
             if column.places is not None and -value.as_tuple().exponent > column.places:
-                self.problem(line, column.name, f"at most {column.places} decimal places, got {text!r}", "decimal_places")
+                self.problem(
+                    line, column.name, f"at most {column.places} decimal places, got {text!r}", "decimal_places"
+                )
                 return None
         else:  # pragma: no cover - a programming error in a column spec
             raise ValueError(f"unknown column kind {kind}")
-        if column.minimum is not None and value < column.minimum or column.maximum is not None and value > column.maximum:
-            self.problem(line, column.name, f"must be between {column.minimum} and {column.maximum}, got {text!r}", "range")
+        if (
+            column.minimum is not None
+            and value < column.minimum
+            or column.maximum is not None
+            and value > column.maximum
+        ):
+            self.problem(
+                line, column.name, f"must be between {column.minimum} and {column.maximum}, got {text!r}", "range"
+            )
             return None
         return value
 
 
-def check_header(names: list[str], required: list[str], *, file: str, line: int, collector: ProblemCollector) -> dict[str, int] | None:
+def check_header(
+    names: list[str], required: list[str], *, file: str, line: int, collector: ProblemCollector
+) -> dict[str, int] | None:
     """The field index of each required column in a normalised header, or None when a column appears
     twice or a required one is missing (each collected as a problem); unknown columns are warned."""
     seen: dict[str, int] = {}

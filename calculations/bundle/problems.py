@@ -1,4 +1,5 @@
 """Problems found in input files, reported as `file:line: column: reason`."""
+
 from __future__ import annotations
 
 from collections import Counter

@@ -2,6 +2,7 @@
 of METHODOLOGY.md section 3, read into typed records (for the database) or Polars frames (for the
 engine).
 """
+
 from __future__ import annotations
 
 import json
@@ -31,9 +32,18 @@ COLUMNS: dict[str, list[Column]] = {
         Column("annee_entree", "int", minimum=1900, maximum=2200),
         Column("annee_reference", "int", minimum=1900, maximum=2200),
     ],
-    PHASES: [Column("vague"), Column("annee", "int", minimum=1900, maximum=2200), Column("phase", "int", minimum=1, maximum=3)],
+    PHASES: [
+        Column("vague"),
+        Column("annee", "int", minimum=1900, maximum=2200),
+        Column("phase", "int", minimum=1, maximum=3),
+    ],
     GROUPEMENTS: [Column("code"), Column("nom"), Column("vague"), Column("region")],
-    MEMBERS: [Column("code_groupement"), Column("rpps", "rpps"), Column("date_debut", "date"), Column("date_fin", "date", required=False)],
+    MEMBERS: [
+        Column("code_groupement"),
+        Column("rpps", "rpps"),
+        Column("date_debut", "date"),
+        Column("date_fin", "date", required=False),
+    ],
     INDICATORS: [Column("code"), Column("libelle"), Column("famille"), Column("sens")],
     "deciles": [Column("code_indicateur"), *(Column(name, "decimal", places=6) for name in ("d2", "d3", "d7", "d8"))],
     "resultats_indicateurs": [
@@ -70,7 +80,9 @@ class ReferenceRecords:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def _read(directory: Path, name: str, spec: str, collector: ProblemCollector, required: bool = True) -> list[Record] | None:
+def _read(
+    directory: Path, name: str, spec: str, collector: ProblemCollector, required: bool = True
+) -> list[Record] | None:
     path = directory / name
     if not path.is_file():
         if required:
@@ -87,23 +99,35 @@ def _unique(records: list[Record], keys: tuple[str, ...], name: str, collector: 
             continue
         if key in seen:
             label = ", ".join(f"{k}={record[k]}" for k in keys)
-            collector.add(name, record.line, keys[-1], f"duplicate key ({label}), first seen on line {seen[key].line}", "duplicate")
+            collector.add(
+                name,
+                record.line,
+                keys[-1],
+                f"duplicate key ({label}), first seen on line {seen[key].line}",
+                "duplicate",
+            )
         else:
             seen[key] = record
     return seen
 
 
-def _must_exist(records: list[Record], column: str, known: set, what: str, name: str, collector: ProblemCollector) -> None:
+def _must_exist(
+    records: list[Record], column: str, known: set, what: str, name: str, collector: ProblemCollector
+) -> None:
     for record in records:
         value = record[column]
         if value is not None and value not in known:
             collector.add(name, record.line, column, f"unknown {what} {value!r}", "unknown_reference")
 
 
-def _one_of(records: list[Record], column: str, allowed: tuple[str, ...], name: str, collector: ProblemCollector) -> None:
+def _one_of(
+    records: list[Record], column: str, allowed: tuple[str, ...], name: str, collector: ProblemCollector
+) -> None:
     for record in records:
         if record[column] is not None and record[column] not in allowed:
-            collector.add(name, record.line, column, f"must be one of {', '.join(allowed)}, got {record[column]!r}", "choice")
+            collector.add(
+                name, record.line, column, f"must be one of {', '.join(allowed)}, got {record[column]!r}", "choice"
+            )
 
 
 def check_waves(waves, collector):
@@ -111,7 +135,13 @@ def check_waves(waves, collector):
     for record in waves:
         entry, reference = record["annee_entree"], record["annee_reference"]
         if entry is not None and reference is not None and not reference < entry:
-            collector.add(WAVES, record.line, "annee_reference", f"reference year {reference} must be before entry year {entry}", "wave_years")
+            collector.add(
+                WAVES,
+                record.line,
+                "annee_reference",
+                f"reference year {reference} must be before entry year {entry}",
+                "wave_years",
+            )
 
 
 def periods_overlap(start: date, end: date | None, other_start: date, other_end: date | None) -> bool:
@@ -125,7 +155,9 @@ def check_members(members, collector):
     for record in members:
         start, end = record["date_debut"], record["date_fin"]
         if start is not None and end is not None and end < start:
-            collector.add(MEMBERS, record.line, "date_fin", f"end date {end} is before start date {start}", "member_dates")
+            collector.add(
+                MEMBERS, record.line, "date_fin", f"end date {end} is before start date {start}", "member_dates"
+            )
             continue
         if record["rpps"] is not None and start is not None:
             by_rpps[record["rpps"]].append(record)
@@ -151,7 +183,13 @@ def check_deciles(deciles, name, known_indicators, collector):
         if None in (d2, d3, d7, d8):
             continue
         if not (d2 < d3 <= d7 < d8):
-            collector.add(name, record.line, "d2", f"deciles must satisfy d2 < d3 ≤ d7 < d8, got {d2}, {d3}, {d7}, {d8}", "decile_order")
+            collector.add(
+                name,
+                record.line,
+                "d2",
+                f"deciles must satisfy d2 < d3 ≤ d7 < d8, got {d2}, {d3}, {d7}, {d8}",
+                "decile_order",
+            )
 
 
 def check_indicator_results(results, name, year, records: ReferenceRecords, deciles, collector):
@@ -166,7 +204,13 @@ def check_indicator_results(results, name, year, records: ReferenceRecords, deci
         for record in results:
             code = record["code_indicateur"]
             if code in indicator_codes and code not in decile_codes:
-                collector.add(name, record.line, "code_indicateur", f"indicator {code} has no row in deciles_{year}.csv", "missing_deciles")
+                collector.add(
+                    name,
+                    record.line,
+                    "code_indicateur",
+                    f"indicator {code} has no row in deciles_{year}.csv",
+                    "missing_deciles",
+                )
     socle = sorted(r["code"] for r in records.indicators if r["famille"] == "socle")
     participating_waves = {r["vague"] for r in records.phases if r["annee"] == year}
     present = {(r["code_groupement"], r["code_indicateur"]) for r in results}
@@ -175,10 +219,18 @@ def check_indicator_results(results, name, year, records: ReferenceRecords, deci
             continue
         for code in socle:
             if (groupement["code"], code) not in present:
-                collector.add(name, None, "code_indicateur", f"socle indicator {code} is missing for groupement {groupement['code']}", "missing_socle")
+                collector.add(
+                    name,
+                    None,
+                    "code_indicateur",
+                    f"socle indicator {code} is missing for groupement {groupement['code']}",
+                    "missing_socle",
+                )
 
 
-def read_reference_records(directory: Path, years: list[int] | None = None) -> tuple[ReferenceRecords, ProblemCollector]:
+def read_reference_records(
+    directory: Path, years: list[int] | None = None
+) -> tuple[ReferenceRecords, ProblemCollector]:
     """Read and check every reference file; `years` limits the yearly files read (None: all found).
 
     Returns the records and the collector; callers decide whether to raise (`collector.raise_if_any()`).
@@ -227,7 +279,9 @@ def read_reference_records(directory: Path, years: list[int] | None = None) -> t
             check_indicator_results(yearly.indicator_results, results_name, year, records, yearly.deciles, collector)
         if yearly.experience is not None:
             _unique(yearly.experience, ("code_groupement",), experience_name, collector)
-            _must_exist(yearly.experience, "code_groupement", groupement_codes, "groupement", experience_name, collector)
+            _must_exist(
+                yearly.experience, "code_groupement", groupement_codes, "groupement", experience_name, collector
+            )
         records.years[year] = yearly
 
     parameters_path = directory / PARAMETERS
@@ -263,8 +317,21 @@ class ReferenceBundle:
     warnings: list[Problem] = field(default_factory=list)
 
     @classmethod
-    def from_rows(cls, *, year: int, waves, phases, groupements, members, indicators, deciles, indicator_results, experience,
-                  parameters=None, warnings=None) -> ReferenceBundle:
+    def from_rows(
+        cls,
+        *,
+        year: int,
+        waves,
+        phases,
+        groupements,
+        members,
+        indicators,
+        deciles,
+        indicator_results,
+        experience,
+        parameters=None,
+        warnings=None,
+    ) -> ReferenceBundle:
         """Build the frames from plain dicts (English keys), whether they come from files or the database."""
         return cls(
             year=year,
@@ -299,17 +366,44 @@ def bundle_from_records(records: ReferenceRecords, year: int) -> ReferenceBundle
     yearly = records.years.get(year) or YearlyRecords()
     return ReferenceBundle.from_rows(
         year=year,
-        waves=[{"code": r["code"], "label": r["libelle"], "entry_year": r["annee_entree"], "reference_year": r["annee_reference"]} for r in records.waves],
+        waves=[
+            {
+                "code": r["code"],
+                "label": r["libelle"],
+                "entry_year": r["annee_entree"],
+                "reference_year": r["annee_reference"],
+            }
+            for r in records.waves
+        ],
         phases=[{"wave": r["vague"], "year": r["annee"], "phase": r["phase"]} for r in records.phases],
-        groupements=[{"code": r["code"], "name": r["nom"], "wave": r["vague"], "region": r["region"]} for r in records.groupements],
-        members=[{"groupement": r["code_groupement"], "rpps": r["rpps"], "start": r["date_debut"], "end": r["date_fin"]} for r in records.members],
-        indicators=[{"code": r["code"], "label": r["libelle"], "family": r["famille"], "direction": r["sens"]} for r in records.indicators],
-        deciles=[{"indicator": r["code_indicateur"], **{k: _float(r[k]) for k in ("d2", "d3", "d7", "d8")}} for r in yearly.deciles or []],
+        groupements=[
+            {"code": r["code"], "name": r["nom"], "wave": r["vague"], "region": r["region"]}
+            for r in records.groupements
+        ],
+        members=[
+            {"groupement": r["code_groupement"], "rpps": r["rpps"], "start": r["date_debut"], "end": r["date_fin"]}
+            for r in records.members
+        ],
+        indicators=[
+            {"code": r["code"], "label": r["libelle"], "family": r["famille"], "direction": r["sens"]}
+            for r in records.indicators
+        ],
+        deciles=[
+            {"indicator": r["code_indicateur"], **{k: _float(r[k]) for k in ("d2", "d3", "d7", "d8")}}
+            for r in yearly.deciles or []
+        ],
         indicator_results=[
-            {"groupement": r["code_groupement"], "indicator": r["code_indicateur"], "value_n": _float(r["valeur_n"]), "value_n_1": _float(r["valeur_n_1"])}
+            {
+                "groupement": r["code_groupement"],
+                "indicator": r["code_indicateur"],
+                "value_n": _float(r["valeur_n"]),
+                "value_n_1": _float(r["valeur_n_1"]),
+            }
             for r in yearly.indicator_results or []
         ],
-        experience=[{"groupement": r["code_groupement"], "points": _float(r["points"])} for r in yearly.experience or []],
+        experience=[
+            {"groupement": r["code_groupement"], "points": _float(r["points"])} for r in yearly.experience or []
+        ],
         parameters=records.parameters,
         warnings=records.warnings,
     )

@@ -3,6 +3,7 @@
 `compute_campaign(inputs, parameters, progress=None) -> CampaignResults` is the one entry point;
 `simulate` and the Celery task are thin callers that build `CampaignInputs` from files or the database.
 """
+
 from .compute import compute_campaign
 from .errors import EngineError
 from .inputs import CampaignInputs

@@ -3,6 +3,7 @@
 This module only sequences the steps (one function each, in `steps/`) and gathers their figures; it
 reads nothing from disk or database itself, so `simulate` and the Celery task share it unchanged.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -41,7 +42,9 @@ class Participant:
     reference_year: int
 
 
-def compute_campaign(inputs: CampaignInputs, parameters: Parameters | None = None, progress: Progress | None = None) -> CampaignResults:
+def compute_campaign(
+    inputs: CampaignInputs, parameters: Parameters | None = None, progress: Progress | None = None
+) -> CampaignResults:
     """Compute campaign `inputs.year`; raises EngineError listing every problem that prevents it.
 
     `progress(step_name, fraction)` is called as each step starts (fraction of the work done, 0 to 1).
@@ -55,10 +58,15 @@ def compute_campaign(inputs: CampaignInputs, parameters: Parameters | None = Non
     years = years_needed(inputs.waves, inputs.phases, inputs.groupements, year)
     missing_years = [y for y in years if y not in inputs.beneficiaries]
     if missing_years:
-        raise EngineError([
-            engine_problem(f"beneficiaires_{y}", f"the national beneficiaries file of {y} is needed for campaign {year} and is missing")
-            for y in missing_years
-        ])
+        raise EngineError(
+            [
+                engine_problem(
+                    f"beneficiaires_{y}",
+                    f"the national beneficiaries file of {y} is needed for campaign {year} and is missing",
+                )
+                for y in missing_years
+            ]
+        )
 
     report("1. members", 0.0)
     members = active_members(inputs.members, [p.code for p in participants], year)
@@ -88,20 +96,31 @@ def compute_campaign(inputs: CampaignInputs, parameters: Parameters | None = Non
     total_patients = sum(averages[p.code, year].patients for p in participants)
 
     report("6. efficiency", 0.95)
-    efficiencies = {p.code: efficiency(averages[p.code, year], averages[p.code, p.reference_year], parameters) for p in participants}
+    efficiencies = {
+        p.code: efficiency(averages[p.code, year], averages[p.code, p.reference_year], parameters) for p in participants
+    }
 
     report("7. quality", 0.96)
-    experience = dict(zip(inputs.experience["groupement"].to_list(), inputs.experience["points"].to_list(), strict=True))
-    qualities = {p.code: quality_score(p.code, indicator_results[p.code], float(experience.get(p.code) or 0.0), parameters) for p in participants}
+    experience = dict(
+        zip(inputs.experience["groupement"].to_list(), inputs.experience["points"].to_list(), strict=True)
+    )
+    qualities = {
+        p.code: quality_score(p.code, indicator_results[p.code], float(experience.get(p.code) or 0.0), parameters)
+        for p in participants
+    }
 
     report("8. quality envelope", 0.97)
     envelope = quality_envelope(real_expenditure_total, parameters)
-    drawing_rights = {p.code: drawing_right(envelope, averages[p.code, year].patients, total_patients) for p in participants}
+    drawing_rights = {
+        p.code: drawing_right(envelope, averages[p.code, year].patients, total_patients) for p in participants
+    }
     quality_values = {p.code: quality_value(drawing_rights[p.code], qualities[p.code].ratio) for p in participants}
 
     report("9. phases", 0.975)
     phase_amounts = {
-        p.code: amounts_for_phase(p.phase, efficiencies[p.code].efficiency_amount, quality_values[p.code], qualities[p.code].ratio, parameters)
+        p.code: amounts_for_phase(
+            p.phase, efficiencies[p.code].efficiency_amount, quality_values[p.code], qualities[p.code].ratio, parameters
+        )
         for p in participants
     }
 
@@ -171,7 +190,9 @@ def compute_campaign(inputs: CampaignInputs, parameters: Parameters | None = Non
     return CampaignResults(year, parameters, thresholds, totals, rows)
 
 
-def check_reference_expectations(participants: list[Participant], averages: dict[tuple[str, int], YearAverages]) -> None:
+def check_reference_expectations(
+    participants: list[Participant], averages: dict[tuple[str, int], YearAverages]
+) -> None:
     """DA̅_R divides the rate-form evolution gap (step 6) and the budget guarantee (step 12): it may not be 0."""
     problems = [
         engine_problem(
@@ -189,26 +210,36 @@ def check_reference_expectations(participants: list[Participant], averages: dict
 def participating_groupements(inputs: CampaignInputs) -> list[Participant]:
     """Groupements whose wave has a phase-calendar row for N, by code ascending (the order of every output)."""
     year = inputs.year
-    phase_of_wave = dict(
-        inputs.phases.filter(pl.col("year") == year).select("wave", "phase").iter_rows()
-    )
+    phase_of_wave = dict(inputs.phases.filter(pl.col("year") == year).select("wave", "phase").iter_rows())
     reference_year_of_wave = dict(inputs.waves.select("code", "reference_year").iter_rows())
     participants, problems = [], []
     for code, wave in sorted(inputs.groupements.select("code", "wave").iter_rows()):
         if wave not in phase_of_wave:
             continue
         if wave not in reference_year_of_wave:
-            problems.append(engine_problem("groupements", f"groupement {code}: wave {wave} is not in the waves table", "vague"))
+            problems.append(
+                engine_problem("groupements", f"groupement {code}: wave {wave} is not in the waves table", "vague")
+            )
             continue
         participants.append(Participant(code, wave, int(phase_of_wave[wave]), int(reference_year_of_wave[wave])))
     if problems:
         raise EngineError(problems)
     if not participants:
-        raise EngineError([engine_problem("calendrier_phases", f"campaign {year}: no groupement takes part (no wave has a row for {year})", "annee")])
+        raise EngineError(
+            [
+                engine_problem(
+                    "calendrier_phases",
+                    f"campaign {year}: no groupement takes part (no wave has a row for {year})",
+                    "annee",
+                )
+            ]
+        )
     return participants
 
 
-def gather_indicator_results(inputs: CampaignInputs, participants: list[Participant]) -> dict[str, list[IndicatorResult]]:
+def gather_indicator_results(
+    inputs: CampaignInputs, participants: list[Participant]
+) -> dict[str, list[IndicatorResult]]:
     """Each participant's indicator results with family, direction and deciles; every gap reported at once."""
     indicators = {row["code"]: row for row in inputs.indicators.iter_rows(named=True)}
     deciles = {row["indicator"]: row for row in inputs.deciles.iter_rows(named=True)}
@@ -221,10 +252,22 @@ def gather_indicator_results(inputs: CampaignInputs, participants: list[Particip
         if code not in by_groupement:
             continue
         if indicator not in indicators:
-            problems.append(engine_problem(results_file, f"groupement {code}: indicator {indicator} is not in the indicators table", "code_indicateur"))
+            problems.append(
+                engine_problem(
+                    results_file,
+                    f"groupement {code}: indicator {indicator} is not in the indicators table",
+                    "code_indicateur",
+                )
+            )
             continue
         if indicator not in deciles:
-            problems.append(engine_problem(f"deciles_{inputs.year}", f"indicator {indicator} (used by groupement {code}) has no deciles row", "code_indicateur"))
+            problems.append(
+                engine_problem(
+                    f"deciles_{inputs.year}",
+                    f"indicator {indicator} (used by groupement {code}) has no deciles row",
+                    "code_indicateur",
+                )
+            )
             continue
         definition, bounds = indicators[indicator], deciles[indicator]
         by_groupement[code].append(
@@ -245,7 +288,9 @@ def gather_indicator_results(inputs: CampaignInputs, participants: list[Particip
     for code, results in by_groupement.items():
         present = {r.code for r in results}
         problems.extend(
-            engine_problem(results_file, f"groupement {code}: no result for socle indicator {indicator}", "code_indicateur")
+            engine_problem(
+                results_file, f"groupement {code}: no result for socle indicator {indicator}", "code_indicateur"
+            )
             for indicator in socle_codes
             if indicator not in present
         )

@@ -1,4 +1,5 @@
 """Errors of the calculation itself: the inputs were well-formed files, but the campaign cannot be computed."""
+
 from __future__ import annotations
 
 from calculations.bundle.problems import Problem, ProblemsError

@@ -3,6 +3,7 @@
 `simulate` builds it from a bundle directory, the Celery task from the database and stored Parquet
 files; both hand it to the same `compute_campaign`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,7 +35,9 @@ class CampaignInputs:
     beneficiaries: dict[int, pl.LazyFrame] = field(default_factory=dict)
 
     @classmethod
-    def from_reference(cls, reference, beneficiaries: dict[int, pl.LazyFrame], year: int | None = None) -> CampaignInputs:
+    def from_reference(
+        cls, reference, beneficiaries: dict[int, pl.LazyFrame], year: int | None = None
+    ) -> CampaignInputs:
         """From a `ReferenceBundle` (or any object with the same frame attributes)."""
         return cls(
             year=reference.year if year is None else year,

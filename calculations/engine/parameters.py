@@ -4,6 +4,7 @@ Numeric values are kept as exact `Fraction`s parsed from their written text ("1/
 number's literal), so a campaign can be recomputed years later with exactly the same rules. Every
 problem of the merged set is reported at once, each naming its parameter.
 """
+
 from __future__ import annotations
 
 import json
@@ -143,10 +144,18 @@ class Parameters:
             total = parsed["c_ecart"] + parsed["c_evolution"]
             if total != 1:
                 where = source_of["c_ecart"] if source_of["c_ecart"] != DEFAULT_SOURCE else source_of["c_evolution"]
-                problems.append(_problem(where, "c_ecart", f"c_ecart + c_evolution must equal 1, got {total} (change both)"))
+                problems.append(
+                    _problem(where, "c_ecart", f"c_ecart + c_evolution must equal 1, got {total} (change both)")
+                )
         points = [parsed.get(n) for n in ("base_points", "max_experience_points")]
         if all(isinstance(p, Fraction) for p in points) and sum(points) == 0:
-            problems.append(_problem(source_of["base_points"], "base_points", "base_points + max_experience_points must be positive (S_max divides the score)"))
+            problems.append(
+                _problem(
+                    source_of["base_points"],
+                    "base_points",
+                    "base_points + max_experience_points must be positive (S_max divides the score)",
+                )
+            )
         if problems:
             raise ParameterError(problems)
         literals = {name: literal_text(raw[name]) for name in DEFAULT_LITERALS}
@@ -209,7 +218,9 @@ def read_parameters_json(path: Path) -> dict[str, object]:
     try:
         content = json.loads(path.read_text(encoding="utf-8-sig"), parse_float=str, parse_int=str)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ParameterError([Problem(path.name, getattr(exc, "lineno", None), None, f"not valid JSON: {exc}", "json")]) from exc
+        raise ParameterError(
+            [Problem(path.name, getattr(exc, "lineno", None), None, f"not valid JSON: {exc}", "json")]
+        ) from exc
     if not isinstance(content, dict):
         raise ParameterError([Problem(path.name, 1, None, "must be a JSON object {name: value}", "json")])
     return content

@@ -1,4 +1,5 @@
 """The result of a campaign computation, shaped like METHODOLOGY.md section 5 (expected_2022.json)."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """A yearly campaign, its inputs, its stored results and the audit of its transitions."""
+
 import pghistory
 from django.conf import settings
 from django.db import models
@@ -41,8 +42,12 @@ class Campaign(models.Model):
     # Parameters as given (section 6), merged over the defaults; read-only once computed.
     parameters = models.JSONField("paramètres", default=dict, blank=True)
     reference_snapshot = models.JSONField("référentiel utilisé", default=dict, blank=True)
-    datasets = models.ManyToManyField("calculations.Dataset", through="CampaignDataset", related_name="campaigns", verbose_name="jeux de données")
-    supersedes = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by", verbose_name="remplace")
+    datasets = models.ManyToManyField(
+        "calculations.Dataset", through="CampaignDataset", related_name="campaigns", verbose_name="jeux de données"
+    )
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by", verbose_name="remplace"
+    )
     contestation_days = models.PositiveIntegerField("délai de contestation (jours)", default=30)
 
     # Progress while computing, and the last error.
@@ -62,9 +67,30 @@ class Campaign(models.Model):
     national_coefficient = models.FloatField("coefficient national", null=True, blank=True)
     final_amount = models.DecimalField("montant final", null=True, blank=True, **MONEY)
 
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="créée par")
-    launched_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="lancée par")
-    validated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="validée par")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="créée par",
+    )
+    launched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="lancée par",
+    )
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="validée par",
+    )
     created_at = models.DateTimeField("créée le", auto_now_add=True)
     launched_at = models.DateTimeField("lancée le", null=True, blank=True)
     computed_at = models.DateTimeField("calculée le", null=True, blank=True)
@@ -84,8 +110,12 @@ class Campaign(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["year", "version"], name="campaign_unique_year_version"),
-            models.UniqueConstraint(fields=["year"], condition=Q(status__in=OPEN_STATUSES), name="campaign_one_open_per_year"),
-            models.UniqueConstraint(fields=["year"], condition=Q(status__in=IN_FORCE_STATUSES), name="campaign_one_in_force_per_year"),
+            models.UniqueConstraint(
+                fields=["year"], condition=Q(status__in=OPEN_STATUSES), name="campaign_one_open_per_year"
+            ),
+            models.UniqueConstraint(
+                fields=["year"], condition=Q(status__in=IN_FORCE_STATUSES), name="campaign_one_in_force_per_year"
+            ),
         ]
 
     def __str__(self):
@@ -97,7 +127,13 @@ class Campaign(models.Model):
 
     @property
     def has_results(self) -> bool:
-        return self.status in (self.Status.COMPUTED, self.Status.VALIDATED, self.Status.PUBLISHED, self.Status.PAID, self.Status.SUPERSEDED)
+        return self.status in (
+            self.Status.COMPUTED,
+            self.Status.VALIDATED,
+            self.Status.PUBLISHED,
+            self.Status.PAID,
+            self.Status.SUPERSEDED,
+        )
 
 
 class CampaignDataset(models.Model):
@@ -120,10 +156,14 @@ class CampaignDataset(models.Model):
 class CampaignTransition(models.Model):
     """Audit record of one status change: who, when, from, to, why. Written by the transition service."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="transitions", verbose_name="campagne")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="transitions", verbose_name="campagne"
+    )
     from_status = models.CharField("de", max_length=12, choices=Campaign.Status.choices)
     to_status = models.CharField("vers", max_length=12, choices=Campaign.Status.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="par")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="par"
+    )
     # Who acted when no user did (the computation task, the command line, the interruption check).
     actor = models.CharField("acteur", max_length=100, blank=True)
     reason = models.TextField("motif", blank=True)
@@ -142,7 +182,9 @@ class GroupementResult(models.Model):
     """One groupement's figures for one campaign: every intermediate of section 4 (keys of section 5)."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="results", verbose_name="campagne")
-    groupement = models.ForeignKey("groupements.Groupement", on_delete=models.PROTECT, related_name="results", verbose_name="groupement")
+    groupement = models.ForeignKey(
+        "groupements.Groupement", on_delete=models.PROTECT, related_name="results", verbose_name="groupement"
+    )
     code = models.CharField("code", max_length=20)
     wave = models.CharField("vague", max_length=20)
     phase = models.PositiveSmallIntegerField("phase")
@@ -179,7 +221,9 @@ class GroupementResult(models.Model):
         verbose_name = "résultat par groupement"
         verbose_name_plural = "résultats par groupement"
         ordering = ["campaign", "code"]
-        constraints = [models.UniqueConstraint(fields=["campaign", "groupement"], name="result_unique_campaign_groupement")]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "groupement"], name="result_unique_campaign_groupement")
+        ]
 
     def __str__(self):
         return f"{self.code} – {self.campaign}"
@@ -195,4 +239,6 @@ class GroupementResult(models.Model):
 
     def _check_not_frozen(self) -> None:
         if Campaign.objects.filter(pk=self.campaign_id, status__in=FROZEN_STATUSES).exists():
-            raise FrozenResultsError(f"Les résultats de {self.campaign} sont figés : publiez une nouvelle version pour les corriger.")
+            raise FrozenResultsError(
+                f"Les résultats de {self.campaign} sont figés : publiez une nouvelle version pour les corriger."
+            )

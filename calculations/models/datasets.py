@@ -1,4 +1,5 @@
 """Validated yearly national files, stored as immutable checksummed Parquet under MEDIA_ROOT."""
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -38,7 +39,14 @@ class Dataset(models.Model):
     profile = models.JSONField("profil", default=dict, blank=True)
     upload_path = models.CharField("fichier déposé", max_length=500, blank=True)  # raw bytes awaiting validation
     parquet_path = models.CharField("fichier Parquet", max_length=500, blank=True)  # relative to MEDIA_ROOT
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="déposé par")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="déposé par",
+    )
     created_at = models.DateTimeField("déposé le", auto_now_add=True)
     updated_at = models.DateTimeField("mis à jour le", auto_now=True)
     validation_started_at = models.DateTimeField("validation commencée le", null=True, blank=True)
@@ -62,7 +70,9 @@ class Dataset(models.Model):
 
     def delete(self, *args, **kwargs):
         if self.pk is not None and self.campaign_uses.exists():
-            raise DatasetFrozen(f"le jeu de données {self.pk} est utilisé par une campagne : il ne peut pas être supprimé")
+            raise DatasetFrozen(
+                f"le jeu de données {self.pk} est utilisé par une campagne : il ne peut pas être supprimé"
+            )
         return super().delete(*args, **kwargs)
 
     @property

@@ -1,6 +1,7 @@
 """Read queries on campaigns: which campaign of a year, the reference rows a campaign uses, the datasets
 it needs, and its stored results as the JSON of METHODOLOGY.md section 5 (read back from the database,
 never recomputed)."""
+
 from __future__ import annotations
 
 from dataclasses import fields
@@ -53,7 +54,9 @@ def in_force_campaign(*, year: int) -> Campaign | None:
 def stale_computing_campaigns(*, now=None) -> QuerySet[Campaign]:
     """Campaigns `computing` whose task has given no sign of life for IPEP_CAMPAIGN_STALE_AFTER_SECONDS."""
     limit = (now or timezone.now()) - timedelta(seconds=settings.IPEP_CAMPAIGN_STALE_AFTER_SECONDS)
-    return Campaign.objects.filter(status=Campaign.Status.COMPUTING).filter(Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True))
+    return Campaign.objects.filter(status=Campaign.Status.COMPUTING).filter(
+        Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True)
+    )
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -69,33 +72,61 @@ def reference_snapshot(*, year: int) -> dict:
     """
     phases = list(PhaseCalendar.objects.filter(year=year).select_related("wave").order_by("wave__code"))
     participating_waves = [p.wave_id for p in phases]
-    groupements = list(Groupement.objects.filter(wave_id__in=participating_waves).select_related("wave").order_by("code"))
+    groupements = list(
+        Groupement.objects.filter(wave_id__in=participating_waves).select_related("wave").order_by("code")
+    )
     waves = Wave.objects.filter(pk__in={g.wave_id for g in groupements}).order_by("code")
-    members = Member.objects.filter(groupement__in=groupements).select_related("groupement").order_by("groupement__code", "rpps", "start")
+    members = (
+        Member.objects.filter(groupement__in=groupements)
+        .select_related("groupement")
+        .order_by("groupement__code", "rpps", "start")
+    )
     results = (
         IndicatorResult.objects.filter(year=year, groupement__in=groupements)
         .select_related("groupement", "indicator")
         .order_by("groupement__code", "indicator__code")
     )
-    experience = PatientExperience.objects.filter(year=year, groupement__in=groupements).select_related("groupement").order_by("groupement__code")
+    experience = (
+        PatientExperience.objects.filter(year=year, groupement__in=groupements)
+        .select_related("groupement")
+        .order_by("groupement__code")
+    )
     return {
         "year": year,
-        "waves": [{"code": w.code, "label": w.label, "entry_year": w.entry_year, "reference_year": w.reference_year} for w in waves],
-        "phases": [{"wave": p.wave.code, "year": p.year, "phase": p.phase} for p in phases if p.wave_id in {g.wave_id for g in groupements}],
+        "waves": [
+            {"code": w.code, "label": w.label, "entry_year": w.entry_year, "reference_year": w.reference_year}
+            for w in waves
+        ],
+        "phases": [
+            {"wave": p.wave.code, "year": p.year, "phase": p.phase}
+            for p in phases
+            if p.wave_id in {g.wave_id for g in groupements}
+        ],
         "groupements": [{"code": g.code, "name": g.name, "wave": g.wave.code, "region": g.region} for g in groupements],
         "members": [
-            {"groupement": m.groupement.code, "rpps": m.rpps, "start": m.start.isoformat(), "end": m.end.isoformat() if m.end else None}
+            {
+                "groupement": m.groupement.code,
+                "rpps": m.rpps,
+                "start": m.start.isoformat(),
+                "end": m.end.isoformat() if m.end else None,
+            }
             for m in members
         ],
         "indicators": [
-            {"code": i.code, "label": i.label, "family": i.family, "direction": i.direction} for i in Indicator.objects.order_by("code")
+            {"code": i.code, "label": i.label, "family": i.family, "direction": i.direction}
+            for i in Indicator.objects.order_by("code")
         ],
         "deciles": [
             {"indicator": d.indicator.code, **{k: _text(getattr(d, k)) for k in ("d2", "d3", "d7", "d8")}}
             for d in YearlyDecile.objects.filter(year=year).select_related("indicator").order_by("indicator__code")
         ],
         "indicator_results": [
-            {"groupement": r.groupement.code, "indicator": r.indicator.code, "value_n": _text(r.value_n), "value_n_1": _text(r.value_n_1)}
+            {
+                "groupement": r.groupement.code,
+                "indicator": r.indicator.code,
+                "value_n": _text(r.value_n),
+                "value_n_1": _text(r.value_n_1),
+            }
             for r in results
         ],
         "experience": [{"groupement": e.groupement.code, "points": _text(e.points)} for e in experience],
@@ -118,9 +149,13 @@ def reference_rows(snapshot: dict) -> dict:
             for m in snapshot["members"]
         ],
         "indicators": snapshot["indicators"],
-        "deciles": [{"indicator": d["indicator"], **{k: _float(d[k]) for k in ("d2", "d3", "d7", "d8")}} for d in snapshot["deciles"]],
+        "deciles": [
+            {"indicator": d["indicator"], **{k: _float(d[k]) for k in ("d2", "d3", "d7", "d8")}}
+            for d in snapshot["deciles"]
+        ],
         "indicator_results": [
-            {**r, "value_n": _float(r["value_n"]), "value_n_1": _float(r["value_n_1"])} for r in snapshot["indicator_results"]
+            {**r, "value_n": _float(r["value_n"]), "value_n_1": _float(r["value_n_1"])}
+            for r in snapshot["indicator_results"]
         ],
         "experience": [{"groupement": e["groupement"], "points": _float(e["points"])} for e in snapshot["experience"]],
     }

@@ -1,5 +1,6 @@
 """Read queries on datasets: the valid national file of a year, where its Parquet lives, who may
 change it."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -44,7 +45,9 @@ def dataset_is_used(dataset: Dataset) -> bool:
 
 
 def datasets_awaiting_validation() -> QuerySet[Dataset]:
-    return Dataset.objects.filter(status__in=(Dataset.Status.UPLOADED, Dataset.Status.VALIDATING)).order_by("created_at")
+    return Dataset.objects.filter(status__in=(Dataset.Status.UPLOADED, Dataset.Status.VALIDATING)).order_by(
+        "created_at"
+    )
 
 
 def remaining_problem_counts(dataset: Dataset) -> dict[str, int]:
@@ -53,7 +56,9 @@ def remaining_problem_counts(dataset: Dataset) -> dict[str, int]:
     for problem in dataset.problems:
         shown[problem.get("rule", "")] = shown.get(problem.get("rule", ""), 0) + 1
     rest = {rule: count - shown.get(rule, 0) for rule, count in (dataset.problem_counts or {}).items()}
-    return dict(sorted(((rule, count) for rule, count in rest.items() if count > 0), key=lambda item: (-item[1], item[0])))
+    return dict(
+        sorted(((rule, count) for rule, count in rest.items() if count > 0), key=lambda item: (-item[1], item[0]))
+    )
 
 
 def dataset_problem_lines(dataset: Dataset) -> list[str]:
@@ -70,7 +75,15 @@ def dataset_problem_rows(dataset: Dataset) -> list[list]:
     rows: list[list] = [PROBLEM_CSV_HEADER]
     for problem in dataset.problems:
         line = problem.get("line")
-        rows.append([problem.get("file", ""), "" if line is None else line, problem.get("column") or "", problem.get("reason", ""), problem.get("rule", "")])
+        rows.append(
+            [
+                problem.get("file", ""),
+                "" if line is None else line,
+                problem.get("column") or "",
+                problem.get("reason", ""),
+                problem.get("rule", ""),
+            ]
+        )
     for rule, count in remaining_problem_counts(dataset).items():
         rows.append([dataset.original_name, "", "", f"… et {count} autre(s) problème(s) de ce type", rule])
     return rows

@@ -7,6 +7,7 @@ while the campaign is `computing` with the token the launch gave it, and replace
 (delete then insert) in the same transaction as the status change, under the row lock. A worker killed
 mid-way leaves a stale heartbeat, which `fail_stale_campaigns` turns into `failed` (relaunchable).
 """
+
 from __future__ import annotations
 
 import logging
@@ -161,7 +162,11 @@ def check_campaign_inputs(*, campaign: Campaign) -> tuple[dict, dict[int, object
 
     groupements = [g["code"] for g in snapshot["groupements"]]
     if not groupements:
-        problem("calendrier_phases", "annee", f"aucun groupement ne participe à la campagne {year} (aucune vague n'a de ligne pour {year})")
+        problem(
+            "calendrier_phases",
+            "annee",
+            f"aucun groupement ne participe à la campagne {year} (aucune vague n'a de ligne pour {year})",
+        )
     socle = [i["code"] for i in snapshot["indicators"] if i["family"] == "socle"]
     if not socle:
         problem("indicateurs", "famille", "aucun indicateur socle n'est défini")
@@ -170,15 +175,24 @@ def check_campaign_inputs(*, campaign: Campaign) -> tuple[dict, dict[int, object
     for code in groupements:
         for indicator in socle:
             if (code, indicator) not in present:
-                problem(f"resultats_indicateurs_{year}", "code_indicateur", f"indicateur socle {indicator} manquant pour le groupement {code}")
+                problem(
+                    f"resultats_indicateurs_{year}",
+                    "code_indicateur",
+                    f"indicateur socle {indicator} manquant pour le groupement {code}",
+                )
     for result in snapshot["indicator_results"]:
         if result["indicator"] not in with_deciles:
             problem(
-                f"deciles_{year}", "code_indicateur",
+                f"deciles_{year}",
+                "code_indicateur",
                 f"l'indicateur {result['indicator']} (groupement {result['groupement']}) n'a pas de déciles {year}",
             )
     end_of_year = date(year, 12, 31).isoformat()
-    active = {m["groupement"] for m in snapshot["members"] if m["start"] <= end_of_year and (m["end"] is None or m["end"] >= end_of_year)}
+    active = {
+        m["groupement"]
+        for m in snapshot["members"]
+        if m["start"] <= end_of_year and (m["end"] is None or m["end"] >= end_of_year)
+    }
     for code in groupements:
         if code not in active:
             problem("membres", "code_groupement", f"le groupement {code} n'a aucun membre au 31/12/{year}")
@@ -187,9 +201,15 @@ def check_campaign_inputs(*, campaign: Campaign) -> tuple[dict, dict[int, object
     for needed in selectors.years_needed(snapshot) if groupements else []:
         dataset = valid_dataset_for_year(year=needed)
         if dataset is None:
-            problem(f"beneficiaires_{needed}", None, f"aucun fichier national validé pour {needed} (nécessaire à la campagne {year})")
+            problem(
+                f"beneficiaires_{needed}",
+                None,
+                f"aucun fichier national validé pour {needed} (nécessaire à la campagne {year})",
+            )
         elif not dataset_parquet_path(dataset).is_file():
-            problem(f"beneficiaires_{needed}", None, f"le fichier Parquet du jeu de données {dataset.pk} est introuvable")
+            problem(
+                f"beneficiaires_{needed}", None, f"le fichier Parquet du jeu de données {dataset.pk} est introuvable"
+            )
         else:
             datasets[needed] = dataset
     if problems:
@@ -215,7 +235,8 @@ def launch_campaign(*, campaign: Campaign, user) -> Campaign:
         locked.results.all().delete()
         locked.campaign_datasets.all().delete()
         CampaignDataset.objects.bulk_create(
-            CampaignDataset(campaign=locked, dataset=dataset, year=year, sha256=dataset.sha256) for year, dataset in sorted(datasets.items())
+            CampaignDataset(campaign=locked, dataset=dataset, year=year, sha256=dataset.sha256)
+            for year, dataset in sorted(datasets.items())
         )
         locked = apply_transition(
             campaign=locked,
@@ -248,7 +269,9 @@ def _enqueue_computation(campaign_id: int, token: str) -> None:
         compute_campaign_task.apply_async(args=[campaign_id, token], task_id=token)
     except Exception as exc:  # the broker is unreachable: say so now rather than after the stale delay
         logger.exception("campaign %s: could not enqueue the computation", campaign_id)
-        _mark_failed(campaign_id, token, f"Impossible de mettre le calcul en file d'attente : {exc}", actor=COMPUTATION_TASK)
+        _mark_failed(
+            campaign_id, token, f"Impossible de mettre le calcul en file d'attente : {exc}", actor=COMPUTATION_TASK
+        )
 
 
 # --- the computation (Celery task body) -------------------------------------------------------
@@ -278,7 +301,9 @@ def run_campaign_computation(*, campaign_id: int, token: str) -> Campaign | None
     """
     campaign = Campaign.objects.filter(pk=campaign_id, status=Status.COMPUTING, task_id=token).first()
     if campaign is None:
-        logger.info("campaign %s: nothing to compute for task %s (already done, failed or relaunched)", campaign_id, token)
+        logger.info(
+            "campaign %s: nothing to compute for task %s (already done, failed or relaunched)", campaign_id, token
+        )
         return None
     report = _ProgressReporter(campaign_id, token)
     try:
@@ -307,7 +332,9 @@ def _campaign_inputs(campaign: Campaign) -> tuple[CampaignInputs, Parameters]:
     beneficiaries = {}
     for used in campaign.campaign_datasets.select_related("dataset"):
         if used.dataset.sha256 != used.sha256:
-            raise CampaignError(f"beneficiaires_{used.year}:: -: le jeu de données a changé depuis le lancement (SHA-256)")
+            raise CampaignError(
+                f"beneficiaires_{used.year}:: -: le jeu de données a changé depuis le lancement (SHA-256)"
+            )
         path = dataset_parquet_path(used.dataset)
         if not path.is_file():
             raise CampaignError(f"beneficiaires_{used.year}:: -: fichier Parquet introuvable ({path.name})")
@@ -328,9 +355,15 @@ def quality_details(snapshot: dict, parameters: Parameters) -> tuple[dict[str, l
         definition, bounds = indicators[result["indicator"]], deciles[result["indicator"]]
         by_groupement.setdefault(result["groupement"], []).append(
             IndicatorResult(
-                code=result["indicator"], family=definition["family"], direction=definition["direction"],
-                value_n=result["value_n"], value_n_1=result["value_n_1"],
-                d2=bounds["d2"], d3=bounds["d3"], d7=bounds["d7"], d8=bounds["d8"],
+                code=result["indicator"],
+                family=definition["family"],
+                direction=definition["direction"],
+                value_n=result["value_n"],
+                value_n_1=result["value_n_1"],
+                d2=bounds["d2"],
+                d3=bounds["d3"],
+                d7=bounds["d7"],
+                d8=bounds["d8"],
             )
         )
     details = {}
@@ -342,11 +375,23 @@ def quality_details(snapshot: dict, parameters: Parameters) -> tuple[dict[str, l
         for r in results:
             maximum = socle_points if r.family == "socle" else carte_points
             fraction = indicator_fraction(r)
-            details[code].append({
-                "code": r.code, "label": indicators[r.code]["label"], "family": r.family, "direction": r.direction,
-                "value_n": r.value_n, "value_n_1": r.value_n_1, "d2": r.d2, "d3": r.d3, "d7": r.d7, "d8": r.d8,
-                "fraction": fraction, "points": maximum * fraction, "max_points": maximum,
-            })
+            details[code].append(
+                {
+                    "code": r.code,
+                    "label": indicators[r.code]["label"],
+                    "family": r.family,
+                    "direction": r.direction,
+                    "value_n": r.value_n,
+                    "value_n_1": r.value_n_1,
+                    "d2": r.d2,
+                    "d3": r.d3,
+                    "d7": r.d7,
+                    "d8": r.d8,
+                    "fraction": fraction,
+                    "points": maximum * fraction,
+                    "max_points": maximum,
+                }
+            )
     experience = {e["groupement"]: float(e["points"] or 0.0) for e in rows["experience"]}
     return details, experience
 
@@ -358,7 +403,9 @@ def _store_results(campaign_id: int, token: str, results: CampaignResults) -> Ca
         if locked is None or locked.status != Status.COMPUTING or locked.task_id != token:
             return None
         details, experience = quality_details(locked.reference_snapshot, results.parameters)
-        groupements = dict(Groupement.objects.filter(code__in=[r.code for r in results.groupements]).values_list("code", "pk"))
+        groupements = dict(
+            Groupement.objects.filter(code__in=[r.code for r in results.groupements]).values_list("code", "pk")
+        )
         locked.results.all().delete()
         GroupementResult.objects.bulk_create(
             GroupementResult(
@@ -414,11 +461,15 @@ def fail_stale_campaigns(*, now=None) -> list[Campaign]:
             locked = selectors.stale_computing_campaigns(now=now).select_for_update().filter(pk=stale.pk).first()
             if locked is None:
                 continue
-            failed.append(apply_transition(campaign=locked, name="fail", actor=INTERRUPTION_CHECK, reason=message, error=message))
+            failed.append(
+                apply_transition(campaign=locked, name="fail", actor=INTERRUPTION_CHECK, reason=message, error=message)
+            )
     return failed
 
 
-def wait_for_computation(*, campaign: Campaign, timeout: float | None = None, poll_seconds: float = 1.0, on_step=None) -> Campaign:
+def wait_for_computation(
+    *, campaign: Campaign, timeout: float | None = None, poll_seconds: float = 1.0, on_step=None
+) -> Campaign:
     """Polls `campaign` until it leaves `computing` (a worker that died is detected by
     `fail_stale_campaigns` meanwhile) and returns it; still `computing` when `timeout` seconds passed.
     `on_step(campaign)` is called each time the step shown by the task changes."""
@@ -442,14 +493,21 @@ def wait_for_computation(*, campaign: Campaign, timeout: float | None = None, po
 def reject_campaign(*, campaign: Campaign, user, reason: str) -> Campaign:
     """computed → draft, with a mandatory reason; the results stay visible until the next launch replaces them."""
     with audit_context(user), transaction.atomic():
-        return apply_transition(campaign=campaign, name="reject", actor=user, reason=reason, validated_by=None, validated_at=None)
+        return apply_transition(
+            campaign=campaign, name="reject", actor=user, reason=reason, validated_by=None, validated_at=None
+        )
 
 
 def validate_campaign(*, campaign: Campaign, user, reason: str = "") -> Campaign:
     """computed → validated, by someone other than the launcher (four eyes); final statements follow."""
     with audit_context(user), transaction.atomic():
         locked = apply_transition(
-            campaign=campaign, name="validate", actor=user, reason=reason, validated_by=actor_user(user), validated_at=timezone.now()
+            campaign=campaign,
+            name="validate",
+            actor=user,
+            reason=reason,
+            validated_by=actor_user(user),
+            validated_at=timezone.now(),
         )
         _after_commit(reports.render_campaign_statements, campaign=locked)
         return locked
@@ -462,11 +520,19 @@ def publish_campaign(*, campaign: Campaign, user, reason: str = "") -> Campaign:
         error = refusal(TRANSITIONS_BY_NAME["publish"], campaign=locked, actor=user, reason=reason)
         if error is not None:
             raise error
-        previous = Campaign.objects.select_for_update().filter(pk=locked.supersedes_id, status__in=Campaign.IN_FORCE_STATUSES).first()
+        previous = (
+            Campaign.objects.select_for_update()
+            .filter(pk=locked.supersedes_id, status__in=Campaign.IN_FORCE_STATUSES)
+            .first()
+        )
         if previous is not None:
             # First, so that the year never has two campaigns in force (partial unique index).
-            apply_transition(campaign=previous, name="supersede", actor=user, reason=f"Remplacée par la version {locked.version}.")
-        locked = apply_transition(campaign=locked, name="publish", actor=user, reason=reason, published_at=timezone.now())
+            apply_transition(
+                campaign=previous, name="supersede", actor=user, reason=f"Remplacée par la version {locked.version}."
+            )
+        locked = apply_transition(
+            campaign=locked, name="publish", actor=user, reason=reason, published_at=timezone.now()
+        )
         _after_commit(reports.notify_statement_publication, campaign=locked)
         return locked
 

@@ -6,6 +6,7 @@ MEDIA_ROOT/datasets/<kind>/<year>/<sha256>.parquet) or `rejected` (nothing store
 The same bytes uploaded again return the existing dataset. A valid dataset is never changed, and one a
 campaign uses is never deleted (model invariants, PROTECT on CampaignDataset, and checks here).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -110,7 +111,9 @@ class _ProgressWriter:
 # --- synchronous ingestion (command line, scripts) ------------------------------------------------
 
 
-def ingest_dataset(*, path, year: int, user=None, original_name: str | None = None, progress: ProgressCallback | None = None) -> Dataset:
+def ingest_dataset(
+    *, path, year: int, user=None, original_name: str | None = None, progress: ProgressCallback | None = None
+) -> Dataset:
     """Hash, deduplicate, validate and store a beneficiaries CSV, synchronously; returns the dataset,
     valid or rejected (or the existing one when these bytes were already ingested for `year`).
 
@@ -132,7 +135,9 @@ def ingest_dataset(*, path, year: int, user=None, original_name: str | None = No
         existing = _existing(sha256=facts.sha256, year=year)
         if existing is not None:
             return existing
-    validated, error = _validate(path, name=name, year=year, byte_facts=facts, progress=_after_hash(progress) if facts else progress)
+    validated, error = _validate(
+        path, name=name, year=year, byte_facts=facts, progress=_after_hash(progress) if facts else progress
+    )
     sha256 = (validated or error).facts.sha256
     try:
         existing = _existing(sha256=sha256, year=year)
@@ -144,8 +149,14 @@ def ingest_dataset(*, path, year: int, user=None, original_name: str | None = No
         try:
             with transaction.atomic():
                 dataset = Dataset.objects.create(
-                    kind=Dataset.Kind.BENEFICIARIES, year=year, original_name=name, size=path.stat().st_size, sha256=sha256,
-                    status=Status.VALIDATING, uploaded_by=user, validation_started_at=timezone.now(),
+                    kind=Dataset.Kind.BENEFICIARIES,
+                    year=year,
+                    original_name=name,
+                    size=path.stat().st_size,
+                    sha256=sha256,
+                    status=Status.VALIDATING,
+                    uploaded_by=user,
+                    validation_started_at=timezone.now(),
                 )
                 return _record(dataset, validated, error)
         except IntegrityError:  # the same bytes ingested concurrently
@@ -165,8 +176,11 @@ def _validate(source: Path, *, name: str, year: int, byte_facts: ByteFacts | Non
     """(validated file, None) or (None, the BundleError with the problems); a crash is a DatasetError."""
     try:
         validated = validate_beneficiaries(
-            source, display_name=name, output_dir=dataset_directory(kind=Dataset.Kind.BENEFICIARIES, year=year),
-            progress=progress, byte_facts=byte_facts,
+            source,
+            display_name=name,
+            output_dir=dataset_directory(kind=Dataset.Kind.BENEFICIARIES, year=year),
+            progress=progress,
+            byte_facts=byte_facts,
         )
     except BundleError as error:
         return None, error
@@ -194,7 +208,9 @@ def _record(dataset: Dataset, validated: ValidatedFile | None, error: BundleErro
 
 
 def _reject_internal(dataset: Dataset, reason: str) -> Dataset:
-    return _reject(dataset, problems=[Problem(dataset.original_name, None, None, reason, "internal")], more=Counter(), warnings=[])
+    return _reject(
+        dataset, problems=[Problem(dataset.original_name, None, None, reason, "internal")], more=Counter(), warnings=[]
+    )
 
 
 def _reject(dataset: Dataset, *, problems: list[Problem], more: Counter, warnings: list[Problem]) -> Dataset:
@@ -282,7 +298,9 @@ def _enqueue_validation(dataset_id: int) -> None:
         validate_dataset_task.apply_async(args=[dataset_id])
     except Exception as exc:  # the broker is unreachable: say so on the page, the upload stays relaunchable
         logger.exception("dataset %s: could not enqueue the validation", dataset_id)
-        Dataset.objects.filter(pk=dataset_id, status=Status.UPLOADED).update(progress_step=f"mise en file impossible : {exc}"[:100])
+        Dataset.objects.filter(pk=dataset_id, status=Status.UPLOADED).update(
+            progress_step=f"mise en file impossible : {exc}"[:100]
+        )
 
 
 def validate_uploaded_dataset(*, dataset_id: int, task_id: str = "") -> Dataset | None:
@@ -335,7 +353,9 @@ def relaunch_dataset_validation(*, dataset: Dataset, user) -> Dataset:
     source = selectors.dataset_upload_path(dataset)
     if not stuck or source is None or not source.is_file():
         raise DatasetError("Seul un dépôt en attente (ou dont la validation s'est interrompue) peut être relancé.")
-    Dataset.objects.filter(pk=dataset.pk).update(status=Status.UPLOADED, progress=0.0, progress_step="en file d'attente")
+    Dataset.objects.filter(pk=dataset.pk).update(
+        status=Status.UPLOADED, progress=0.0, progress_step="en file d'attente"
+    )
     transaction.on_commit(lambda: _enqueue_validation(dataset.pk))
     dataset.refresh_from_db()
     return dataset
@@ -353,10 +373,14 @@ def delete_dataset(*, dataset: Dataset, user) -> None:
         if locked is None:
             return
         if selectors.dataset_is_used(locked):
-            raise DatasetError(f"Le jeu de données n° {locked.pk} est utilisé par une campagne : il ne peut pas être supprimé.")
+            raise DatasetError(
+                f"Le jeu de données n° {locked.pk} est utilisé par une campagne : il ne peut pas être supprimé."
+            )
         if locked.status == Status.VALIDATING and not _validation_abandoned(locked):
             # The task would write its outcome on a deleted row, which recreates it (and its Parquet).
-            raise DatasetError(f"Le jeu de données n° {locked.pk} est en cours de validation : attendez la fin pour le supprimer.")
+            raise DatasetError(
+                f"Le jeu de données n° {locked.pk} est en cours de validation : attendez la fin pour le supprimer."
+            )
         files = [path for path in (selectors.dataset_upload_path(locked),) if path is not None]
         if locked.parquet_path:
             files.append(selectors.dataset_parquet_path(locked))

@@ -1,4 +1,5 @@
 """What the services raise when they refuse an action, and the role check they all start with."""
+
 from __future__ import annotations
 
 

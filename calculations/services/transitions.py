@@ -10,6 +10,7 @@ Actors are users, or a `SystemActor` when nobody is logged in: the computation t
 detects interrupted computations, and the management commands run without `--user` (their explicit
 permissions are listed in `COMMAND_LINE`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -75,15 +76,28 @@ class Transition:
 
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition("launch", (Status.DRAFT, Status.FAILED), Status.COMPUTING, "Lancer le calcul", "calculations.launch_campaign"),
+    Transition(
+        "launch", (Status.DRAFT, Status.FAILED), Status.COMPUTING, "Lancer le calcul", "calculations.launch_campaign"
+    ),
     Transition("complete", (Status.COMPUTING,), Status.COMPUTED, "Calcul terminé", None),
     Transition("fail", (Status.COMPUTING,), Status.FAILED, "Échec du calcul", None, reason_required=True),
-    Transition("reject", (Status.COMPUTED,), Status.DRAFT, "Rejeter", "calculations.reject_campaign", reason_required=True),
-    Transition("validate", (Status.COMPUTED,), Status.VALIDATED, "Valider", "calculations.validate_campaign", four_eyes=True),
+    Transition(
+        "reject", (Status.COMPUTED,), Status.DRAFT, "Rejeter", "calculations.reject_campaign", reason_required=True
+    ),
+    Transition(
+        "validate", (Status.COMPUTED,), Status.VALIDATED, "Valider", "calculations.validate_campaign", four_eyes=True
+    ),
     Transition("publish", (Status.VALIDATED,), Status.PUBLISHED, "Publier", "calculations.publish_campaign"),
     Transition("pay", (Status.PUBLISHED,), Status.PAID, "Marquer comme payée", "calculations.pay_campaign"),
     # Performed by whoever publishes the corrected version.
-    Transition("supersede", (Status.PUBLISHED, Status.PAID), Status.SUPERSEDED, "Remplacer", "calculations.publish_campaign", reason_required=True),
+    Transition(
+        "supersede",
+        (Status.PUBLISHED, Status.PAID),
+        Status.SUPERSEDED,
+        "Remplacer",
+        "calculations.publish_campaign",
+        reason_required=True,
+    ),
 )
 TRANSITIONS_BY_NAME = {t.name: t for t in TRANSITIONS}
 # What a user may ask for (buttons, `transition_campaign --to`): the others follow from them.
@@ -125,7 +139,9 @@ def refusal(transition: Transition, *, campaign: Campaign, actor, reason: str = 
         return CampaignPermissionDenied("Action réservée à un utilisateur actif.")
     if transition.permission is None:
         if not isinstance(actor, SystemActor):
-            return CampaignPermissionDenied(f"« {transition.label} » est effectué par le système, pas par un utilisateur.")
+            return CampaignPermissionDenied(
+                f"« {transition.label} » est effectué par le système, pas par un utilisateur."
+            )
     elif not actor.has_perm(transition.permission):
         who = str(actor) if isinstance(actor, SystemActor) else f"L'utilisateur {actor.get_username()}"
         hint = " (indiquez --user)" if actor is COMMAND_LINE else ""
@@ -147,7 +163,9 @@ def allowed_transitions(*, campaign: Campaign, actor) -> list[Transition]:
     allowed = []
     for name in USER_TRANSITIONS:
         transition = TRANSITIONS_BY_NAME[name]
-        error = refusal(transition, campaign=campaign, actor=actor, reason="motif" if transition.reason_required else "")
+        error = refusal(
+            transition, campaign=campaign, actor=actor, reason="motif" if transition.reason_required else ""
+        )
         if error is None:
             allowed.append(transition)
     return allowed

@@ -1,4 +1,5 @@
 """Celery tasks of the campaign lifecycle: thin wrappers around `calculations.services.campaigns`."""
+
 from celery import shared_task
 
 from calculations.services import campaigns as services
@@ -21,5 +22,6 @@ def fail_stale_campaigns_task() -> int:
 
 # Run by `celery beat` when it is deployed; the admin and the launch also check on every visit.
 app.conf.beat_schedule.setdefault(
-    "calculations.fail_stale_campaigns", {"task": "calculations.fail_stale_campaigns", "schedule": STALE_CHECK_EVERY_SECONDS}
+    "calculations.fail_stale_campaigns",
+    {"task": "calculations.fail_stale_campaigns", "schedule": STALE_CHECK_EVERY_SECONDS},
 )

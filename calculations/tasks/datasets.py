@@ -1,4 +1,5 @@
 """Celery task of dataset ingestion: a thin wrapper around `calculations.services.datasets`."""
+
 from celery import shared_task
 
 from calculations.services import datasets as services

@@ -1,2 +1,3 @@
 """Admin of reference data and the financing ledger."""
+
 from . import ledger, reference  # noqa: F401

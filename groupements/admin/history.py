@@ -1,6 +1,7 @@
 """The audit trail (django-pghistory) in the admin: the « Historique » button of a tracked object shows
 every recorded insert, update and delete of it — when, who (user, or system actor), what changed —
 above Django's own admin log. Events exist on PostgreSQL only (triggers)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -21,7 +22,9 @@ def audit_events(obj, limit: int = AUDIT_EVENTS_LIMIT) -> list[dict]:
     from pghistory.models import Events
 
     events = list(Events.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id")[:limit])
-    user_ids = {e.pgh_context.get("user") for e in events if isinstance(e.pgh_context, dict) and e.pgh_context.get("user")}
+    user_ids = {
+        e.pgh_context.get("user") for e in events if isinstance(e.pgh_context, dict) and e.pgh_context.get("user")
+    }
     users = {u.pk: u.get_username() for u in get_user_model().objects.filter(pk__in=user_ids)}
     rows = []
     for event in events:
@@ -30,14 +33,20 @@ def audit_events(obj, limit: int = AUDIT_EVENTS_LIMIT) -> list[dict]:
         if event.pgh_diff:
             changes = [(_field_label(obj, name), old, new) for name, (old, new) in sorted(event.pgh_diff.items())]
         else:
-            changes = [(_field_label(obj, name), None, value) for name, value in sorted((event.pgh_data or {}).items()) if not name.startswith("pgh_")]
-        rows.append({
-            "at": event.pgh_created_at,
-            "label": EVENT_LABELS.get(event.pgh_label, event.pgh_label),
-            "who": who,
-            "url": context.get("url", ""),
-            "changes": changes,
-        })
+            changes = [
+                (_field_label(obj, name), None, value)
+                for name, value in sorted((event.pgh_data or {}).items())
+                if not name.startswith("pgh_")
+            ]
+        rows.append(
+            {
+                "at": event.pgh_created_at,
+                "label": EVENT_LABELS.get(event.pgh_label, event.pgh_label),
+                "who": who,
+                "url": context.get("url", ""),
+                "changes": changes,
+            }
+        )
     return rows
 
 
@@ -58,5 +67,7 @@ class AuditHistoryMixin:
         extra = {"audit_enabled": settings.USES_POSTGRES, "audit_events": audit_events(obj) if obj is not None else []}
         if obj is not None and request.user.has_perm("pghistory.view_events"):
             with contextlib.suppress(NoReverseMatch):
-                extra["audit_all_events_url"] = reverse("admin:pghistory_events_changelist") + f"?method=tracks&obj={obj._meta.label}:{obj.pk}"
+                extra["audit_all_events_url"] = (
+                    reverse("admin:pghistory_events_changelist") + f"?method=tracks&obj={obj._meta.label}:{obj.pk}"
+                )
         return super().history_view(request, object_id, extra_context={**extra, **(extra_context or {})})

@@ -1,5 +1,6 @@
 """Admin of the financing ledger: lines, seed credits, pilot projects and their innovative-action
 claims, the FISS report (HTML and PDF, with the break-even section) and the versements.csv import."""
+
 import tempfile
 from pathlib import Path
 
@@ -35,7 +36,11 @@ def _report_context(request) -> dict:
         chosen = next((c for c in campaigns if c.pk == int(request.GET["campaign"])), None)
     elif campaigns:
         chosen = campaigns[0]
-    return {"report": financing_report(), "campaigns": campaigns, "break_even": break_even(campaign=chosen) if chosen else None}
+    return {
+        "report": financing_report(),
+        "campaigns": campaigns,
+        "break_even": break_even(campaign=chosen) if chosen else None,
+    }
 
 
 @admin.action(description="Marquer payées les lignes sélectionnées", permissions=["change"])
@@ -53,9 +58,15 @@ class LedgerLineForm(forms.ModelForm):
         cleaned = super().clean()
         nature, amount = cleaned.get("nature"), cleaned.get("amount")
         if nature == Nature.INNOVATIVE_ACTIONS:
-            raise ValidationError({"nature": "Les actions innovantes s'enregistrent comme demandes (« Demandes actions innovantes ») : le plafond annuel y est vérifié."})
+            raise ValidationError(
+                {
+                    "nature": "Les actions innovantes s'enregistrent comme demandes (« Demandes actions innovantes ») : le plafond annuel y est vérifié."
+                }
+            )
         if nature == Nature.COORDINATION and amount is not None and amount != COORDINATION_AMOUNT:
-            raise ValidationError({"amount": f"La ligne de coordination est fixe : {format_money(COORDINATION_AMOUNT)} par an."})
+            raise ValidationError(
+                {"amount": f"La ligne de coordination est fixe : {format_money(COORDINATION_AMOUNT)} par an."}
+            )
         return cleaned
 
 
@@ -80,7 +91,9 @@ class LedgerLineAdmin(ExportMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         # Lines of a paid campaign are the payment itself, claims have their own admin (room check);
         # a paid line is money out of the programme: it is not changed (as a paid seed credit or claim).
-        if obj is not None and (obj.campaign_id or obj.nature == Nature.INNOVATIVE_ACTIONS or obj.status == LedgerLine.Status.PAID):
+        if obj is not None and (
+            obj.campaign_id or obj.nature == Nature.INNOVATIVE_ACTIONS or obj.status == LedgerLine.Status.PAID
+        ):
             return False
         return super().has_change_permission(request, obj)
 
@@ -98,8 +111,14 @@ class LedgerLineAdmin(ExportMixin, admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path("rapport-fiss/", view(self.financing_report_view), name="groupements_ledgerline_financing_report"),
-            path("rapport-fiss.pdf", view(self.financing_report_pdf_view), name="groupements_ledgerline_financing_report_pdf"),
-            path("importer-versements/", view(self.import_payments_view), name="groupements_ledgerline_import_payments"),
+            path(
+                "rapport-fiss.pdf",
+                view(self.financing_report_pdf_view),
+                name="groupements_ledgerline_financing_report_pdf",
+            ),
+            path(
+                "importer-versements/", view(self.import_payments_view), name="groupements_ledgerline_import_payments"
+            ),
             *super().get_urls(),
         ]
 
@@ -109,7 +128,12 @@ class LedgerLineAdmin(ExportMixin, admin.ModelAdmin):
 
     def financing_report_view(self, request):
         self._require_view(request)
-        context = {**self.admin_site.each_context(request), **_report_context(request), "opts": self.model._meta, "title": "Rapport de financement FISS"}
+        context = {
+            **self.admin_site.each_context(request),
+            **_report_context(request),
+            "opts": self.model._meta,
+            "title": "Rapport de financement FISS",
+        }
         return TemplateResponse(request, "admin/groupements/ledgerline/financing_report.html", context)
 
     def financing_report_pdf_view(self, request):
@@ -132,7 +156,9 @@ class LedgerLineAdmin(ExportMixin, admin.ModelAdmin):
                     for chunk in uploaded.chunks():
                         handle.write(chunk)
                 try:
-                    summary = ledger_services.import_payments(path=target, user=request.user, display_name=uploaded.name)
+                    summary = ledger_services.import_payments(
+                        path=target, user=request.user, display_name=uploaded.name
+                    )
                 except BundleError as error:
                     problems = error.lines()
                 else:
@@ -158,8 +184,15 @@ class SeedCreditForm(forms.ModelForm):
         cleaned = super().clean()
         groupement, year = cleaned.get("groupement"), cleaned.get("year")
         # `nature` is not a form field, so Django would skip the uniqueness constraint that uses it.
-        if self.instance.pk is None and groupement and year and SeedCredit.objects.filter(groupement=groupement, year=year).exists():
-            raise ValidationError(f"Une ligne de même nature existe déjà pour ce groupement et cette année ({groupement.code}, {year}) : modifiez-la.")
+        if (
+            self.instance.pk is None
+            and groupement
+            and year
+            and SeedCredit.objects.filter(groupement=groupement, year=year).exists()
+        ):
+            raise ValidationError(
+                f"Une ligne de même nature existe déjà pour ce groupement et cette année ({groupement.code}, {year}) : modifiez-la."
+            )
         return cleaned
 
 
@@ -190,7 +223,9 @@ class SeedCreditAdmin(ImportExportModelAdmin):
         return super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        credit = ledger_services.record_seed_credit(groupement=obj.groupement, year=obj.year, amount=obj.amount, user=request.user, status=obj.status)
+        credit = ledger_services.record_seed_credit(
+            groupement=obj.groupement, year=obj.year, amount=obj.amount, user=request.user, status=obj.status
+        )
         if obj.label != credit.label:
             credit.label = obj.label
             credit.save(update_fields=["label"])
@@ -230,11 +265,16 @@ class PilotProjectAdmin(admin.ModelAdmin):
     def budget_guarantee(self, obj):
         if obj is None or obj.pk is None:
             return "–"
-        return render_to_string("admin/groupements/pilotproject/budget_guarantee.html", {"project": obj, "rows": pilot_budget_guarantees(project=obj)})
+        return render_to_string(
+            "admin/groupements/pilotproject/budget_guarantee.html",
+            {"project": obj, "rows": pilot_budget_guarantees(project=obj)},
+        )
 
     @admin.action(description="Créer les lignes de coordination (152 520 € par an)", permissions=["add"])
     def create_coordination_lines(self, request, queryset):
-        count = sum(len(pilot_services.record_coordination_lines(project=project, user=request.user)) for project in queryset)
+        count = sum(
+            len(pilot_services.record_coordination_lines(project=project, user=request.user)) for project in queryset
+        )
         self.message_user(request, f"{count} ligne(s) de coordination présentes.", messages.SUCCESS)
 
 
@@ -247,7 +287,9 @@ class InnovativeActionClaimForm(forms.ModelForm):
         cleaned = super().clean()
         project, year, amount = cleaned.get("pilot_project"), cleaned.get("year"), cleaned.get("amount")
         if project and year and amount is not None:
-            pilot_services.check_innovative_actions_claim(project=project, year=year, amount=amount, claim=self.instance)
+            pilot_services.check_innovative_actions_claim(
+                project=project, year=year, amount=amount, claim=self.instance
+            )
         return cleaned
 
 
@@ -273,6 +315,11 @@ class InnovativeActionClaimAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # The service re-checks the room with the project row locked (the form check is advisory).
         claim = pilot_services.record_innovative_action_claim(
-            project=obj.pilot_project, year=obj.year, amount=obj.amount, label=obj.label, user=request.user, claim=obj if change else None
+            project=obj.pilot_project,
+            year=obj.year,
+            amount=obj.amount,
+            label=obj.label,
+            user=request.user,
+            claim=obj if change else None,
         )
         obj.pk = claim.pk

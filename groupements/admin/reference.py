@@ -63,7 +63,9 @@ class MemberInlineFormSet(forms.BaseInlineFormSet):
             start, end = data["start"], data.get("end")
             for other_start, other_end in periods.get(data["rpps"], []):
                 if periods_overlap(start, end, other_start, other_end):
-                    raise forms.ValidationError(f"Le RPPS {data['rpps']} figure deux fois sur des périodes qui se chevauchent.")
+                    raise forms.ValidationError(
+                        f"Le RPPS {data['rpps']} figure deux fois sur des périodes qui se chevauchent."
+                    )
             periods.setdefault(data["rpps"], []).append((start, end))
 
 

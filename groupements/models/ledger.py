@@ -6,6 +6,7 @@ recording a seed credit or a claim *is* recording its ledger line, so the FISS r
 lists and the imports can never disagree. Intéressement lines are written only by
 `groupements.services.ledger.record_campaign_payments` from a paid campaign's final amounts.
 """
+
 from decimal import Decimal
 
 import pghistory
@@ -49,14 +50,21 @@ class PilotProject(models.Model):
     end_year = models.PositiveIntegerField("dernière année")
     # Optional: the groupement whose campaign results give the project's garantie budgétaire.
     groupement = models.ForeignKey(
-        "groupements.Groupement", null=True, blank=True, on_delete=models.PROTECT, related_name="pilot_projects", verbose_name="groupement suivi"
+        "groupements.Groupement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pilot_projects",
+        verbose_name="groupement suivi",
     )
 
     class Meta:
         verbose_name = "projet pilote"
         verbose_name_plural = "projets pilotes"
         ordering = ["code"]
-        constraints = [models.CheckConstraint(condition=Q(end_year__gte=models.F("start_year")), name="pilot_end_after_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_year__gte=models.F("start_year")), name="pilot_end_after_start")
+        ]
 
     def __str__(self):
         return f"{self.code} – {self.name}"
@@ -76,18 +84,42 @@ class LedgerLine(models.Model):
         PAID = "paid", "payé"
 
     groupement = models.ForeignKey(
-        "groupements.Groupement", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_lines", verbose_name="groupement"
+        "groupements.Groupement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_lines",
+        verbose_name="groupement",
     )
-    pilot_project = models.ForeignKey(PilotProject, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_lines", verbose_name="projet pilote")
+    pilot_project = models.ForeignKey(
+        PilotProject,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_lines",
+        verbose_name="projet pilote",
+    )
     year = models.PositiveIntegerField("année de paiement", db_index=True)
     nature = models.CharField("nature", max_length=20, choices=Nature.choices)
     amount = models.DecimalField("montant", **MONEY)
     campaign = models.ForeignKey(
-        "calculations.Campaign", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_lines", verbose_name="campagne"
+        "calculations.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_lines",
+        verbose_name="campagne",
     )
     status = models.CharField("statut", max_length=10, choices=Status.choices, default=Status.PLANNED)
     label = models.CharField("libellé", max_length=300, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="enregistrée par")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="enregistrée par",
+    )
     recorded_at = models.DateTimeField("enregistrée le", auto_now_add=True)
     paid_at = models.DateTimeField("payée le", null=True, blank=True)
 
@@ -113,7 +145,9 @@ class LedgerLine(models.Model):
                 name="ledger_amount_not_negative",
                 violation_error_message="Le montant ne peut pas être négatif.",
             ),
-            models.UniqueConstraint(fields=["campaign", "groupement", "nature"], name="ledger_unique_campaign_groupement_nature"),
+            models.UniqueConstraint(
+                fields=["campaign", "groupement", "nature"], name="ledger_unique_campaign_groupement_nature"
+            ),
             models.UniqueConstraint(
                 fields=["groupement", "year", "nature"],
                 condition=Q(campaign__isnull=True, groupement__isnull=False),

@@ -1,5 +1,6 @@
 """Reference data of the programme: waves, phase calendar, groupements, members, indicators and
 the yearly quality inputs (deciles, indicator results, patient experience)."""
+
 import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,7 +22,11 @@ class Wave(models.Model):
     class Meta:
         verbose_name = "vague"
         ordering = ["code"]
-        constraints = [models.CheckConstraint(condition=Q(reference_year__lt=models.F("entry_year")), name="wave_reference_before_entry")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reference_year__lt=models.F("entry_year")), name="wave_reference_before_entry"
+            )
+        ]
 
     def __str__(self):
         return self.label or self.code
@@ -75,14 +80,20 @@ class Member(models.Model):
     """A professional (RPPS) in a groupement between two inclusive dates (end empty: still member)."""
 
     rpps = models.CharField("RPPS", max_length=11, validators=[rpps_validator], db_index=True)
-    groupement = models.ForeignKey(Groupement, on_delete=models.PROTECT, related_name="members", verbose_name="groupement")
+    groupement = models.ForeignKey(
+        Groupement, on_delete=models.PROTECT, related_name="members", verbose_name="groupement"
+    )
     start = models.DateField("date de début")
     end = models.DateField("date de fin", null=True, blank=True)
 
     class Meta:
         verbose_name = "membre"
         ordering = ["groupement__code", "rpps", "start"]
-        constraints = [models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="member_end_after_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="member_end_after_start"
+            )
+        ]
 
     def __str__(self):
         return f"{self.rpps} ({self.groupement.code})"
@@ -91,13 +102,19 @@ class Member(models.Model):
         if self.end and self.start and self.end < self.start:
             raise ValidationError({"end": "La date de fin doit être postérieure ou égale à la date de début."})
         if self.start and self.rpps:
-            overlapping = Member.objects.filter(rpps=self.rpps).exclude(pk=self.pk).filter(Q(end__isnull=True) | Q(end__gte=self.start))
+            overlapping = (
+                Member.objects.filter(rpps=self.rpps)
+                .exclude(pk=self.pk)
+                .filter(Q(end__isnull=True) | Q(end__gte=self.start))
+            )
             if self.end:
                 overlapping = overlapping.filter(start__lte=self.end)
             other = overlapping.select_related("groupement").first()
             if other:
                 raise ValidationError(
-                    {"rpps": f"Ce RPPS est déjà membre de {other.groupement.code} sur cette période ({other.start} – {other.end or '…'})."}
+                    {
+                        "rpps": f"Ce RPPS est déjà membre de {other.groupement.code} sur cette période ({other.start} – {other.end or '…'})."
+                    }
                 )
 
 
@@ -122,7 +139,9 @@ class Indicator(models.Model):
 @pghistory.track()
 class YearlyDecile(models.Model):
     year = models.PositiveIntegerField("année")
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="deciles", verbose_name="indicateur")
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="deciles", verbose_name="indicateur"
+    )
     d2 = models.DecimalField("D2", **VALUE)
     d3 = models.DecimalField("D3", **VALUE)
     d7 = models.DecimalField("D7", **VALUE)
@@ -135,7 +154,8 @@ class YearlyDecile(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["year", "indicator"], name="decile_unique_year_indicator"),
             models.CheckConstraint(
-                condition=Q(d2__lt=models.F("d3")) & Q(d3__lte=models.F("d7")) & Q(d7__lt=models.F("d8")), name="decile_order"
+                condition=Q(d2__lt=models.F("d3")) & Q(d3__lte=models.F("d7")) & Q(d7__lt=models.F("d8")),
+                name="decile_order",
             ),
         ]
 
@@ -151,8 +171,12 @@ class YearlyDecile(models.Model):
 @pghistory.track()
 class IndicatorResult(models.Model):
     year = models.PositiveIntegerField("année")
-    groupement = models.ForeignKey(Groupement, on_delete=models.PROTECT, related_name="indicator_results", verbose_name="groupement")
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="results", verbose_name="indicateur")
+    groupement = models.ForeignKey(
+        Groupement, on_delete=models.PROTECT, related_name="indicator_results", verbose_name="groupement"
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="results", verbose_name="indicateur"
+    )
     value_n = models.DecimalField("valeur N", **VALUE)
     value_n_1 = models.DecimalField("valeur N-1", null=True, blank=True, **VALUE)
 
@@ -160,7 +184,11 @@ class IndicatorResult(models.Model):
         verbose_name = "résultat d'indicateur"
         verbose_name_plural = "résultats d'indicateurs"
         ordering = ["-year", "groupement__code", "indicator__code"]
-        constraints = [models.UniqueConstraint(fields=["year", "groupement", "indicator"], name="result_unique_year_groupement_indicator")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "groupement", "indicator"], name="result_unique_year_groupement_indicator"
+            )
+        ]
 
     def __str__(self):
         return f"{self.groupement.code} {self.indicator.code} {self.year}"
@@ -169,8 +197,12 @@ class IndicatorResult(models.Model):
 @pghistory.track()
 class PatientExperience(models.Model):
     year = models.PositiveIntegerField("année")
-    groupement = models.ForeignKey(Groupement, on_delete=models.PROTECT, related_name="experience_points", verbose_name="groupement")
-    points = models.DecimalField("points", max_digits=8, decimal_places=4, validators=[MinValueValidator(0), MaxValueValidator(20)])
+    groupement = models.ForeignKey(
+        Groupement, on_delete=models.PROTECT, related_name="experience_points", verbose_name="groupement"
+    )
+    points = models.DecimalField(
+        "points", max_digits=8, decimal_places=4, validators=[MinValueValidator(0), MaxValueValidator(20)]
+    )
 
     class Meta:
         verbose_name = "expérience patient"
@@ -188,8 +220,12 @@ class PatientExperience(models.Model):
 class PortalAccess(models.Model):
     """Links a groupement user (portal only) to the one groupement whose statements they may see."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_access", verbose_name="utilisateur")
-    groupement = models.ForeignKey(Groupement, on_delete=models.PROTECT, related_name="portal_users", verbose_name="groupement")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_access", verbose_name="utilisateur"
+    )
+    groupement = models.ForeignKey(
+        Groupement, on_delete=models.PROTECT, related_name="portal_users", verbose_name="groupement"
+    )
 
     class Meta:
         verbose_name = "accès portail"

@@ -10,6 +10,7 @@ FISS report rules (METHODOLOGY section 7):
 - amounts are summed exactly (Decimal, in Python); the text and HTML tables show whole euros rounded
   half-up, like the official table, CSV and JSON keep the cents.
 """
+
 from __future__ import annotations
 
 import csv
@@ -106,7 +107,14 @@ def financing_report() -> FinancingReport:
     lines = (
         LedgerLine.objects.filter(status=LedgerLine.Status.PAID, groupement__isnull=False)
         .select_related("groupement__wave")
-        .only("year", "nature", "amount", "groupement__wave__code", "groupement__wave__label", "groupement__wave__entry_year")
+        .only(
+            "year",
+            "nature",
+            "amount",
+            "groupement__wave__code",
+            "groupement__wave__label",
+            "groupement__wave__entry_year",
+        )
     )
     cells: dict[tuple, dict[int, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     waves = {}
@@ -115,11 +123,20 @@ def financing_report() -> FinancingReport:
         waves[wave.code] = wave
         cells[(wave.code, line.nature)][line.year] += line.amount
     rows = [
-        FinancingRow(wave_code=code, label=f"{waves[code].label or code} — {Nature(nature).label}", nature=nature, amounts=dict(amounts))
-        for (code, nature), amounts in sorted(cells.items(), key=lambda item: (waves[item[0][0]].entry_year, item[0][0], NATURE_ORDER[item[0][1]]))
+        FinancingRow(
+            wave_code=code,
+            label=f"{waves[code].label or code} — {Nature(nature).label}",
+            nature=nature,
+            amounts=dict(amounts),
+        )
+        for (code, nature), amounts in sorted(
+            cells.items(), key=lambda item: (waves[item[0][0]].entry_year, item[0][0], NATURE_ORDER[item[0][1]])
+        )
     ]
     years = sorted({year for row in rows for year in row.amounts})
-    planned = {int(year): Decimal(amount) for year, amount in settings.IPEP_PLANNED_ENVELOPE.items() if int(year) not in years}
+    planned = {
+        int(year): Decimal(amount) for year, amount in settings.IPEP_PLANNED_ENVELOPE.items() if int(year) not in years
+    }
     return FinancingReport(years=years, rows=rows, planned=planned)
 
 
@@ -135,7 +152,13 @@ def financing_text(report: FinancingReport) -> str:
         widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
 
         def format_line(cells):
-            return "| " + " | ".join([cells[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))]) + " |"
+            return (
+                "| "
+                + " | ".join(
+                    [cells[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))]
+                )
+                + " |"
+            )
 
         out.append(format_line(header))
         out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
@@ -156,11 +179,23 @@ def financing_csv(report: FinancingReport) -> str:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
     writer.writerow(["ligne", "vague", "nature", *years, "total"])
     for row in report.rows:
-        writer.writerow([row.label, row.wave_code, row.nature, *(_plain(row.amounts.get(y)) for y in years), _plain(row.total)])
+        writer.writerow(
+            [row.label, row.wave_code, row.nature, *(_plain(row.amounts.get(y)) for y in years), _plain(row.total)]
+        )
     writer.writerow(["Total versé", "", "", *(_plain(report.totals.get(y)) for y in years), _plain(report.total)])
     if report.planned:
-        writer.writerow(["Enveloppe prévue", "", "", *(_plain(report.planned.get(y)) for y in years), _plain(report.planned_total)])
-    writer.writerow(["Total général", "", "", *(_plain(report.totals.get(y, report.planned.get(y))) for y in years), _plain(report.grand_total)])
+        writer.writerow(
+            ["Enveloppe prévue", "", "", *(_plain(report.planned.get(y)) for y in years), _plain(report.planned_total)]
+        )
+    writer.writerow(
+        [
+            "Total général",
+            "",
+            "",
+            *(_plain(report.totals.get(y, report.planned.get(y))) for y in years),
+            _plain(report.grand_total),
+        ]
+    )
     return buffer.getvalue()
 
 
@@ -171,7 +206,13 @@ def financing_json(report: FinancingReport) -> str:
     data = {
         "years": report.years,
         "rows": [
-            {"label": row.label, "wave": row.wave_code, "nature": row.nature, "amounts": {str(y): money(a) for y, a in sorted(row.amounts.items())}, "total": money(row.total)}
+            {
+                "label": row.label,
+                "wave": row.wave_code,
+                "nature": row.nature,
+                "amounts": {str(y): money(a) for y, a in sorted(row.amounts.items())},
+                "total": money(row.total),
+            }
             for row in report.rows
         ],
         "totals": {str(y): money(a) for y, a in report.totals.items()},
@@ -254,7 +295,9 @@ def break_even(*, campaign) -> BreakEven | None:
     if n and n_ref and real_ref and expected_ref:
         real_growth = (real_n / n) / (real_ref / n_ref) - 1
         expected_growth = (expected_n / n) / (expected_ref / n_ref) - 1
-    seeds = LedgerLine.objects.filter(nature=Nature.SEED, year=campaign.year, groupement__isnull=False).values_list("amount", flat=True)
+    seeds = LedgerLine.objects.filter(nature=Nature.SEED, year=campaign.year, groupement__isnull=False).values_list(
+        "amount", flat=True
+    )
     return BreakEven(
         campaign=campaign,
         real_expenditure=campaign.real_expenditure_total,
@@ -288,11 +331,15 @@ class PilotYear:
 
 def pilot_years(*, project: PilotProject) -> list[PilotYear]:
     """Per year of the project: its coordination line and the innovative actions used / left."""
-    coordination = {line.year: line for line in LedgerLine.objects.filter(pilot_project=project, nature=Nature.COORDINATION)}
+    coordination = {
+        line.year: line for line in LedgerLine.objects.filter(pilot_project=project, nature=Nature.COORDINATION)
+    }
     used: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for claim in InnovativeActionClaim.objects.filter(pilot_project=project).only("year", "amount"):
         used[claim.year] += claim.amount
-    return [PilotYear(year, coordination.get(year), used[year]) for year in range(project.start_year, project.end_year + 1)]
+    return [
+        PilotYear(year, coordination.get(year), used[year]) for year in range(project.start_year, project.end_year + 1)
+    ]
 
 
 @dataclass
@@ -315,7 +362,9 @@ def pilot_budget_guarantees(*, project: PilotProject) -> list[GuaranteeYear]:
     from calculations.models import Campaign, GroupementResult
 
     results = (
-        GroupementResult.objects.filter(groupement_id=project.groupement_id, campaign__status__in=REPORTABLE_CAMPAIGN_STATUSES)
+        GroupementResult.objects.filter(
+            groupement_id=project.groupement_id, campaign__status__in=REPORTABLE_CAMPAIGN_STATUSES
+        )
         .select_related("campaign")
         .order_by("campaign__year", "-campaign__version")
     )

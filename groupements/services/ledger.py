@@ -1,5 +1,6 @@
 """Business actions on the financing ledger (METHODOLOGY section 7): intéressement lines of a paid
 campaign, seed credits, status changes and the import of `versements.csv`."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -44,7 +45,9 @@ def record_campaign_payments(*, campaign, user) -> list[LedgerLine]:
     """
     require_permission(user, PAY_CAMPAIGN)
     if campaign.status not in PAYABLE_CAMPAIGN_STATUSES:
-        raise ValidationError(f"La campagne {campaign.year} v{campaign.version} n'est ni publiée ni payée : ses versements ne peuvent pas être enregistrés.")
+        raise ValidationError(
+            f"La campagne {campaign.year} v{campaign.version} n'est ni publiée ni payée : ses versements ne peuvent pas être enregistrés."
+        )
     from calculations.models import Campaign
 
     with transaction.atomic():
@@ -61,9 +64,13 @@ def record_campaign_payments(*, campaign, user) -> list[LedgerLine]:
             .values("groupement")
             .annotate(total=Sum("amount"))
         }
-        existing = {line.groupement_id: line for line in LedgerLine.objects.filter(campaign=campaign, nature=Nature.INCENTIVE)}
+        existing = {
+            line.groupement_id: line for line in LedgerLine.objects.filter(campaign=campaign, nature=Nature.INCENTIVE)
+        }
         results = list(campaign.results.select_related("groupement").order_by("code"))
-        imported = _adopt_imported_lines(campaign=campaign, results=results, existing=existing, already_paid=already_paid)
+        imported = _adopt_imported_lines(
+            campaign=campaign, results=results, existing=existing, already_paid=already_paid
+        )
         existing.update(imported)
         lines = []
         now = timezone.now()
@@ -90,8 +97,10 @@ def _adopt_imported_lines(*, campaign, results, existing, already_paid) -> dict:
     paid: one with exactly the campaign's amount is the same payment and is attached to the
     campaign; any other amount is a conflict that must be resolved by hand."""
     missing = {r.groupement_id: r for r in results if r.groupement_id not in existing}
-    imported = LedgerLine.objects.select_for_update(of=("self",)).order_by("pk").filter(
-        nature=Nature.INCENTIVE, campaign__isnull=True, year=campaign.year + 1, groupement__in=list(missing)
+    imported = (
+        LedgerLine.objects.select_for_update(of=("self",))
+        .order_by("pk")
+        .filter(nature=Nature.INCENTIVE, campaign__isnull=True, year=campaign.year + 1, groupement__in=list(missing))
     )
     adopted, conflicts = {}, []
     for line in imported.select_related("groupement"):
@@ -101,10 +110,14 @@ def _adopt_imported_lines(*, campaign, results, existing, already_paid) -> dict:
             line.save(update_fields=["campaign"])
             adopted[line.groupement_id] = line
         else:
-            conflicts.append(f"{line.groupement.code} : {format_money(line.amount)} déjà enregistrés pour {line.year}, {format_money(expected)} calculés")
+            conflicts.append(
+                f"{line.groupement.code} : {format_money(line.amount)} déjà enregistrés pour {line.year}, {format_money(expected)} calculés"
+            )
     if conflicts:
         raise ValidationError(
-            f"Intéressement {campaign.year} déjà présent au grand livre avec un autre montant (import) : " + " ; ".join(conflicts) + "."
+            f"Intéressement {campaign.year} déjà présent au grand livre avec un autre montant (import) : "
+            + " ; ".join(conflicts)
+            + "."
         )
     return adopted
 
@@ -113,14 +126,21 @@ def paid_seed_credit_refusal(credit: LedgerLine) -> str:
     return f"Les crédits d'amorçage {credit.year} de {credit.groupement.code} sont déjà payés : ils ne peuvent plus être modifiés."
 
 
-def record_seed_credit(*, groupement, year: int, amount: Decimal, user, status: str = LedgerLine.Status.PLANNED) -> SeedCredit:
+def record_seed_credit(
+    *, groupement, year: int, amount: Decimal, user, status: str = LedgerLine.Status.PLANNED
+) -> SeedCredit:
     """Record (or update) the crédits d'amorçage of a groupement for a payment year: its `amorcage`
     ledger line. A paid seed credit is not changed."""
     amount = Decimal(amount)
     if amount < 0:
         raise ValidationError({"amount": "Le montant ne peut pas être négatif."})
     with transaction.atomic():
-        credit = SeedCredit.objects.select_for_update().filter(groupement=groupement, year=year, campaign__isnull=True).order_by("pk").first()
+        credit = (
+            SeedCredit.objects.select_for_update()
+            .filter(groupement=groupement, year=year, campaign__isnull=True)
+            .order_by("pk")
+            .first()
+        )
         require_permission(user, "groupements.add_seedcredit" if credit is None else "groupements.change_seedcredit")
         if credit is None:
             credit = SeedCredit(groupement=groupement, year=year, recorded_by=actor_user(user))
@@ -137,7 +157,9 @@ def mark_lines_paid(*, lines, user) -> int:
     """Mark planned ledger lines paid (now); returns how many changed."""
     require_permission(user, CHANGE_LEDGER)
     ids = [line.pk for line in lines]
-    return LedgerLine.objects.filter(pk__in=ids, status=LedgerLine.Status.PLANNED).update(status=LedgerLine.Status.PAID, paid_at=timezone.now())
+    return LedgerLine.objects.filter(pk__in=ids, status=LedgerLine.Status.PLANNED).update(
+        status=LedgerLine.Status.PAID, paid_at=timezone.now()
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,7 +186,10 @@ class PaymentImportSummary:
 
 def _check_payment_rows(records, collector: ProblemCollector, name: str):
     """Rules beyond the column types; returns the rows to write as (record, groupement)."""
-    groupements = {g.code: g for g in Groupement.objects.filter(code__in={r["code_groupement"] for r in records if r["code_groupement"]})}
+    groupements = {
+        g.code: g
+        for g in Groupement.objects.filter(code__in={r["code_groupement"] for r in records if r["code_groupement"]})
+    }
     seen_rows: dict[tuple, int] = {}
     seen_keys: dict[tuple, int] = {}
     valid = []
@@ -177,11 +202,21 @@ def _check_payment_rows(records, collector: ProblemCollector, name: str):
             ok = False
         if nature in PILOT_NATURES:
             collector.add(
-                name, record.line, "nature", f"nature {nature!r} concerns pilot projects: record it on the pilot project, not in versements.csv", "pilot_nature"
+                name,
+                record.line,
+                "nature",
+                f"nature {nature!r} concerns pilot projects: record it on the pilot project, not in versements.csv",
+                "pilot_nature",
             )
             ok = False
         elif nature is not None and nature not in GROUPEMENT_NATURES:
-            collector.add(name, record.line, "nature", f"unknown nature {nature!r} (expected amorcage or interessement)", "unknown_nature")
+            collector.add(
+                name,
+                record.line,
+                "nature",
+                f"unknown nature {nature!r} (expected amorcage or interessement)",
+                "unknown_nature",
+            )
             ok = False
         if not ok:
             continue
@@ -191,7 +226,11 @@ def _check_payment_rows(records, collector: ProblemCollector, name: str):
             collector.add(name, record.line, None, f"duplicate of line {seen_rows[row]}", "duplicate_row")
         elif key in seen_keys:
             collector.add(
-                name, record.line, None, f"a line for groupement {code}, year {year}, nature {nature} already appears at line {seen_keys[key]}", "duplicate_key"
+                name,
+                record.line,
+                None,
+                f"a line for groupement {code}, year {year}, nature {nature} already appears at line {seen_keys[key]}",
+                "duplicate_key",
             )
         else:
             valid.append((record, groupement))
@@ -200,7 +239,9 @@ def _check_payment_rows(records, collector: ProblemCollector, name: str):
     # An intéressement already paid from a campaign must not be imported a second time.
     from_campaigns = {
         (line.groupement_id, line.year): line.campaign
-        for line in LedgerLine.objects.filter(nature=Nature.INCENTIVE, campaign__isnull=False, groupement__in=groupements.values()).select_related("campaign")
+        for line in LedgerLine.objects.filter(
+            nature=Nature.INCENTIVE, campaign__isnull=False, groupement__in=groupements.values()
+        ).select_related("campaign")
     }
     for record, groupement in valid:
         campaign = from_campaigns.get((groupement.pk, record["annee"]))
@@ -233,7 +274,12 @@ def import_payments(*, path: Path, user, display_name: str | None = None) -> Pay
     now = timezone.now()
     with transaction.atomic():
         for record, groupement in valid:
-            lookup = {"groupement": groupement, "year": record["annee"], "nature": record["nature"], "campaign__isnull": True}
+            lookup = {
+                "groupement": groupement,
+                "year": record["annee"],
+                "nature": record["nature"],
+                "campaign__isnull": True,
+            }
             line = LedgerLine.objects.select_for_update().filter(**lookup).order_by("pk").first()
             if line is None:
                 LedgerLine.objects.create(

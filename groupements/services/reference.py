@@ -1,5 +1,6 @@
 """Loading a bundle's reference files into the database: all files checked first, then written in
 one transaction, idempotently (the bundle is the authority for the tables and years it contains)."""
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -80,16 +81,34 @@ def _delete_missing(queryset, kept_ids: set[int], summary: LoadSummary, table: s
 
 def _write(records: ReferenceRecords, summary: LoadSummary) -> None:
     waves = {
-        r["code"]: _upsert(Wave, {"code": r["code"]}, {"label": r["libelle"], "entry_year": r["annee_entree"], "reference_year": r["annee_reference"]}, summary, "vagues")
+        r["code"]: _upsert(
+            Wave,
+            {"code": r["code"]},
+            {"label": r["libelle"], "entry_year": r["annee_entree"], "reference_year": r["annee_reference"]},
+            summary,
+            "vagues",
+        )
         for r in records.waves
     }
     kept = {
-        _upsert(PhaseCalendar, {"wave": waves[r["vague"]], "year": r["annee"]}, {"phase": r["phase"]}, summary, "calendrier_phases").pk
+        _upsert(
+            PhaseCalendar,
+            {"wave": waves[r["vague"]], "year": r["annee"]},
+            {"phase": r["phase"]},
+            summary,
+            "calendrier_phases",
+        ).pk
         for r in records.phases
     }
     _delete_missing(PhaseCalendar.objects.filter(wave__in=waves.values()), kept, summary, "calendrier_phases")
     groupements = {
-        r["code"]: _upsert(Groupement, {"code": r["code"]}, {"name": r["nom"], "wave": waves[r["vague"]], "region": r["region"]}, summary, "groupements")
+        r["code"]: _upsert(
+            Groupement,
+            {"code": r["code"]},
+            {"name": r["nom"], "wave": waves[r["vague"]], "region": r["region"]},
+            summary,
+            "groupements",
+        )
         for r in records.groupements
     }
     # Members are replaced as a whole: the file is the complete list, end dates included.
@@ -105,14 +124,24 @@ def _write(records: ReferenceRecords, summary: LoadSummary) -> None:
     }
     _delete_missing(Member.objects.filter(groupement__in=groupements.values()), kept, summary, "membres")
     indicators = {
-        r["code"]: _upsert(Indicator, {"code": r["code"]}, {"label": r["libelle"], "family": r["famille"], "direction": r["sens"]}, summary, "indicateurs")
+        r["code"]: _upsert(
+            Indicator,
+            {"code": r["code"]},
+            {"label": r["libelle"], "family": r["famille"], "direction": r["sens"]},
+            summary,
+            "indicateurs",
+        )
         for r in records.indicators
     }
     for year, yearly in sorted(records.years.items()):
         if yearly.deciles is not None:
             kept = {
                 _upsert(
-                    YearlyDecile, {"year": year, "indicator": indicators[r["code_indicateur"]]}, {k: r[k] for k in ("d2", "d3", "d7", "d8")}, summary, f"deciles_{year}"
+                    YearlyDecile,
+                    {"year": year, "indicator": indicators[r["code_indicateur"]]},
+                    {k: r[k] for k in ("d2", "d3", "d7", "d8")},
+                    summary,
+                    f"deciles_{year}",
                 ).pk
                 for r in yearly.deciles
             }
@@ -121,7 +150,11 @@ def _write(records: ReferenceRecords, summary: LoadSummary) -> None:
             kept = {
                 _upsert(
                     IndicatorResult,
-                    {"year": year, "groupement": groupements[r["code_groupement"]], "indicator": indicators[r["code_indicateur"]]},
+                    {
+                        "year": year,
+                        "groupement": groupements[r["code_groupement"]],
+                        "indicator": indicators[r["code_indicateur"]],
+                    },
                     {"value_n": r["valeur_n"], "value_n_1": r["valeur_n_1"]},
                     summary,
                     f"resultats_indicateurs_{year}",
@@ -132,7 +165,11 @@ def _write(records: ReferenceRecords, summary: LoadSummary) -> None:
         if yearly.experience is not None:
             kept = {
                 _upsert(
-                    PatientExperience, {"year": year, "groupement": groupements[r["code_groupement"]]}, {"points": r["points"]}, summary, f"experience_patient_{year}"
+                    PatientExperience,
+                    {"year": year, "groupement": groupements[r["code_groupement"]]},
+                    {"points": r["points"]},
+                    summary,
+                    f"experience_patient_{year}",
                 ).pk
                 for r in yearly.experience
             }
@@ -154,6 +191,7 @@ def load_reference_bundle(*, directory: Path, user=None) -> LoadSummary:
 
 # --- the database as a bundle ---------------------------------------------------------------------
 
+
 def _write_csv(path: Path, header: list[str], rows) -> None:
     import csv
 
@@ -167,25 +205,54 @@ def export_reference_bundle(*, directory: Path, years: list[int] | None = None) 
     """Write the reference tables in the bundle format of section 3 (`;`, UTF-8, decimal point)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    _write_csv(directory / "vagues.csv", ["code", "libelle", "annee_entree", "annee_reference"],
-               Wave.objects.values_list("code", "label", "entry_year", "reference_year"))
-    _write_csv(directory / "calendrier_phases.csv", ["vague", "annee", "phase"], PhaseCalendar.objects.values_list("wave__code", "year", "phase"))
-    _write_csv(directory / "groupements.csv", ["code", "nom", "vague", "region"], Groupement.objects.values_list("code", "name", "wave__code", "region"))
-    _write_csv(directory / "membres.csv", ["code_groupement", "rpps", "date_debut", "date_fin"],
-               Member.objects.values_list("groupement__code", "rpps", "start", "end"))
-    _write_csv(directory / "indicateurs.csv", ["code", "libelle", "famille", "sens"], Indicator.objects.values_list("code", "label", "family", "direction"))
+    _write_csv(
+        directory / "vagues.csv",
+        ["code", "libelle", "annee_entree", "annee_reference"],
+        Wave.objects.values_list("code", "label", "entry_year", "reference_year"),
+    )
+    _write_csv(
+        directory / "calendrier_phases.csv",
+        ["vague", "annee", "phase"],
+        PhaseCalendar.objects.values_list("wave__code", "year", "phase"),
+    )
+    _write_csv(
+        directory / "groupements.csv",
+        ["code", "nom", "vague", "region"],
+        Groupement.objects.values_list("code", "name", "wave__code", "region"),
+    )
+    _write_csv(
+        directory / "membres.csv",
+        ["code_groupement", "rpps", "date_debut", "date_fin"],
+        Member.objects.values_list("groupement__code", "rpps", "start", "end"),
+    )
+    _write_csv(
+        directory / "indicateurs.csv",
+        ["code", "libelle", "famille", "sens"],
+        Indicator.objects.values_list("code", "label", "family", "direction"),
+    )
     all_years = sorted(
         set(YearlyDecile.objects.values_list("year", flat=True))
         | set(IndicatorResult.objects.values_list("year", flat=True))
         | set(PatientExperience.objects.values_list("year", flat=True))
     )
     for year in years if years is not None else all_years:
-        _write_csv(directory / f"deciles_{year}.csv", ["code_indicateur", "d2", "d3", "d7", "d8"],
-                   YearlyDecile.objects.filter(year=year).values_list("indicator__code", "d2", "d3", "d7", "d8"))
-        _write_csv(directory / f"resultats_indicateurs_{year}.csv", ["code_groupement", "code_indicateur", "valeur_n", "valeur_n_1"],
-                   IndicatorResult.objects.filter(year=year).values_list("groupement__code", "indicator__code", "value_n", "value_n_1"))
-        _write_csv(directory / f"experience_patient_{year}.csv", ["code_groupement", "points"],
-                   PatientExperience.objects.filter(year=year).values_list("groupement__code", "points"))
+        _write_csv(
+            directory / f"deciles_{year}.csv",
+            ["code_indicateur", "d2", "d3", "d7", "d8"],
+            YearlyDecile.objects.filter(year=year).values_list("indicator__code", "d2", "d3", "d7", "d8"),
+        )
+        _write_csv(
+            directory / f"resultats_indicateurs_{year}.csv",
+            ["code_groupement", "code_indicateur", "valeur_n", "valeur_n_1"],
+            IndicatorResult.objects.filter(year=year).values_list(
+                "groupement__code", "indicator__code", "value_n", "value_n_1"
+            ),
+        )
+        _write_csv(
+            directory / f"experience_patient_{year}.csv",
+            ["code_groupement", "points"],
+            PatientExperience.objects.filter(year=year).values_list("groupement__code", "points"),
+        )
 
 
 def read_reference_table(*, file_name: str, csv_text: str) -> tuple[list, list]:
@@ -203,7 +270,9 @@ def read_reference_table(*, file_name: str, csv_text: str) -> tuple[list, list]:
         export_reference_bundle(directory=directory)
         (directory / file_name).write_text(csv_text, encoding="utf-8")
         records, collector = read_reference_records(directory)
-    problems = [problem for problem in collector.problems if problem.file == file_name and problem.rule != "missing_socle"]
+    problems = [
+        problem for problem in collector.problems if problem.file == file_name and problem.rule != "missing_socle"
+    ]
     table = _table_records(records, file_name)
     if file_name == MEMBERS and not problems:
         problems = _stored_member_overlaps(table)
@@ -211,14 +280,24 @@ def read_reference_table(*, file_name: str, csv_text: str) -> tuple[list, list]:
 
 
 def _table_records(records: ReferenceRecords, file_name: str) -> list:
-    by_name = {WAVES: records.waves, PHASES: records.phases, GROUPEMENTS: records.groupements, MEMBERS: records.members, INDICATORS: records.indicators}
+    by_name = {
+        WAVES: records.waves,
+        PHASES: records.phases,
+        GROUPEMENTS: records.groupements,
+        MEMBERS: records.members,
+        INDICATORS: records.indicators,
+    }
     if file_name in by_name:
         return by_name[file_name]
     match = YEARLY_PATTERN.fullmatch(file_name)
     yearly = records.years.get(int(match[2])) if match else None
     if yearly is None:
         return []
-    return {"deciles": yearly.deciles, "resultats_indicateurs": yearly.indicator_results, "experience_patient": yearly.experience}[match[1]] or []
+    return {
+        "deciles": yearly.deciles,
+        "resultats_indicateurs": yearly.indicator_results,
+        "experience_patient": yearly.experience,
+    }[match[1]] or []
 
 
 def _stored_member_overlaps(members: list) -> list:
@@ -226,18 +305,24 @@ def _stored_member_overlaps(members: list) -> list:
     import (a stored row with the same RPPS and start date is the one the row replaces)."""
     replaced = {(r["rpps"], r["date_debut"]) for r in members}
     stored = defaultdict(list)
-    for member in Member.objects.filter(rpps__in={r["rpps"] for r in members}).select_related("groupement").order_by("start"):
+    for member in (
+        Member.objects.filter(rpps__in={r["rpps"] for r in members}).select_related("groupement").order_by("start")
+    ):
         if (member.rpps, member.start) not in replaced:
             stored[member.rpps].append(member)
     problems = []
     for record in members:
         for member in stored[record["rpps"]]:
             if periods_overlap(record["date_debut"], record["date_fin"], member.start, member.end):
-                problems.append(Problem(
-                    MEMBERS, record.line, "rpps",
-                    f"RPPS {record['rpps']} is already a member of {member.groupement.code} on that date "
-                    f"(stored period {member.start} – {member.end or '…'})",
-                    "member_overlap",
-                ))
+                problems.append(
+                    Problem(
+                        MEMBERS,
+                        record.line,
+                        "rpps",
+                        f"RPPS {record['rpps']} is already a member of {member.groupement.code} on that date "
+                        f"(stored period {member.start} – {member.end or '…'})",
+                        "member_overlap",
+                    )
+                )
                 break
     return problems

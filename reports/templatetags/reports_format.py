@@ -1,4 +1,5 @@
 """Template filters for French figures: {{ amount|money }}, {{ value|number:4 }}, {{ n|integer }}."""
+
 from django import template
 
 from reports import formatting

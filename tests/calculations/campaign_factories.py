@@ -1,6 +1,7 @@
 """Helpers of the campaign tests: golden datasets stored as the datasets issue stores them (Parquet under
 MEDIA_ROOT), the golden parameters, the exact-cents comparison of tools/compare_results.py, and
 campaigns put directly into a given status (to test the transitions out of it)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -84,5 +85,3 @@ def launch_and_compute(campaign, user, capture):
 def campaign_in_status(status: str, *, year: int = 2022, version: int = 1, launched_by=None, **fields) -> Campaign:
     """A campaign put straight into `status` (bypassing the services) to test what may follow it."""
     return Campaign.objects.create(year=year, version=version, status=status, launched_by=launched_by, **fields)
-
-

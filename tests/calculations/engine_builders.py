@@ -10,6 +10,7 @@ and G2 (doctor 22222222222), and outsiders (doctor 99999999999). Every patient h
 One socle indicator S1 (hausse; d2 10, d3 20, d7 60, d8 80): G1 scores 50 (f = 0.5), G2 90 (f = 1).
 Experience points: G1 10, G2 20.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -39,22 +40,50 @@ def beneficiaries(rows: list[tuple]) -> pl.LazyFrame:
         if len(row) == 2:
             row = (*row, 40, 1, 0, 0, 0)
         rpps, euros, age, sexe, ald, css, deces = row
-        records.append({
-            "id_patient": f"P{index:06d}", "age": age, "sexe": sexe, "ald": ald, "css": css, "deces": deces,
-            "rpps_mt": rpps, "depenses_cents": round(euros * 100),
-        })
+        records.append(
+            {
+                "id_patient": f"P{index:06d}",
+                "age": age,
+                "sexe": sexe,
+                "ald": ald,
+                "css": css,
+                "deces": deces,
+                "rpps_mt": rpps,
+                "depenses_cents": round(euros * 100),
+            }
+        )
     return pl.DataFrame(records, schema=BENEFICIARY_SCHEMA).lazy()
 
 
 TOY_SPEND = {
-    2022: [(G1_DOCTOR, 50), (G1_DOCTOR, 150), (G2_DOCTOR, 300), (G2_DOCTOR, 300), (OUTSIDE_DOCTOR, 200), (OUTSIDE_DOCTOR, 200)],
-    2021: [(G1_DOCTOR, 120), (G1_DOCTOR, 120), (G2_DOCTOR, 240), (G2_DOCTOR, 240), (OUTSIDE_DOCTOR, 180), (OUTSIDE_DOCTOR, 180)],
+    2022: [
+        (G1_DOCTOR, 50),
+        (G1_DOCTOR, 150),
+        (G2_DOCTOR, 300),
+        (G2_DOCTOR, 300),
+        (OUTSIDE_DOCTOR, 200),
+        (OUTSIDE_DOCTOR, 200),
+    ],
+    2021: [
+        (G1_DOCTOR, 120),
+        (G1_DOCTOR, 120),
+        (G2_DOCTOR, 240),
+        (G2_DOCTOR, 240),
+        (OUTSIDE_DOCTOR, 180),
+        (OUTSIDE_DOCTOR, 180),
+    ],
 }
 
 
-def toy_inputs(*, phase: int = 2, spend: dict | None = None, results: list[dict] | None = None,
-               experience: list[dict] | None = None, indicators: list[dict] | None = None,
-               members: list[dict] | None = None) -> CampaignInputs:
+def toy_inputs(
+    *,
+    phase: int = 2,
+    spend: dict | None = None,
+    results: list[dict] | None = None,
+    experience: list[dict] | None = None,
+    indicators: list[dict] | None = None,
+    members: list[dict] | None = None,
+) -> CampaignInputs:
     spend = TOY_SPEND if spend is None else spend
     if results is None:
         results = [
@@ -72,16 +101,22 @@ def toy_inputs(*, phase: int = 2, spend: dict | None = None, results: list[dict]
         ]
     return CampaignInputs(
         year=2022,
-        waves=pl.DataFrame([{"code": "W1", "label": "Vague 1", "entry_year": 2022, "reference_year": 2021}], schema=WAVE_SCHEMA),
+        waves=pl.DataFrame(
+            [{"code": "W1", "label": "Vague 1", "entry_year": 2022, "reference_year": 2021}], schema=WAVE_SCHEMA
+        ),
         phases=pl.DataFrame([{"wave": "W1", "year": 2022, "phase": phase}], schema=PHASE_SCHEMA),
         groupements=pl.DataFrame(
-            [{"code": "G1", "name": "Un", "wave": "W1", "region": "R"}, {"code": "G2", "name": "Deux", "wave": "W1", "region": "R"}],
+            [
+                {"code": "G1", "name": "Un", "wave": "W1", "region": "R"},
+                {"code": "G2", "name": "Deux", "wave": "W1", "region": "R"},
+            ],
             schema=GROUPEMENT_SCHEMA,
         ),
         members=pl.DataFrame(members, schema=MEMBER_SCHEMA),
         indicators=pl.DataFrame(indicators, schema=INDICATOR_SCHEMA),
         deciles=pl.DataFrame(
-            [{"indicator": i["code"], "d2": 10.0, "d3": 20.0, "d7": 60.0, "d8": 80.0} for i in indicators], schema=DECILE_SCHEMA
+            [{"indicator": i["code"], "d2": 10.0, "d3": 20.0, "d7": 60.0, "d8": 80.0} for i in indicators],
+            schema=DECILE_SCHEMA,
         ),
         indicator_results=pl.DataFrame(results, schema=RESULT_SCHEMA),
         experience=pl.DataFrame(experience, schema=EXPERIENCE_SCHEMA),

@@ -1,5 +1,6 @@
 """The audit trail (django-pghistory triggers, PostgreSQL only): every change of reference data and of
 a campaign is recorded with who made it, and shown on the object's « Historique » admin page."""
+
 import html
 
 import pytest
@@ -20,7 +21,9 @@ from tests.calculations.campaign_factories import (  # noqa: F401
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.skipif(not settings.USES_POSTGRES, reason="pghistory records nothing on SQLite: set DATABASE_URL to PostgreSQL"),
+    pytest.mark.skipif(
+        not settings.USES_POSTGRES, reason="pghistory records nothing on SQLite: set DATABASE_URL to PostgreSQL"
+    ),
 ]
 
 
@@ -56,7 +59,9 @@ def test_reloading_the_bundle_records_the_rows_it_changes_and_deletes(loaded_ref
     bundle = tmp_path / "bundle"
     shutil.copytree(golden_dir, bundle, ignore=shutil.ignore_patterns("beneficiaires_*"))
     lines = (bundle / "experience_patient_2022.csv").read_text(encoding="utf-8").splitlines()
-    (bundle / "experience_patient_2022.csv").write_text("\n".join(line for line in lines if not line.startswith("G002;")) + "\n", encoding="utf-8")
+    (bundle / "experience_patient_2022.csv").write_text(
+        "\n".join(line for line in lines if not line.startswith("G002;")) + "\n", encoding="utf-8"
+    )
     g002 = PatientExperience.objects.get(year=2022, groupement__code="G002")
 
     load_reference_bundle(directory=bundle)
@@ -70,7 +75,10 @@ def test_every_campaign_change_is_recorded_with_its_actor_not_each_progress_step
     client, make_user, loaded_reference, media_root, django_capture_on_commit_callbacks
 ):
     store_golden_datasets()
-    calculator, validator = make_user(role=CALCULATOR, username="calculateur"), make_user(role=VALIDATOR, username="validateur")
+    calculator, validator = (
+        make_user(role=CALCULATOR, username="calculateur"),
+        make_user(role=VALIDATOR, username="validateur"),
+    )
     campaign = services.create_campaign(year=2022, user=calculator, parameters=golden_parameters())
     campaign = launch_and_compute(campaign, calculator, django_capture_on_commit_callbacks)
     services.validate_campaign(campaign=campaign, user=validator)
@@ -79,10 +87,16 @@ def test_every_campaign_change_is_recorded_with_its_actor_not_each_progress_step
 
     # Insert, launch, computed, validated — the progress and heartbeat writes in between are not events.
     assert [(e.pgh_label, e.pgh_data["status"]) for e in events] == [
-        ("insert", "draft"), ("update", "computing"), ("update", "computed"), ("update", "validated"),
+        ("insert", "draft"),
+        ("update", "computing"),
+        ("update", "computed"),
+        ("update", "validated"),
     ]
     assert [e.pgh_context.get("user") or e.pgh_context.get("actor") for e in events] == [
-        calculator.pk, calculator.pk, "tâche de calcul", validator.pk,
+        calculator.pk,
+        calculator.pk,
+        "tâche de calcul",
+        validator.pk,
     ]
     client.force_login(make_user(role=READER))
     page = history_page(client, "calculations_campaign", campaign.pk)

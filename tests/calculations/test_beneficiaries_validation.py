@@ -1,6 +1,7 @@
 """Validation of the national beneficiaries file (METHODOLOGY.md section 3): one broken file per rule,
 physical line numbers, the typed CONTRACT frame, and the vectorised paths checked against the
 row-by-row reference reader."""
+
 from __future__ import annotations
 
 import csv
@@ -101,7 +102,9 @@ def test_comma_delimited_file_uses_the_decimal_point(tmp_path):
 
 def test_decimal_comma_is_refused_in_a_comma_delimited_file(tmp_path):
     header = HEADER.replace(";", ",")
-    assert rejected(tmp_path, lines("P1,33,1,0,0,0,10783041963,8859,20", header=header)) == [f"{NAME}:2: -: expected 8 fields, found 9"]
+    assert rejected(tmp_path, lines("P1,33,1,0,0,0,10783041963,8859,20", header=header)) == [
+        f"{NAME}:2: -: expected 8 fields, found 9"
+    ]
 
 
 def test_utf8_bom_crlf_and_windows_1252(tmp_path):
@@ -113,7 +116,7 @@ def test_utf8_bom_crlf_and_windows_1252(tmp_path):
 
 
 def test_values_are_trimmed_and_standard_quoting_is_allowed(tmp_path):
-    validated, frame = accepted(tmp_path, lines(' P1 ; 33 ;1;0;0;0; 10783041963 ; 12,5 ', '"P;2";"25";2;0;0;0;"";"7"'))
+    validated, frame = accepted(tmp_path, lines(" P1 ; 33 ;1;0;0;0; 10783041963 ; 12,5 ", '"P;2";"25";2;0;0;0;"";"7"'))
     assert frame.rows() == [("P1", 33, 1, 0, 0, 0, "10783041963", 1250), ("P;2", 25, 2, 0, 0, 0, None, 700)]
     assert validated.path_taken == "exact"  # spaces and quotes are not for the optimistic reader
 
@@ -157,7 +160,10 @@ def test_a_quoted_line_break_keeps_physical_line_numbers(tmp_path):
         ("P9;33;1;0;0;0;;", "depenses: value is required"),
         ("P9;33;1;0;0;0;;-5", "depenses: must not be negative, got '-5'"),
         ("P9;33;1;0;0;0;;1,234", "depenses: at most 2 decimal places (an amount in euros and cents), got '1,234'"),
-        ("P9;33;1;0;0;0;;12345678901234", "depenses: too large: at most 13 digits before the decimal separator, got '12345678901234'"),
+        (
+            "P9;33;1;0;0;0;;12345678901234",
+            "depenses: too large: at most 13 digits before the decimal separator, got '12345678901234'",
+        ),
     ],
 )
 def test_each_value_rule_rejects_the_file(tmp_path, row, problem):
@@ -167,7 +173,9 @@ def test_each_value_rule_rejects_the_file(tmp_path, row, problem):
 @pytest.mark.parametrize("amount", ["1e5", "+5", "1 000,00", "1.000,00", "12,", ",5", "douze"])
 def test_money_has_no_exponent_sign_or_thousands_separator(tmp_path, amount):
     problem = rejected(tmp_path, lines(GOOD_ROWS[0], f"P9;33;1;0;0;0;;{amount}"))
-    assert problem == [f"{NAME}:3: depenses: not a decimal number (decimal separator '.' or ',', no exponent, sign or thousands separator): '{amount}'"]
+    assert problem == [
+        f"{NAME}:3: depenses: not a decimal number (decimal separator '.' or ',', no exponent, sign or thousands separator): '{amount}'"
+    ]
 
 
 def test_duplicate_ids_name_the_first_line(tmp_path):
@@ -178,7 +186,10 @@ def test_duplicate_ids_name_the_first_line(tmp_path):
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (lines(GOOD_ROWS[0], header=HEADER.replace(";rpps_mt", "")), "1: rpps_mt: required column is missing from the header"),
+        (
+            lines(GOOD_ROWS[0], header=HEADER.replace(";rpps_mt", "")),
+            "1: rpps_mt: required column is missing from the header",
+        ),
         (lines(GOOD_ROWS[0] + ";1", header=HEADER + ";age"), "1: age: column appears twice in the header"),
         ("", "1: -: empty file: a header row is required"),
         ("\n  \n\n", "1: -: empty file: a header row is required"),
@@ -186,7 +197,10 @@ def test_duplicate_ids_name_the_first_line(tmp_path):
         (lines(GOOD_ROWS[0], "P2;25;2;1;1;0;"), "3: -: expected 8 fields, found 7"),  # truncated last line
         (lines(GOOD_ROWS[0], GOOD_ROWS[1] + ";x"), "3: -: expected 8 fields, found 9"),
         (lines(GOOD_ROWS[0], GOOD_ROWS[1] + ";"), "3: -: expected 8 fields, found 9"),  # trailing separator
-        (lines(GOOD_ROWS[0]) + '"P2;25;2;1;1;0;;10', "3: -: malformed CSV: unexpected end of data"),  # cut inside quotes
+        (
+            lines(GOOD_ROWS[0]) + '"P2;25;2;1;1;0;;10',
+            "3: -: malformed CSV: unexpected end of data",
+        ),  # cut inside quotes
     ],
 )
 def test_file_level_rules(tmp_path, content, problem):
@@ -240,7 +254,9 @@ def test_error_counts_and_rejection_leave_no_file(tmp_path):
 
 def test_content_addressed_output_and_progress(tmp_path):
     seen = []
-    validated = validate_beneficiaries(write(tmp_path, lines(*GOOD_ROWS)), output_dir=tmp_path / "store", progress=lambda f, step: seen.append(f))
+    validated = validate_beneficiaries(
+        write(tmp_path, lines(*GOOD_ROWS)), output_dir=tmp_path / "store", progress=lambda f, step: seen.append(f)
+    )
     assert validated.parquet_path == tmp_path / "store" / f"{validated.facts.sha256}.parquet"
     assert seen[-1] == 1.0 and seen == sorted(seen)
 
@@ -275,9 +291,16 @@ VALUES = {
     "rpps_mt": ["", "10783041963", "1078304196", " 10783041963 ", "x0783041963"],
     "depenses": ["0", "12,5", "12.50", "1,234", "-3", "-0,00", "1e5", "", "99999999999999", "7 "],
 }
-ROW = st.fixed_dictionaries({column: st.sampled_from(choices) for column, choices in VALUES.items()}).map(lambda r: ";".join(r.values()))
+ROW = st.fixed_dictionaries({column: st.sampled_from(choices) for column, choices in VALUES.items()}).map(
+    lambda r: ";".join(r.values())
+)
 LINE = st.one_of(
-    ROW, ROW, ROW, st.sampled_from(["", "  ", ";;;;;;;"]), ROW.map(lambda r: r + ";extra"), ROW.map(lambda r: r + ";"),
+    ROW,
+    ROW,
+    ROW,
+    st.sampled_from(["", "  ", ";;;;;;;"]),
+    ROW.map(lambda r: r + ";extra"),
+    ROW.map(lambda r: r + ";"),
     ROW.map(lambda r: r.rsplit(";", 1)[0]),
 )
 
@@ -302,7 +325,10 @@ def test_vectorised_validation_agrees_with_the_reference_reader(tmp_path, rows):
 
 @pytest.mark.parametrize("separator", [";", " ; "])  # the optimistic path, then the exact one (spaces to trim)
 def test_rows_keep_the_file_order(tmp_path, separator):
-    rows = [separator.join([f"P{i:05d}", str(i % 100), "1", "0", "0", "0", "", f"{i},{i % 100:02d}"]) for i in range(30_000, 0, -1)]
+    rows = [
+        separator.join([f"P{i:05d}", str(i % 100), "1", "0", "0", "0", "", f"{i},{i % 100:02d}"])
+        for i in range(30_000, 0, -1)
+    ]
     validated, frame = accepted(tmp_path, lines(*rows))
     assert validated.path_taken == ("fast" if separator == ";" else "exact")
     assert frame["id_patient"].to_list() == [f"P{i:05d}" for i in range(30_000, 0, -1)]

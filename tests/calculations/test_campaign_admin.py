@@ -1,5 +1,6 @@
 """The campaign admin: two users walk a campaign from draft to paid with the buttons their roles allow;
 progress while computing; results table, totals and history; stale detection on visit."""
+
 import datetime
 import html
 import json
@@ -58,10 +59,16 @@ def test_two_users_walk_a_campaign_from_draft_to_paid_in_the_admin(
     calculator, validator = make_user(role=CALCULATOR), make_user(role=VALIDATOR)
 
     client.force_login(calculator)
-    response = client.post(reverse("admin:calculations_campaign_add"), {"year": "2022", "parameters": json.dumps(golden_parameters())})
+    response = client.post(
+        reverse("admin:calculations_campaign_add"), {"year": "2022", "parameters": json.dumps(golden_parameters())}
+    )
     campaign = Campaign.objects.get()
     assert response.status_code == 302, text(response)[:2000]
-    assert (campaign.status, campaign.created_by, campaign.parameters["min_patients"]) == (Status.DRAFT, calculator, 300)
+    assert (campaign.status, campaign.created_by, campaign.parameters["min_patients"]) == (
+        Status.DRAFT,
+        calculator,
+        300,
+    )
     assert buttons(client.get(change_url(campaign))) == ["launch"]
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -148,7 +155,9 @@ def test_rejection_form_requires_a_reason(client, make_user):
 
 @pytest.mark.django_db
 def test_computing_page_refreshes_with_its_progress_and_detects_a_dead_worker(client, make_user):
-    campaign = campaign_in_status(Status.COMPUTING, heartbeat_at=timezone.now(), progress=0.42, progress_step="3. truncation 2019")
+    campaign = campaign_in_status(
+        Status.COMPUTING, heartbeat_at=timezone.now(), progress=0.42, progress_step="3. truncation 2019"
+    )
     client.force_login(make_user(role=READER))
 
     page = text(client.get(change_url(campaign)))
@@ -164,7 +173,9 @@ def test_computing_page_refreshes_with_its_progress_and_detects_a_dead_worker(cl
 
 
 @pytest.mark.django_db
-def test_results_table_sorts_on_a_column(client, make_user, loaded_reference, media_root, django_capture_on_commit_callbacks):
+def test_results_table_sorts_on_a_column(
+    client, make_user, loaded_reference, media_root, django_capture_on_commit_callbacks
+):
     from calculations.services.campaigns import create_campaign, launch_campaign
 
     store_golden_datasets()
@@ -177,7 +188,7 @@ def test_results_table_sorts_on_a_column(client, make_user, loaded_reference, me
 
     def codes(order):
         page = text(client.get(change_url(campaign), {"tri": order}))
-        table = page[page.index('id="campaign-results"'):]
+        table = page[page.index('id="campaign-results"') :]
         return re.findall(r"<td class=\"\">(G\d{3})</td>", table)
 
     by_amount = list(campaign.results.order_by("-final_amount", "code").values_list("code", flat=True))

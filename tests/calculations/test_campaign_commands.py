@@ -1,4 +1,5 @@
 """create_campaign, run_campaign (launch, wait, JSON read back from the database) and transition_campaign."""
+
 import json
 from io import StringIO
 
@@ -35,7 +36,9 @@ def statements_rendered(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_from_a_loaded_database_create_and_run_reproduce_the_golden_file(loaded_reference, media_root, tmp_path, statements_rendered):
+def test_from_a_loaded_database_create_and_run_reproduce_the_golden_file(
+    loaded_reference, media_root, tmp_path, statements_rendered
+):
     store_golden_datasets()
     out, _ = run("create_campaign", "--year", "2022", "--parameters", str(GOLDEN_DIR / "parametres.json"))
     assert "Campagne 2022 v1 (Brouillon) créée" in out
@@ -62,7 +65,17 @@ def test_from_a_loaded_database_create_and_run_reproduce_the_golden_file(loaded_
 @pytest.mark.django_db
 def test_create_campaign_reports_every_bad_parameter_and_exits_non_zero(capsys):
     with pytest.raises(CommandError, match="non créée"):
-        call_command("create_campaign", "--year", "2022", "--param", "c_ecart=0.5", "--param", "nonexistent=1", "--param", "min_patients=abc")
+        call_command(
+            "create_campaign",
+            "--year",
+            "2022",
+            "--param",
+            "c_ecart=0.5",
+            "--param",
+            "nonexistent=1",
+            "--param",
+            "min_patients=abc",
+        )
     err = capsys.readouterr().err
     assert "c_ecart" in err and "nonexistent" in err and "min_patients" in err
     assert not Campaign.objects.exists()
@@ -126,7 +139,9 @@ def test_create_campaign_refuses_a_year_out_of_range_and_exits_non_zero(capsys):
 def test_simulate_refuses_an_output_in_a_missing_directory_before_computing(tmp_path, monkeypatch):
     from calculations.management.commands import simulate
 
-    monkeypatch.setattr(simulate, "simulate", lambda *a, **k: pytest.fail("computed although the output cannot be written"))
+    monkeypatch.setattr(
+        simulate, "simulate", lambda *a, **k: pytest.fail("computed although the output cannot be written")
+    )
     with pytest.raises(CommandError, match="does not exist"):
         run("simulate", str(GOLDEN_DIR), "--year", "2022", "--output", str(tmp_path / "missing" / "out.json"))
 

@@ -1,6 +1,7 @@
 """Launching and computing a campaign (eager Celery, any database): the stored results reproduce the
 golden file to the exact cent, inputs are checked before computing, a failure is kept and relaunchable,
 a dead worker is detected, and no retry or late message ever duplicates or overwrites results."""
+
 import datetime
 import math
 
@@ -40,7 +41,9 @@ def draft(loaded_reference, media_root, calculator):
 
 
 @pytest.mark.django_db
-def test_stored_results_reproduce_the_golden_file_to_the_exact_cent(draft, calculator, django_capture_on_commit_callbacks):
+def test_stored_results_reproduce_the_golden_file_to_the_exact_cent(
+    draft, calculator, django_capture_on_commit_callbacks
+):
     campaign = launch_and_compute(draft, calculator, django_capture_on_commit_callbacks)
 
     assert campaign.status == Status.COMPUTED, campaign.error
@@ -53,7 +56,9 @@ def test_stored_results_reproduce_the_golden_file_to_the_exact_cent(draft, calcu
     assert GroupementResult.objects.filter(campaign=campaign).count() == 12
     assert (campaign.progress, campaign.progress_step) == (1.0, "terminé")
     # The datasets it used, with their checksums, and the reference rows, so it can be recomputed.
-    assert {d.year: d.sha256 for d in campaign.campaign_datasets.all()} == {d.year: d.dataset.sha256 for d in campaign.campaign_datasets.all()}
+    assert {d.year: d.sha256 for d in campaign.campaign_datasets.all()} == {
+        d.year: d.dataset.sha256 for d in campaign.campaign_datasets.all()
+    }
     assert sorted(d.year for d in campaign.campaign_datasets.all()) == [2018, 2019, 2022]
     assert len(campaign.reference_snapshot["groupements"]) == 12
     history = list(campaign.transitions.values_list("from_status", "to_status", "user", "actor"))
@@ -76,11 +81,15 @@ def test_quality_details_are_the_points_of_step_7(draft, calculator, django_capt
     # carte, hausse, 43.50 < d3 51.1: f = (43.50 − 45.82) / (63.4 − 51.1) = −2.32 / 12.3
     assert details["SOINS_NON_PROG"]["points"] == pytest.approx(30 * -2.32 / 12.3)
     assert g001.experience_points == 16.4
-    assert math.fsum([*(d["points"] for d in details.values()), g001.experience_points]) == pytest.approx(g001.quality_score, rel=1e-12)
+    assert math.fsum([*(d["points"] for d in details.values()), g001.experience_points]) == pytest.approx(
+        g001.quality_score, rel=1e-12
+    )
 
 
 @pytest.mark.django_db
-def test_a_retry_or_a_late_message_never_duplicates_or_overwrites_results(draft, calculator, make_user, django_capture_on_commit_callbacks):
+def test_a_retry_or_a_late_message_never_duplicates_or_overwrites_results(
+    draft, calculator, make_user, django_capture_on_commit_callbacks
+):
     campaign = launch_and_compute(draft, calculator, django_capture_on_commit_callbacks)
     first_token, first_ids = campaign.task_id, set(campaign.results.values_list("pk", flat=True))
 
@@ -108,7 +117,9 @@ def test_a_retry_or_a_late_message_never_duplicates_or_overwrites_results(draft,
 
 
 @pytest.mark.django_db
-def test_missing_dataset_and_missing_socle_indicator_are_refused_at_launch_all_listed(loaded_reference, media_root, calculator):
+def test_missing_dataset_and_missing_socle_indicator_are_refused_at_launch_all_listed(
+    loaded_reference, media_root, calculator
+):
     store_golden_datasets(years=(2019, 2022))
     IndicatorResult.objects.filter(year=2022, groupement__code="G003", indicator__code="HOSP_EVIT").delete()
     campaign = services.create_campaign(year=2022, user=calculator, parameters=golden_parameters())
@@ -133,7 +144,9 @@ def test_a_year_without_participants_is_refused_at_launch(loaded_reference, medi
 
 
 @pytest.mark.django_db
-def test_an_engine_error_fails_the_campaign_with_its_message_and_it_can_be_relaunched(draft, calculator, django_capture_on_commit_callbacks):
+def test_an_engine_error_fails_the_campaign_with_its_message_and_it_can_be_relaunched(
+    draft, calculator, django_capture_on_commit_callbacks
+):
     # A participating groupement whose only doctor has no patient: the inputs are complete, the computation is not possible.
     empty = Groupement.objects.create(code="G999", name="MSP vide", wave=Wave.objects.get(code="V1"), region="Corse")
     Member.objects.create(groupement=empty, rpps="19999999999", start=datetime.date(2019, 1, 1))
@@ -158,7 +171,9 @@ def test_an_engine_error_fails_the_campaign_with_its_message_and_it_can_be_relau
 
 
 @pytest.mark.django_db
-def test_a_dead_worker_is_detected_and_the_campaign_relaunched_cleanly(draft, calculator, django_capture_on_commit_callbacks):
+def test_a_dead_worker_is_detected_and_the_campaign_relaunched_cleanly(
+    draft, calculator, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as lost_messages:
         services.launch_campaign(campaign=draft, user=calculator)  # the worker dies: the task never runs
     draft.refresh_from_db()
@@ -166,7 +181,9 @@ def test_a_dead_worker_is_detected_and_the_campaign_relaunched_cleanly(draft, ca
     assert services.fail_stale_campaigns() == []  # a fresh heartbeat is a live task
 
     stale_after = datetime.timedelta(seconds=settings.IPEP_CAMPAIGN_STALE_AFTER_SECONDS + 1)
-    Campaign.objects.filter(pk=draft.pk).update(heartbeat_at=timezone.now() - stale_after, progress_step="4. risk model")
+    Campaign.objects.filter(pk=draft.pk).update(
+        heartbeat_at=timezone.now() - stale_after, progress_step="4. risk model"
+    )
     [failed] = services.fail_stale_campaigns()
 
     assert failed.status == Status.FAILED
@@ -186,7 +203,9 @@ def test_a_dead_worker_is_detected_and_the_campaign_relaunched_cleanly(draft, ca
 
 
 @pytest.mark.django_db
-def test_a_computation_that_lost_its_campaign_stops_without_storing(draft, calculator, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_computation_that_lost_its_campaign_stops_without_storing(
+    draft, calculator, monkeypatch, django_capture_on_commit_callbacks
+):
     real_engine = services.compute_campaign
 
     def engine_after_the_campaign_was_marked_failed(inputs, parameters, progress=None):
@@ -202,7 +221,9 @@ def test_a_computation_that_lost_its_campaign_stops_without_storing(draft, calcu
 
 
 @pytest.mark.django_db
-def test_an_unreachable_broker_fails_the_launch_at_once(draft, calculator, monkeypatch, django_capture_on_commit_callbacks):
+def test_an_unreachable_broker_fails_the_launch_at_once(
+    draft, calculator, monkeypatch, django_capture_on_commit_callbacks
+):
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("redis://127.0.0.1:6379 refused the connection")
 

@@ -1,5 +1,6 @@
 """The transition table: every forbidden transition and every wrong role is refused (nothing changes,
 nothing is recorded); four eyes; mandatory reasons; versions that supersede; after-commit hooks."""
+
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -100,7 +101,12 @@ def test_four_eyes_the_launcher_may_not_validate_another_validator_may(make_user
     validated = services.validate_campaign(campaign=campaign, user=validator, reason="relu")
     assert (validated.status, validated.validated_by) == (Status.VALIDATED, validator)
     record = CampaignTransition.objects.get()
-    assert (record.from_status, record.to_status, record.user, record.reason) == ("computed", "validated", validator, "relu")
+    assert (record.from_status, record.to_status, record.user, record.reason) == (
+        "computed",
+        "validated",
+        validator,
+        "relu",
+    )
 
 
 @pytest.mark.django_db
@@ -116,7 +122,12 @@ def test_rejection_needs_a_reason_and_goes_back_to_draft(make_user):
 
     assert rejected.status == Status.DRAFT
     record = CampaignTransition.objects.get()
-    assert (record.from_status, record.to_status, record.user, record.reason) == ("computed", "draft", validator, "Déciles 2022 erronés")
+    assert (record.from_status, record.to_status, record.user, record.reason) == (
+        "computed",
+        "draft",
+        validator,
+        "Déciles 2022 erronés",
+    )
 
 
 @pytest.mark.django_db
@@ -125,7 +136,9 @@ def test_create_campaign_merges_parameters_and_refuses_a_second_open_campaign(ma
     with pytest.raises(CampaignPermissionDenied):
         services.create_campaign(year=2022, user=make_user(role=READER))
 
-    campaign = services.create_campaign(year=2022, user=calculator, parameters={"min_patients": 300, "national_ceiling_rate": "0.0065"})
+    campaign = services.create_campaign(
+        year=2022, user=calculator, parameters={"min_patients": 300, "national_ceiling_rate": "0.0065"}
+    )
 
     assert (campaign.status, campaign.version, campaign.created_by) == (Status.DRAFT, 1, calculator)
     assert campaign.parameters["min_patients"] == 300
@@ -139,7 +152,9 @@ def test_create_campaign_merges_parameters_and_refuses_a_second_open_campaign(ma
 def test_bad_parameters_are_refused_all_at_once_naming_each(make_user):
     calculator = make_user(role=CALCULATOR)
     with pytest.raises(CampaignError) as refused:
-        services.create_campaign(year=2022, user=calculator, parameters={"c_ecart": "1/2", "c_partage": "2", "bogus": 1})
+        services.create_campaign(
+            year=2022, user=calculator, parameters={"c_ecart": "1/2", "c_partage": "2", "bogus": 1}
+        )
     text = "\n".join(refused.value.messages)
     assert "bogus" in text and "c_partage" in text and "c_ecart" in text
     assert not Campaign.objects.exists()
@@ -222,12 +237,18 @@ def test_payment_writes_the_ledger_in_the_same_transaction(make_user, monkeypatc
 
 
 @pytest.mark.django_db
-def test_statements_are_rendered_after_commit_on_computed_and_validated_and_announced_on_published(make_user, monkeypatch, django_capture_on_commit_callbacks):
+def test_statements_are_rendered_after_commit_on_computed_and_validated_and_announced_on_published(
+    make_user, monkeypatch, django_capture_on_commit_callbacks
+):
     from reports import services as reports
 
     calls = []
-    monkeypatch.setattr(reports, "render_campaign_statements", lambda *, campaign: calls.append(("render", campaign.status)))
-    monkeypatch.setattr(reports, "notify_statement_publication", lambda *, campaign: calls.append(("notify", campaign.status)))
+    monkeypatch.setattr(
+        reports, "render_campaign_statements", lambda *, campaign: calls.append(("render", campaign.status))
+    )
+    monkeypatch.setattr(
+        reports, "notify_statement_publication", lambda *, campaign: calls.append(("notify", campaign.status))
+    )
     validator = make_user(role=VALIDATOR)
     campaign = campaign_in_status(Status.COMPUTED)
 

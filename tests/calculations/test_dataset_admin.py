@@ -1,5 +1,6 @@
 """Dataset admin: upload by data managers only, streamed reads, read-only page with profile or
 problems, status endpoint polled while validating, problems CSV, deletion guard."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,15 +29,19 @@ def upload(client, path, year, capture):
         return client.post(ADD_URL, {"year": year, "file": handle})
 
 
-def test_data_manager_uploads_and_sees_the_profile(client, make_user, golden_dir, media_root, django_capture_on_commit_callbacks):
+def test_data_manager_uploads_and_sees_the_profile(
+    client, make_user, golden_dir, media_root, django_capture_on_commit_callbacks
+):
     logged_in(client, make_user(role=roles.DATA_MANAGER))
     assert client.get(ADD_URL).status_code == 200
     response = upload(client, golden_dir / "beneficiaires_2022.csv", 2022, django_capture_on_commit_callbacks)
     dataset = Dataset.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("admin:calculations_dataset_change", args=[dataset.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "admin:calculations_dataset_change", args=[dataset.pk]
+    )
     assert dataset.status == Dataset.Status.VALID
     page = client.get(response["Location"]).content.decode()
-    assert "Statut : <span id=\"dataset-status-label\">Valide</span>" in page
+    assert 'Statut : <span id="dataset-status-label">Valide</span>' in page
     assert f"25{NBSP}000" in page
     assert f"53{NBSP}431{NBSP}939,87{NBSP}€" in page  # sum of the golden 2022 depenses
     assert 'id="dataset-problems"' not in page
@@ -77,12 +82,26 @@ def test_the_upload_view_never_reads_the_file_whole(client, make_user, tmp_path,
 
 
 def test_status_endpoint_while_validating_and_access(client, make_user, media_root):
-    dataset = Dataset.objects.create(year=2022, original_name="b.csv", sha256="a" * 64, status="validating", progress=0.42, progress_step="validation des lignes")
+    dataset = Dataset.objects.create(
+        year=2022,
+        original_name="b.csv",
+        sha256="a" * 64,
+        status="validating",
+        progress=0.42,
+        progress_step="validation des lignes",
+    )
     url = reverse("admin:calculations_dataset_status", args=[dataset.pk])
     logged_in(client, make_user(role=roles.READER))
     assert client.get(url).json() == {
-        "id": dataset.pk, "status": "validating", "status_label": "En validation", "progress": 0.42, "percent": 42,
-        "step": "validation des lignes", "final": False, "row_count": None, "problem_count": 0,
+        "id": dataset.pk,
+        "status": "validating",
+        "status_label": "En validation",
+        "progress": 0.42,
+        "percent": 42,
+        "step": "validation des lignes",
+        "final": False,
+        "row_count": None,
+        "problem_count": 0,
     }
     page = client.get(reverse("admin:calculations_dataset_change", args=[dataset.pk])).content.decode()
     assert 'id="dataset-progress" value="42"' in page and url in page
@@ -114,21 +133,30 @@ def test_nobody_edits_a_dataset_and_a_used_one_cannot_be_deleted(client, make_us
     logged_in(client, make_user(is_superuser=True, is_staff=True))
     change_url = reverse("admin:calculations_dataset_change", args=[dataset.pk])
     assert client.post(change_url, {"original_name": "autre.csv"}).status_code == 403
-    assert client.post(reverse("admin:calculations_dataset_delete", args=[dataset.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        client.post(reverse("admin:calculations_dataset_delete", args=[dataset.pk]), {"post": "yes"}).status_code == 403
+    )
     dataset.refresh_from_db()
     assert dataset.original_name == "beneficiaires_2018.csv"
     response = client.post(
-        reverse("admin:calculations_dataset_changelist"), {"action": "delete_selected", "_selected_action": [dataset.pk], "post": "yes"}
+        reverse("admin:calculations_dataset_changelist"),
+        {"action": "delete_selected", "_selected_action": [dataset.pk], "post": "yes"},
     )
     assert response.status_code in (200, 302, 403) and Dataset.objects.filter(pk=dataset.pk).exists()
 
 
-def test_a_bulk_deletion_refused_for_one_dataset_deletes_none(client, make_user, media_root, django_capture_on_commit_callbacks):
+def test_a_bulk_deletion_refused_for_one_dataset_deletes_none(
+    client, make_user, media_root, django_capture_on_commit_callbacks
+):
     from django.utils import timezone
 
     idle = Dataset.objects.create(year=2023, original_name="a.csv", sha256="a" * 64, status=Dataset.Status.REJECTED)
     busy = Dataset.objects.create(
-        year=2022, original_name="b.csv", sha256="b" * 64, status=Dataset.Status.VALIDATING, validation_started_at=timezone.now()
+        year=2022,
+        original_name="b.csv",
+        sha256="b" * 64,
+        status=Dataset.Status.VALIDATING,
+        validation_started_at=timezone.now(),
     )
     logged_in(client, make_user(is_superuser=True, is_staff=True))
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,5 +1,6 @@
 """Dataset services: synchronous ingestion, upload + Celery validation (eager here), deduplication,
 immutability, deletion, and the selectors other issues use."""
+
 from __future__ import annotations
 
 import csv
@@ -40,7 +41,12 @@ def test_ingest_golden_file(golden_dir, media_root):
     sha = hashlib.sha256(source.read_bytes()).hexdigest()
     rows, cents = golden_totals(source)
     assert dataset.status == Dataset.Status.VALID
-    assert (dataset.sha256, dataset.size, dataset.row_count, dataset.original_name) == (sha, source.stat().st_size, rows, source.name)
+    assert (dataset.sha256, dataset.size, dataset.row_count, dataset.original_name) == (
+        sha,
+        source.stat().st_size,
+        rows,
+        source.name,
+    )
     assert dataset.parquet_path == f"datasets/beneficiaires/2022/{sha}.parquet"
     assert dataset_parquet_path(dataset) == media_root / dataset.parquet_path
     frame = pl.read_parquet(dataset_parquet_path(dataset))
@@ -77,7 +83,13 @@ def test_rejected_file_keeps_only_the_report(tmp_path, media_root):
     ]
     assert dataset.problem_count == 4
     assert dataset.problem_counts == {"range": 2, "negative": 1, "duplicate": 1}
-    assert dataset_problem_rows(dataset)[1] == ["beneficiaires_2021.csv", 3, "age", "must be between 0 and 125, got '130'", "range"]
+    assert dataset_problem_rows(dataset)[1] == [
+        "beneficiaires_2021.csv",
+        3,
+        "age",
+        "must be between 0 and 125, got '130'",
+        "range",
+    ]
     assert (dataset.parquet_path, dataset.row_count, dataset.profile) == ("", None, {})
     assert not any(p.is_file() for p in (media_root / "datasets").rglob("*")), "nothing stored for a rejected file"
     assert valid_dataset_for_year(year=2021) is None
@@ -106,12 +118,16 @@ def test_a_crash_is_an_error_and_never_leaves_a_dataset_validating(
         raise OSError("disque plein")
 
     monkeypatch.setattr(services, "validate_beneficiaries", crash)
-    with pytest.raises(services.DatasetError, match="Erreur interne pendant la validation de beneficiaires_2021.csv : disque plein"):
+    with pytest.raises(
+        services.DatasetError, match="Erreur interne pendant la validation de beneficiaires_2021.csv : disque plein"
+    ):
         services.ingest_dataset(path=source, year=2021)
     assert not Dataset.objects.exists()
     upload = SimpleUploadedFile("beneficiaires_2021.csv", source.read_bytes())
     with django_capture_on_commit_callbacks(execute=True):
-        dataset = services.start_dataset_upload(uploaded_file=upload, year=2021, user=make_user(role=roles.DATA_MANAGER))
+        dataset = services.start_dataset_upload(
+            uploaded_file=upload, year=2021, user=make_user(role=roles.DATA_MANAGER)
+        )
     dataset.refresh_from_db()
     assert dataset.status == Dataset.Status.REJECTED
     assert dataset_problem_lines(dataset) == [
@@ -136,7 +152,9 @@ def test_a_valid_dataset_is_frozen_and_a_used_one_is_never_deleted(golden_dir, m
     assert dataset_parquet_path(dataset).is_file()
 
 
-def test_deleting_an_unused_dataset_removes_its_file(golden_dir, media_root, make_user, django_capture_on_commit_callbacks):
+def test_deleting_an_unused_dataset_removes_its_file(
+    golden_dir, media_root, make_user, django_capture_on_commit_callbacks
+):
     dataset = services.ingest_dataset(path=golden_dir / "beneficiaires_2018.csv", year=2018)
     parquet = dataset_parquet_path(dataset)
     with pytest.raises(services.DatasetPermissionDenied):
@@ -146,7 +164,9 @@ def test_deleting_an_unused_dataset_removes_its_file(golden_dir, media_root, mak
     assert not Dataset.objects.exists() and not parquet.exists()
 
 
-def test_upload_is_stored_then_validated_by_the_task(golden_dir, media_root, make_user, django_capture_on_commit_callbacks):
+def test_upload_is_stored_then_validated_by_the_task(
+    golden_dir, media_root, make_user, django_capture_on_commit_callbacks
+):
     manager = make_user(role=roles.DATA_MANAGER)
     content = (golden_dir / "beneficiaires_2022.csv").read_bytes()
     upload = SimpleUploadedFile("beneficiaires_2022.csv", content, content_type="text/csv")
@@ -201,7 +221,9 @@ def test_upload_is_copied_chunk_by_chunk(make_user, media_root):
 def test_relaunch_a_queued_upload(golden_dir, media_root, make_user, django_capture_on_commit_callbacks):
     manager = make_user(role=roles.DATA_MANAGER)
     upload = SimpleUploadedFile("beneficiaires_2018.csv", (golden_dir / "beneficiaires_2018.csv").read_bytes())
-    dataset = services.start_dataset_upload(uploaded_file=upload, year=2018, user=manager)  # callbacks not run: stays queued
+    dataset = services.start_dataset_upload(
+        uploaded_file=upload, year=2018, user=manager
+    )  # callbacks not run: stays queued
     with django_capture_on_commit_callbacks(execute=True):
         services.relaunch_dataset_validation(dataset=dataset, user=manager)
     dataset.refresh_from_db()
@@ -229,7 +251,9 @@ def test_known_bytes_found_after_the_validation_return_the_existing_dataset(gold
     assert not any(p.is_file() for p in (media_root / "datasets").rglob("*"))
 
 
-def test_a_dataset_being_validated_cannot_be_deleted_under_the_worker(golden_dir, media_root, make_user, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_dataset_being_validated_cannot_be_deleted_under_the_worker(
+    golden_dir, media_root, make_user, monkeypatch, django_capture_on_commit_callbacks
+):
     # Deleted while the task validates, the row used to come back (valid, with its Parquet) when the task saved its outcome.
     superuser = make_user(is_superuser=True, is_staff=True)
     content = (golden_dir / "beneficiaires_2018.csv").read_bytes()
@@ -247,7 +271,9 @@ def test_a_dataset_being_validated_cannot_be_deleted_under_the_worker(golden_dir
 
     monkeypatch.setattr(services, "_validate", validate_while_someone_deletes)
     with django_capture_on_commit_callbacks(execute=True):
-        dataset = services.start_dataset_upload(uploaded_file=upload, year=2018, user=make_user(role=roles.DATA_MANAGER))
+        dataset = services.start_dataset_upload(
+            uploaded_file=upload, year=2018, user=make_user(role=roles.DATA_MANAGER)
+        )
     assert len(refusals) == 1
     dataset.refresh_from_db()
     assert dataset.status == Dataset.Status.VALID and dataset_parquet_path(dataset).is_file()
@@ -259,6 +285,12 @@ def test_a_validation_whose_worker_died_long_ago_can_be_deleted(media_root, make
     from django.utils import timezone
 
     started = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    dataset = Dataset.objects.create(year=2022, original_name="b.csv", sha256="b" * 64, status=Dataset.Status.VALIDATING, validation_started_at=started)
+    dataset = Dataset.objects.create(
+        year=2022,
+        original_name="b.csv",
+        sha256="b" * 64,
+        status=Dataset.Status.VALIDATING,
+        validation_started_at=started,
+    )
     services.delete_dataset(dataset=dataset, user=make_user(is_superuser=True, is_staff=True))
     assert not Dataset.objects.exists()

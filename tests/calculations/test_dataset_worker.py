@@ -1,5 +1,6 @@
 """An uploaded file is validated by a real Celery worker through the broker (not eager mode), and the
 progress the admin polls is written by the worker while it runs."""
+
 import time
 
 import pytest
@@ -12,7 +13,9 @@ from groupements import roles
 
 pytestmark = [
     pytest.mark.celery_worker,
-    pytest.mark.skipif(settings.CELERY_BROKER_URL.startswith("memory"), reason="needs a real broker: set CELERY_BROKER_URL"),
+    pytest.mark.skipif(
+        settings.CELERY_BROKER_URL.startswith("memory"), reason="needs a real broker: set CELERY_BROKER_URL"
+    ),
 ]
 
 
@@ -20,7 +23,9 @@ pytestmark = [
 def test_upload_is_validated_by_a_worker(real_worker, golden_dir, media_root, make_user):
     content = (golden_dir / "beneficiaires_2022.csv").read_bytes()
     dataset = services.start_dataset_upload(
-        uploaded_file=SimpleUploadedFile("beneficiaires_2022.csv", content), year=2022, user=make_user(role=roles.DATA_MANAGER)
+        uploaded_file=SimpleUploadedFile("beneficiaires_2022.csv", content),
+        year=2022,
+        user=make_user(role=roles.DATA_MANAGER),
     )
     seen = set()
     deadline = time.monotonic() + 60

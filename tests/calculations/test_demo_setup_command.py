@@ -1,5 +1,6 @@
 """`demo_setup` (what `make demo` runs): the golden bundle loaded, computed to the cent, published, with
 one login per role; running it again changes nothing."""
+
 from decimal import Decimal
 from io import StringIO
 
@@ -18,7 +19,9 @@ from tests.conftest import GOLDEN_DIR
 
 def demo_setup(*args):
     out = StringIO()
-    call_command("demo_setup", "--bundle", str(GOLDEN_DIR), "--year", "2022", "--password", "demo-pass-1", *args, stdout=out)
+    call_command(
+        "demo_setup", "--bundle", str(GOLDEN_DIR), "--year", "2022", "--password", "demo-pass-1", *args, stdout=out
+    )
     return out.getvalue()
 
 
@@ -32,7 +35,11 @@ def test_demo_setup_publishes_the_golden_campaign_and_prints_the_logins(media_ro
     differences, compared = exact_cents_differences(expected_golden(), campaign_results_json(campaign=campaign))
     assert differences == [] and compared > 300
     assert Statement.objects.filter(campaign=campaign, draft=False).count() == 12
-    assert sorted(Dataset.objects.filter(status=Dataset.Status.VALID).values_list("year", flat=True)) == [2018, 2019, 2022]
+    assert sorted(Dataset.objects.filter(status=Dataset.Status.VALID).values_list("year", flat=True)) == [
+        2018,
+        2019,
+        2022,
+    ]
 
     assert "Mot de passe de tous les comptes : demo-pass-1" in out
     assert "244\u00a0528,88\u00a0€" in out

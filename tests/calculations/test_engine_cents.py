@@ -1,4 +1,5 @@
 """Step 11: half-up on the shortest decimal, and largest-remainder cents under the national ceiling."""
+
 from __future__ import annotations
 
 import math

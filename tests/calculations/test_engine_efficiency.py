@@ -7,6 +7,7 @@ Toy figures (no truncation bites: p = 99 of 6 rows is rank 6, the maximum):
   rate:     Ev_G1 = 120·200/180 − 100 = 100/3;   Ev_G2 = 240·200/180 − 300 = −100/3.
   absolute: Ev_G1 = (200 − 180) − (100 − 120) = 40;   Ev_G2 = 20 − 60 = −40.
 """
+
 from __future__ import annotations
 
 from datetime import date

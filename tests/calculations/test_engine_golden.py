@@ -1,4 +1,5 @@
 """The engine against ../shared/data/golden-2022/expected_2022.json: every figure to 1e-6, every cent exact."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -42,7 +43,9 @@ def exact_comparison(expected: dict, actual: dict) -> tuple[list[str], int, int]
 def golden_run():
     reference = read_reference_bundle(GOLDEN, 2022)
     years = years_needed(reference.waves, reference.phases, reference.groupements, 2022)
-    inputs = CampaignInputs.from_reference(reference, {y: scan_beneficiaries(beneficiaries_path(GOLDEN, y)) for y in years})
+    inputs = CampaignInputs.from_reference(
+        reference, {y: scan_beneficiaries(beneficiaries_path(GOLDEN, y)) for y in years}
+    )
     parameters = Parameters.merge(("parametres.json", reference.parameters))
     steps = []
     results = compute_campaign(inputs, parameters, progress=lambda step, fraction: steps.append((step, fraction)))
@@ -66,7 +69,9 @@ def test_golden_output_has_the_expected_shape_and_parameters(golden_run):
     assert [list(g) for g in actual["groupements"]] == [list(g) for g in expected["groupements"]]
     # compare_results skips `parameters`; the merged set must still render exactly as in the file.
     assert actual["parameters"] == expected["parameters"]
-    assert all(isinstance(g["final_amount"], str) and len(g["final_amount"].split(".")[1]) == 2 for g in actual["groupements"])
+    assert all(
+        isinstance(g["final_amount"], str) and len(g["final_amount"].split(".")[1]) == 2 for g in actual["groupements"]
+    )
 
 
 def test_golden_paid_total_is_floor_of_the_national_ceiling_in_cents(golden_run):

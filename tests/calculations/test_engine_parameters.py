@@ -1,4 +1,5 @@
 """Campaign parameters (METHODOLOGY.md section 6): exact parsing, merge order, every problem at once."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -72,7 +73,11 @@ def test_later_layers_win_and_literals_are_kept():
     assert merged.c_partage == Fraction(3, 5)
     assert merged.evolution_form == "absolute"
     rendered = merged.to_json_dict()
-    assert rendered["c_partage"] == "3/5" and rendered["national_ceiling_rate"] == "0.0065" and rendered["min_patients"] == 300
+    assert (
+        rendered["c_partage"] == "3/5"
+        and rendered["national_ceiling_rate"] == "0.0065"
+        and rendered["min_patients"] == 300
+    )
     assert list(rendered) == list(DEFAULT_RENDERING)
 
 
@@ -109,9 +114,20 @@ def test_every_problem_is_reported_at_once_naming_the_parameter():
             ),
         )
     columns = problem_columns(caught.value)
-    for name in ("unknown_rate", "group_cap_rate", "c_partage", "phase3_modulation", "phase3_quality_weight",
-                 "socle_share_with_carte", "min_patients", "base_points", "max_experience_points",
-                 "truncation_percentile", "evolution_form", "quality_envelope_rate"):
+    for name in (
+        "unknown_rate",
+        "group_cap_rate",
+        "c_partage",
+        "phase3_modulation",
+        "phase3_quality_weight",
+        "socle_share_with_carte",
+        "min_patients",
+        "base_points",
+        "max_experience_points",
+        "truncation_percentile",
+        "evolution_form",
+        "quality_envelope_rate",
+    ):
         assert name in columns, name
     by_column = {p.column: p for p in caught.value.problems}
     assert by_column["unknown_rate"].file == "parametres.json"
@@ -131,10 +147,14 @@ def test_overriding_one_weight_alone_is_an_error():
     assert both.c_ecart + both.c_evolution == 1
 
 
-@pytest.mark.parametrize(("percentile", "accepted"), [("100", True), ("0.0001", True), ("99.5", True), ("0", False), ("100.5", False)])
+@pytest.mark.parametrize(
+    ("percentile", "accepted"), [("100", True), ("0.0001", True), ("99.5", True), ("0", False), ("100.5", False)]
+)
 def test_percentile_must_be_in_0_excluded_to_100(percentile, accepted):
     if accepted:
-        assert Parameters.merge(("--param", {"truncation_percentile": percentile})).truncation_percentile == Fraction(percentile)
+        assert Parameters.merge(("--param", {"truncation_percentile": percentile})).truncation_percentile == Fraction(
+            percentile
+        )
     else:
         with pytest.raises(ParameterError) as caught:
             Parameters.merge(("--param", {"truncation_percentile": percentile}))
@@ -153,7 +173,10 @@ def test_zero_maximum_score_is_refused():
 
 
 def test_command_line_assignments():
-    assert parse_assignments(["c_partage=0.6", " evolution_form = absolute "]) == {"c_partage": "0.6", "evolution_form": "absolute"}
+    assert parse_assignments(["c_partage=0.6", " evolution_form = absolute "]) == {
+        "c_partage": "0.6",
+        "evolution_form": "absolute",
+    }
     with pytest.raises(ParameterError) as caught:
         parse_assignments(["c_partage", "=3"])
     assert len(caught.value.problems) == 2

@@ -3,6 +3,7 @@
 Toy figures (engine_builders): efficiency G1 = 500/9 ≈ 55.56, G2 = 0; quality value G1 = 1 (q = 0.5),
 G2 = 2 (q = 1); DRtot G1 = 200, G2 = 600 → caps 0.02 × DRtot = 4 and 12; C = 0.01 × 800 = 8.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -46,7 +47,9 @@ def test_phase_rule_by_hand():
 def test_toy_campaign_by_phase(phase, quality_amounts, before_cap, after_cap, final):
     results = compute_campaign(toy_inputs(phase=phase), Parameters())
     rows = rows_by_code(results)
-    for code, quality, before, after, paid in zip(("G1", "G2"), quality_amounts, before_cap, after_cap, final, strict=True):
+    for code, quality, before, after, paid in zip(
+        ("G1", "G2"), quality_amounts, before_cap, after_cap, final, strict=True
+    ):
         assert rows[code].phase == phase
         assert rows[code].quality_amount == pytest.approx(quality, rel=1e-15)
         assert rows[code].amount_before_cap == pytest.approx(before, rel=1e-14)

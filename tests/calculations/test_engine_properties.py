@@ -1,4 +1,5 @@
 """Properties that hold for any input: no negative payment, the ceiling and caps are respected, row order is irrelevant."""
+
 from __future__ import annotations
 
 import math
@@ -47,7 +48,11 @@ outsider_list = st.lists(st.integers(min_value=100, max_value=5_000_000).map(lam
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    g1=spend_list, g2=spend_list, outsiders=outsider_list, g1_ref=spend_list, g2_ref=spend_list,
+    g1=spend_list,
+    g2=spend_list,
+    outsiders=outsider_list,
+    g1_ref=spend_list,
+    g2_ref=spend_list,
     phase=st.sampled_from([1, 2, 3]),
     ceiling_rate=st.sampled_from(["0.0001", "0.001", "0.01", "0.1"]),
     cap_rate=st.sampled_from(["0.001", "0.02", "0.5"]),
@@ -89,8 +94,15 @@ def test_row_order_does_not_change_any_figure():
     doctors = [G1_DOCTOR, G2_DOCTOR, OUTSIDE_DOCTOR]
     spend = {
         year: [
-            (doctors[i % 3], rng.randrange(0, 10**6) / 100, rng.choice(ages), rng.choice([1, 2]),
-             int(rng.random() < 0.3), int(rng.random() < 0.1), int(rng.random() < 0.05))
+            (
+                doctors[i % 3],
+                rng.randrange(0, 10**6) / 100,
+                rng.choice(ages),
+                rng.choice([1, 2]),
+                int(rng.random() < 0.3),
+                int(rng.random() < 0.1),
+                int(rng.random() < 0.05),
+            )
             for i in range(300)
         ]
         for year in (2021, 2022)

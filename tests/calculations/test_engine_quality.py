@@ -1,4 +1,5 @@
 """Step 7 (quality score) and step 8 (envelope, drawing right), computed by hand."""
+
 from __future__ import annotations
 
 import pytest
@@ -110,7 +111,10 @@ def test_carte_indicator_in_the_toy_campaign():
         {"groupement": "G1", "indicator": "C1", "value_n": 35.0, "value_n_1": None},
         {"groupement": "G2", "indicator": "S1", "value_n": 90.0, "value_n_1": None},
     ]
-    rows = {row.code: row for row in compute_campaign(toy_inputs(indicators=indicators, results=results), Parameters()).groupements}
+    rows = {
+        row.code: row
+        for row in compute_campaign(toy_inputs(indicators=indicators, results=results), Parameters()).groupements
+    }
     # G1 chose C1: 70 × 0.5 + 30 × (60 − 35)/50 = 35 + 15 = 50, + 10 → 60. G2 has no carte: 100 × 1 + 20 = 120.
     assert rows["G1"].quality_score == 60.0
     assert rows["G2"].quality_score == 120.0

@@ -1,4 +1,5 @@
 """Step 4: the national risk model, fitted exactly from per-cell sums."""
+
 from __future__ import annotations
 
 from fractions import Fraction

@@ -1,4 +1,5 @@
 """Step 3: nearest-rank percentile of national spend, exact in cents, and its use in the campaign."""
+
 from __future__ import annotations
 
 import random
@@ -88,7 +89,9 @@ def test_threshold_on_many_equal_values_with_refinement():
     random.Random(3).shuffle(cents)
     for percentile in (Fraction(50), Fraction(99), Fraction(1)):
         with refined_buckets():
-            assert truncation_threshold_cents(spend_frame(cents), percentile, len(cents)) == by_definition(cents, percentile)
+            assert truncation_threshold_cents(spend_frame(cents), percentile, len(cents)) == by_definition(
+                cents, percentile
+            )
 
 
 def test_truncation_in_a_campaign():

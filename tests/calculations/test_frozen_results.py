@@ -1,5 +1,6 @@
 """Published results are immutable: the model refuses to change or delete the results of a validated (or
 later) campaign, and on PostgreSQL a trigger refuses it even to SQL that bypasses the models."""
+
 import pytest
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -9,7 +10,9 @@ from tests.factories import GroupementResultFactory
 
 pytestmark = pytest.mark.django_db
 Status = Campaign.Status
-needs_postgres = pytest.mark.skipif(not settings.USES_POSTGRES, reason="the trigger exists on PostgreSQL only: set DATABASE_URL")
+needs_postgres = pytest.mark.skipif(
+    not settings.USES_POSTGRES, reason="the trigger exists on PostgreSQL only: set DATABASE_URL"
+)
 
 
 @pytest.mark.parametrize("status", [Status.VALIDATED, Status.PUBLISHED, Status.PAID, Status.SUPERSEDED])

@@ -1,4 +1,5 @@
 """`manage.py ingest_file PATH --year Y`: valid, rejected (problems on stderr, non-zero exit), again."""
+
 import io
 
 import pytest
@@ -29,7 +30,9 @@ def test_ingest_a_valid_file_then_the_same_again(golden_dir, media_root):
 
 def test_a_rejected_file_prints_its_problems_and_fails(tmp_path, media_root):
     source = tmp_path / "beneficiaires_2020.csv"
-    source.write_text("id_patient;age;sexe;ald;css;deces;rpps_mt;depenses\nP1;33;1;0;0;0;;10\nP2;33;1;0;0;0;;1e3\n", encoding="utf-8")
+    source.write_text(
+        "id_patient;age;sexe;ald;css;deces;rpps_mt;depenses\nP1;33;1;0;0;0;;10\nP2;33;1;0;0;0;;1e3\n", encoding="utf-8"
+    )
     err = io.StringIO()
     with pytest.raises(CommandError, match="rejeté : 1 problème"):
         call_command("ingest_file", str(source), "--year", "2020", "--no-progress", stdout=io.StringIO(), stderr=err)

@@ -3,6 +3,7 @@
 Skipped on the default SQLite / in-memory broker run; CI runs them (.ci/run.sh sets DATABASE_URL and
 CELERY_BROKER_URL).
 """
+
 import os
 import signal
 import subprocess
@@ -30,7 +31,9 @@ from tests.conftest import REPO
 
 Status = Campaign.Status
 needs_postgres = pytest.mark.skipif(not settings.USES_POSTGRES, reason="needs PostgreSQL (row locks): set DATABASE_URL")
-needs_broker = pytest.mark.skipif(settings.CELERY_BROKER_URL.startswith("memory"), reason="needs a real broker: set CELERY_BROKER_URL")
+needs_broker = pytest.mark.skipif(
+    settings.CELERY_BROKER_URL.startswith("memory"), reason="needs a real broker: set CELERY_BROKER_URL"
+)
 WAIT_SECONDS = 90
 
 
@@ -40,8 +43,12 @@ def hooks(monkeypatch):
     from reports import services as reports
 
     calls = []
-    monkeypatch.setattr(reports, "render_campaign_statements", lambda *, campaign: calls.append(("render", campaign.status)))
-    monkeypatch.setattr(reports, "notify_statement_publication", lambda *, campaign: calls.append(("notify", campaign.status)))
+    monkeypatch.setattr(
+        reports, "render_campaign_statements", lambda *, campaign: calls.append(("render", campaign.status))
+    )
+    monkeypatch.setattr(
+        reports, "notify_statement_publication", lambda *, campaign: calls.append(("notify", campaign.status))
+    )
     return calls
 
 
@@ -71,7 +78,9 @@ def wait_until_not_computing(campaign, seconds=WAIT_SECONDS):
 @needs_postgres
 @needs_broker
 @pytest.mark.django_db(transaction=True)
-def test_full_lifecycle_with_a_real_worker_reproduces_the_golden_file_and_ends_paid(golden_draft, make_user, real_worker, hooks):
+def test_full_lifecycle_with_a_real_worker_reproduces_the_golden_file_and_ends_paid(
+    golden_draft, make_user, real_worker, hooks
+):
     from groupements.models import LedgerLine
 
     campaign, calculator = golden_draft
@@ -89,7 +98,13 @@ def test_full_lifecycle_with_a_real_worker_reproduces_the_golden_file_and_ends_p
 
     campaign.refresh_from_db()
     assert campaign.status == Status.PAID
-    assert [t.to_status for t in campaign.transitions.all()] == ["computing", "computed", "validated", "published", "paid"]
+    assert [t.to_status for t in campaign.transitions.all()] == [
+        "computing",
+        "computed",
+        "validated",
+        "published",
+        "paid",
+    ]
     assert hooks == [("render", Status.COMPUTED), ("render", Status.VALIDATED), ("notify", Status.PUBLISHED)]
     lines = LedgerLine.objects.filter(campaign=campaign)
     assert lines.count() == 12
@@ -176,11 +191,31 @@ def worker_environment(media_root):
 @needs_postgres
 @needs_broker
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_computation_leaves_a_failed_campaign_that_relaunches_cleanly(golden_draft, media_root, settings, hooks):
+def test_a_worker_killed_mid_computation_leaves_a_failed_campaign_that_relaunches_cleanly(
+    golden_draft, media_root, settings, hooks
+):
     campaign, calculator = golden_draft
     app.control.purge()
-    celery = [sys.executable, "-m", "celery", "-A", "ipep_site", "worker", "--pool", "solo", "--concurrency", "1", "-l", "warning", "--without-heartbeat", "--without-gossip", "--without-mingle"]
-    worker = subprocess.Popen(celery, cwd=REPO, env=worker_environment(media_root), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    celery = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "ipep_site",
+        "worker",
+        "--pool",
+        "solo",
+        "--concurrency",
+        "1",
+        "-l",
+        "warning",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    worker = subprocess.Popen(
+        celery, cwd=REPO, env=worker_environment(media_root), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         app.conf.task_always_eager = False
         services.launch_campaign(campaign=campaign, user=calculator)

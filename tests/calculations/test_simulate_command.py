@@ -1,4 +1,5 @@
 """`manage.py simulate`: the golden bundle to the cent, CSV output, and every problem on stderr."""
+
 from __future__ import annotations
 
 import csv
@@ -59,8 +60,17 @@ def test_json_on_stdout_by_default(capsys):
 def test_param_overrides_win_over_parametres_json(tmp_path):
     output = tmp_path / "result.json"
     # parametres.json sets the ceiling rate to 0.0065; 1 is far above Σ after_cap, so nothing is scaled.
-    run_simulate(str(GOLDEN), "--year", "2022", "--param", "national_ceiling_rate=1", "--param", "min_patients=1000",
-                 "--output", str(output))
+    run_simulate(
+        str(GOLDEN),
+        "--year",
+        "2022",
+        "--param",
+        "national_ceiling_rate=1",
+        "--param",
+        "min_patients=1000",
+        "--output",
+        str(output),
+    )
     document = json.loads(output.read_text(encoding="utf-8"))
     expected = json.loads((GOLDEN / "expected_2022.json").read_text(encoding="utf-8"))
     assert document["parameters"]["national_ceiling_rate"] == "1" and document["parameters"]["min_patients"] == 1000
@@ -87,8 +97,18 @@ def test_csv_format(tmp_path):
 
 def test_bad_parameters_are_all_reported(capsys):
     with pytest.raises(CommandError):
-        call_command("simulate", str(GOLDEN), "--year", "2022", "--param", "c_ecart=1/2", "--param", "bogus=1",
-                     "--param", "c_partage=abc")
+        call_command(
+            "simulate",
+            str(GOLDEN),
+            "--year",
+            "2022",
+            "--param",
+            "c_ecart=1/2",
+            "--param",
+            "bogus=1",
+            "--param",
+            "c_partage=abc",
+        )
     lines = capsys.readouterr().err.splitlines()
     assert "--param:: bogus: unknown parameter" in "\n".join(lines)
     assert any(line.startswith("--param:: c_partage: not a number") for line in lines)
@@ -99,7 +119,9 @@ def test_bundle_problems_are_printed_as_file_line_column_reason(tmp_path, capsys
     bundle = copy_of_golden(tmp_path)
     (bundle / "beneficiaires_2019.csv").unlink()
     text = (bundle / "groupements.csv").read_text(encoding="utf-8")
-    (bundle / "groupements.csv").write_text(text.replace("G003;Centre de santé de Montreuil;V1", "G003;Centre de santé de Montreuil;V9"), encoding="utf-8")
+    (bundle / "groupements.csv").write_text(
+        text.replace("G003;Centre de santé de Montreuil;V1", "G003;Centre de santé de Montreuil;V9"), encoding="utf-8"
+    )
     with pytest.raises(CommandError):
         call_command("simulate", str(bundle), "--year", "2022")
     err = capsys.readouterr().err
@@ -137,7 +159,10 @@ def test_manage_py_runs_the_golden_bundle_well_under_40_seconds(tmp_path):
     started = time.perf_counter()
     completed = subprocess.run(
         [sys.executable, "manage.py", "simulate", str(GOLDEN), "--year", "2022", "--output", str(tmp_path / "r.json")],
-        cwd=REPO, capture_output=True, text=True, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     assert time.perf_counter() - started < 40

@@ -1,5 +1,6 @@
 """Factories and helpers of the financing-ledger tests (campaigns with results, pilot projects, the
 waves and groupements of the FISS fixture)."""
+
 import factory
 
 from groupements.models import PilotProject
@@ -23,5 +24,3 @@ def make_fiss_groupements():
     wave1 = WaveFactory(code="V1", label="Vague 1", entry_year=2019, reference_year=2018)
     wave2 = WaveFactory(code="V2", label="Vague 2", entry_year=2020, reference_year=2019)
     return [GroupementFactory(code=f"G{i:03d}", wave=wave1 if i <= 18 else wave2) for i in range(1, 29)]
-
-

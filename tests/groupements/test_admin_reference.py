@@ -1,11 +1,21 @@
 """Reference data in the admin: pages render with filters and search; roles decide who may change what."""
+
 import pytest
 from django.urls import reverse
 
 from groupements import roles
 from groupements.models import Groupement
 
-REFERENCE_ADMIN = ["wave", "phasecalendar", "groupement", "member", "indicator", "yearlydecile", "indicatorresult", "patientexperience"]
+REFERENCE_ADMIN = [
+    "wave",
+    "phasecalendar",
+    "groupement",
+    "member",
+    "indicator",
+    "yearlydecile",
+    "indicatorresult",
+    "patientexperience",
+]
 
 
 @pytest.fixture
@@ -79,7 +89,10 @@ def test_member_validation_in_the_admin_form(client, superuser, loaded_reference
     url = reverse("admin:groupements_member_add")
     for data, message in [
         ({"rpps": "123", "groupement": g002.pk, "start": "2020-01-01"}, "11 chiffres"),
-        ({"rpps": "19999999999", "groupement": g002.pk, "start": "2020-01-01", "end": "2019-01-01"}, "postérieure ou égale"),
+        (
+            {"rpps": "19999999999", "groupement": g002.pk, "start": "2020-01-01", "end": "2019-01-01"},
+            "postérieure ou égale",
+        ),
         ({"rpps": "10139478570", "groupement": g002.pk, "start": "2021-01-01"}, "déjà membre de G001"),
     ]:
         response = client.post(url, data)
@@ -99,22 +112,50 @@ def test_the_reader_sees_every_table_of_the_programme_read_only(client, make_use
 
 
 @pytest.mark.django_db
-def test_two_overlapping_rows_of_one_rpps_in_the_groupement_members_inline_are_refused(client, superuser, loaded_reference):
+def test_two_overlapping_rows_of_one_rpps_in_the_groupement_members_inline_are_refused(
+    client, superuser, loaded_reference
+):
     from groupements.models import Member
 
     client.force_login(superuser)
     g002 = Groupement.objects.get(code="G002")
     members = list(g002.members.order_by("pk"))
     data = {
-        "code": g002.code, "name": g002.name, "wave": g002.wave_id, "region": g002.region, "legal_entity": "", "iban": "", "active": "on",
-        "members-TOTAL_FORMS": len(members) + 2, "members-INITIAL_FORMS": len(members), "members-MIN_NUM_FORMS": 0, "members-MAX_NUM_FORMS": 1000,
+        "code": g002.code,
+        "name": g002.name,
+        "wave": g002.wave_id,
+        "region": g002.region,
+        "legal_entity": "",
+        "iban": "",
+        "active": "on",
+        "members-TOTAL_FORMS": len(members) + 2,
+        "members-INITIAL_FORMS": len(members),
+        "members-MIN_NUM_FORMS": 0,
+        "members-MAX_NUM_FORMS": 1000,
     }
     for i, member in enumerate(members):
-        data.update({f"members-{i}-id": member.pk, f"members-{i}-groupement": g002.pk, f"members-{i}-rpps": member.rpps,
-                     f"members-{i}-start": member.start.isoformat(), f"members-{i}-end": member.end.isoformat() if member.end else ""})
+        data.update(
+            {
+                f"members-{i}-id": member.pk,
+                f"members-{i}-groupement": g002.pk,
+                f"members-{i}-rpps": member.rpps,
+                f"members-{i}-start": member.start.isoformat(),
+                f"members-{i}-end": member.end.isoformat() if member.end else "",
+            }
+        )
     n = len(members)
-    data.update({f"members-{n}-groupement": g002.pk, f"members-{n}-rpps": "19999999999", f"members-{n}-start": "2020-01-01", f"members-{n}-end": "",
-                 f"members-{n + 1}-groupement": g002.pk, f"members-{n + 1}-rpps": "19999999999", f"members-{n + 1}-start": "2021-01-01", f"members-{n + 1}-end": ""})
+    data.update(
+        {
+            f"members-{n}-groupement": g002.pk,
+            f"members-{n}-rpps": "19999999999",
+            f"members-{n}-start": "2020-01-01",
+            f"members-{n}-end": "",
+            f"members-{n + 1}-groupement": g002.pk,
+            f"members-{n + 1}-rpps": "19999999999",
+            f"members-{n + 1}-start": "2021-01-01",
+            f"members-{n + 1}-end": "",
+        }
+    )
     before = Member.objects.count()
 
     response = client.post(reverse("admin:groupements_groupement_change", args=[g002.pk]), data)

@@ -1,6 +1,7 @@
 """The FISS report: with the real 2019–2021 payments it prints exactly the table of METHODOLOGY
 section 7 (text, CSV, JSON, admin HTML, PDF); the break-even view, checked against hand-computed
 figures."""
+
 import json
 import subprocess
 from decimal import Decimal
@@ -104,12 +105,18 @@ def test_json_report(real_payments):
     ]
     assert data["totals"] == {"2019": "1395000.00", "2020": "3380309.00", "2021": "3661681.00"}
     # 1 395 000 + 3 380 309 + 3 661 681 = 8 436 990; + 2 × 7 000 000 = 22 436 990
-    assert (data["total"], data["planned"], data["grand_total"]) == ("8436990.00", {"2022": "7000000.00", "2023": "7000000.00"}, "22436990.00")
+    assert (data["total"], data["planned"], data["grand_total"]) == (
+        "8436990.00",
+        {"2022": "7000000.00", "2023": "7000000.00"},
+        "22436990.00",
+    )
 
 
 def test_a_year_with_payments_replaces_its_planned_envelope(real_payments):
     g001 = Groupement.objects.get(code="G001")
-    LedgerLine.objects.create(groupement=g001, year=2022, nature="interessement", amount=Decimal("100000.40"), status="paid")
+    LedgerLine.objects.create(
+        groupement=g001, year=2022, nature="interessement", amount=Decimal("100000.40"), status="paid"
+    )
 
     report = financing_report()
 
@@ -121,8 +128,12 @@ def test_a_year_with_payments_replaces_its_planned_envelope(real_payments):
 
 
 def test_planned_lines_and_pilot_project_lines_are_not_in_the_report(real_payments):
-    LedgerLine.objects.create(groupement=Groupement.objects.get(code="G001"), year=2021, nature="amorcage", amount=5000, status="planned")
-    LedgerLine.objects.create(pilot_project=PilotProjectFactory(), year=2021, nature="coordination", amount=Decimal("152520"), status="paid")
+    LedgerLine.objects.create(
+        groupement=Groupement.objects.get(code="G001"), year=2021, nature="amorcage", amount=5000, status="planned"
+    )
+    LedgerLine.objects.create(
+        pilot_project=PilotProjectFactory(), year=2021, nature="coordination", amount=Decimal("152520"), status="paid"
+    )
 
     assert report_output("text") == EXPECTED_TEXT
 
@@ -150,7 +161,12 @@ def test_admin_report_page_shows_the_table_to_a_reader(real_payments, client, ma
 
     assert response.status_code == 200
     html = response.content.decode()
-    for text in ("Vague 2 — intéressement", "3\u00a0380\u00a0309\u00a0€", "Total 2019–2021 : 8\u00a0436\u00a0990\u00a0€", "22\u00a0436\u00a0990\u00a0€"):
+    for text in (
+        "Vague 2 — intéressement",
+        "3\u00a0380\u00a0309\u00a0€",
+        "Total 2019–2021 : 8\u00a0436\u00a0990\u00a0€",
+        "22\u00a0436\u00a0990\u00a0€",
+    ):
         assert text in html
 
 
@@ -173,7 +189,9 @@ def test_pdf_report_has_the_table(real_payments, client, make_user):
     response = client.get(reverse(PDF_URL))
 
     assert response["Content-Type"] == "application/pdf"
-    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=response.content, capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=response.content, capture_output=True, check=True
+    ).stdout.decode()
     lines = [" ".join(line.split()) for line in text.splitlines()]
     assert "Vague 1 — crédits d'amorçage 1 395 000 € – –" in lines
     assert "Vague 1 — intéressement – 2 659 309 € 2 538 395 €" in lines
@@ -191,7 +209,9 @@ def test_admin_import_shows_the_problems_and_writes_nothing(db, client, make_use
     make_fiss_groupements()
     client.force_login(make_user(role=DATA_MANAGER))
     broken = tmp_path / "versements.csv"
-    broken.write_text("code_groupement;annee;nature;montant\nG001;2019;amorcage;10\nG999;2019;amorcage;1\n", encoding="utf-8")
+    broken.write_text(
+        "code_groupement;annee;nature;montant\nG001;2019;amorcage;10\nG999;2019;amorcage;1\n", encoding="utf-8"
+    )
 
     with open(broken, "rb") as handle:
         response = client.post(reverse("admin:groupements_ledgerline_import_payments"), {"file": handle})
@@ -217,15 +237,31 @@ def campaign_2021(db):
     """Two groupements; figures chosen so that the arithmetic below is exact."""
     campaign = CampaignFactory(year=2021, status=Campaign.Status.PAID, real_expenditure_total=400_000_000.0)
     GroupementResultFactory(
-        campaign=campaign, n_patients=10_000, n_patients_reference=9_000, real_per_patient=1100.0, expected_per_patient=1200.0,
-        real_per_patient_reference=1000.0, expected_per_patient_reference=1050.0, final_amount=Decimal("1000000.00"), budget_guarantee_gain=12_345.5,
+        campaign=campaign,
+        n_patients=10_000,
+        n_patients_reference=9_000,
+        real_per_patient=1100.0,
+        expected_per_patient=1200.0,
+        real_per_patient_reference=1000.0,
+        expected_per_patient_reference=1050.0,
+        final_amount=Decimal("1000000.00"),
+        budget_guarantee_gain=12_345.5,
     )
     GroupementResultFactory(
-        campaign=campaign, n_patients=5_000, n_patients_reference=5_000, real_per_patient=900.0, expected_per_patient=950.0,
-        real_per_patient_reference=850.0, expected_per_patient_reference=880.0, final_amount=Decimal("500000.00"), budget_guarantee_gain=-2_345.5,
+        campaign=campaign,
+        n_patients=5_000,
+        n_patients_reference=5_000,
+        real_per_patient=900.0,
+        expected_per_patient=950.0,
+        real_per_patient_reference=850.0,
+        expected_per_patient_reference=880.0,
+        final_amount=Decimal("500000.00"),
+        budget_guarantee_gain=-2_345.5,
     )
     for groupement in Groupement.objects.all():
-        LedgerLine.objects.create(groupement=groupement, year=2021, nature="amorcage", amount=Decimal("50000.00"), status="paid")
+        LedgerLine.objects.create(
+            groupement=groupement, year=2021, nature="amorcage", amount=Decimal("50000.00"), status="paid"
+        )
     return campaign
 
 

@@ -1,5 +1,6 @@
 """`import_payments` (versements.csv): every rule refused with `file:line: column: reason`, all or
 nothing, idempotent."""
+
 import shutil
 from decimal import Decimal
 from io import StringIO
@@ -52,13 +53,17 @@ def test_fixture_is_imported_as_paid_lines_and_reimport_changes_nothing(groupeme
     assert summary.lines() == ["versements : 74 créé(s), 0 modifié(s), 0 inchangé(s)"]
     # 18 + 18 + 18 lines of wave 1, 10 + 10 of wave 2.
     assert LedgerLine.objects.filter(status="paid", recorded_by=manager, campaign=None).count() == 74
-    assert import_payments(path=FIXTURE, user=manager).lines() == ["versements : 0 créé(s), 0 modifié(s), 74 inchangé(s)"]
+    assert import_payments(path=FIXTURE, user=manager).lines() == [
+        "versements : 0 créé(s), 0 modifié(s), 74 inchangé(s)"
+    ]
 
 
 def test_a_changed_amount_updates_the_existing_line(groupements, manager, tmp_path):
     import_payments(path=write(tmp_path, "G001;2019;amorcage;77500"), user=manager)
 
-    summary = import_payments(path=write(tmp_path, "G001;2019;amorcage;77500,50", "G002;2019;amorcage;10"), user=manager)
+    summary = import_payments(
+        path=write(tmp_path, "G001;2019;amorcage;77500,50", "G002;2019;amorcage;10"), user=manager
+    )
 
     assert summary.lines() == ["versements : 1 créé(s), 1 modifié(s), 0 inchangé(s)"]
     assert LedgerLine.objects.get(groupement__code="G001").amount == Decimal("77500.50")
@@ -75,14 +80,26 @@ def test_comma_delimited_file_with_decimal_point(groupements, manager, tmp_path)
     [
         ("G999;2020;amorcage;10", "versements.csv:3: code_groupement: unknown groupement 'G999'"),
         ("G002;2020;bonus;10", "versements.csv:3: nature: unknown nature 'bonus' (expected amorcage or interessement)"),
-        ("G002;2020;coordination;10", "versements.csv:3: nature: nature 'coordination' concerns pilot projects: record it on the pilot project, not in versements.csv"),
+        (
+            "G002;2020;coordination;10",
+            "versements.csv:3: nature: nature 'coordination' concerns pilot projects: record it on the pilot project, not in versements.csv",
+        ),
         ("G002;2020;amorcage;-10", "versements.csv:3: montant: must not be negative, got '-10'"),
-        ("G002;2020;amorcage;dix", "versements.csv:3: montant: not a decimal number (decimal separator '.' or ','): 'dix'"),
-        ("G002;2020;amorcage;1 000", "versements.csv:3: montant: not a decimal number (decimal separator '.' or ','): '1 000'"),
+        (
+            "G002;2020;amorcage;dix",
+            "versements.csv:3: montant: not a decimal number (decimal separator '.' or ','): 'dix'",
+        ),
+        (
+            "G002;2020;amorcage;1 000",
+            "versements.csv:3: montant: not a decimal number (decimal separator '.' or ','): '1 000'",
+        ),
         ("G002;2020;amorcage;10,555", "versements.csv:3: montant: at most 2 decimal places, got '10,555'"),
         ("G002;deux mille;amorcage;10", "versements.csv:3: annee: not an integer: 'deux mille'"),
         ("G002;2020;amorcage;", "versements.csv:3: montant: value is required"),
-        ("G001;2019;amorcage;20", "versements.csv:3: -: a line for groupement G001, year 2019, nature amorcage already appears at line 2"),
+        (
+            "G001;2019;amorcage;20",
+            "versements.csv:3: -: a line for groupement G001, year 2019, nature amorcage already appears at line 2",
+        ),
         ("G001;2019;amorcage;10", "versements.csv:3: -: duplicate of line 2"),
     ],
 )
@@ -94,7 +111,9 @@ def test_each_rule_is_refused_with_its_line_and_nothing_is_written(groupements, 
 
 
 def test_every_problem_is_reported_at_once(groupements, manager, tmp_path):
-    path = write(tmp_path, "G001;2019;amorcage;10", "G999;2019;amorcage;10", "G002;2019;bonus;-1", "G003;2019;amorcage;5")
+    path = write(
+        tmp_path, "G001;2019;amorcage;10", "G999;2019;amorcage;10", "G002;2019;bonus;-1", "G003;2019;amorcage;5"
+    )
 
     assert problems_of(path, manager) == [
         "versements.csv:3: code_groupement: unknown groupement 'G999'",
@@ -107,7 +126,9 @@ def test_missing_column_and_empty_file(groupements, manager, tmp_path):
     assert problems_of(write(tmp_path, "G001;2019;10", header="code_groupement;annee;montant\n"), manager) == [
         "versements.csv:1: nature: required column is missing from the header"
     ]
-    assert problems_of(write(tmp_path, header=""), manager) == ["versements.csv:1: -: empty file: a header row is required"]
+    assert problems_of(write(tmp_path, header=""), manager) == [
+        "versements.csv:1: -: empty file: a header row is required"
+    ]
 
 
 def test_a_refused_file_leaves_existing_lines_unchanged(groupements, manager, tmp_path):
@@ -120,7 +141,9 @@ def test_a_refused_file_leaves_existing_lines_unchanged(groupements, manager, tm
 
 def test_intéressement_already_paid_by_a_campaign_is_refused(groupements, manager, tmp_path):
     campaign = CampaignFactory(year=2021, status=Campaign.Status.PAID)
-    LedgerLine.objects.create(groupement=Groupement.objects.get(code="G005"), year=2022, nature="interessement", amount=5, campaign=campaign)
+    LedgerLine.objects.create(
+        groupement=Groupement.objects.get(code="G005"), year=2022, nature="interessement", amount=5, campaign=campaign
+    )
 
     assert problems_of(write(tmp_path, "G005;2022;interessement;5"), manager) == [
         "versements.csv:2: -: the intéressement of G005 paid in 2022 is already recorded from campaign 2021 v1"
@@ -138,7 +161,10 @@ def test_command_prints_problems_to_stderr_and_fails(groupements, manager, tmp_p
     with pytest.raises(CommandError, match="1 problème"):
         call_command("import_payments", str(path), "--user", "gestion")
 
-    assert capsys.readouterr().err == "versements.csv:2: montant: not a decimal number (decimal separator '.' or ','): 'abc'\n"
+    assert (
+        capsys.readouterr().err
+        == "versements.csv:2: montant: not a decimal number (decimal separator '.' or ','): 'abc'\n"
+    )
     assert not LedgerLine.objects.exists()
 
 

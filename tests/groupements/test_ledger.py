@@ -1,5 +1,6 @@
 """The financing ledger: intéressement lines of a paid campaign (exactly once), seed credits as
 `amorcage` lines, the database rules of a line."""
+
 from decimal import Decimal
 
 import pytest
@@ -26,7 +27,9 @@ def paid_campaign():
     campaign = CampaignFactory(year=2021, status=Campaign.Status.PAID)
     wave = WaveFactory(code="V1", label="Vague 1")
     for code, amount in (("G001", "123456.78"), ("G002", "0.00"), ("G003", "98765.43")):
-        GroupementResultFactory(campaign=campaign, groupement=GroupementFactory(code=code, wave=wave), final_amount=Decimal(amount))
+        GroupementResultFactory(
+            campaign=campaign, groupement=GroupementFactory(code=code, wave=wave), final_amount=Decimal(amount)
+        )
     return campaign
 
 
@@ -60,7 +63,9 @@ def test_database_refuses_a_second_line_of_a_campaign_for_a_groupement(paid_camp
     result = paid_campaign.results.get(code="G001")
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        LedgerLine.objects.create(groupement=result.groupement, year=2023, nature="interessement", amount=1, campaign=paid_campaign)
+        LedgerLine.objects.create(
+            groupement=result.groupement, year=2023, nature="interessement", amount=1, campaign=paid_campaign
+        )
 
 
 def test_payments_need_the_pay_permission_and_a_published_or_paid_campaign(paid_campaign, make_user):
@@ -91,7 +96,9 @@ def test_a_superseding_version_pays_only_the_difference(paid_campaign, make_user
 
 def test_an_imported_line_with_the_same_amount_becomes_the_campaign_line(paid_campaign, make_user):
     g001 = paid_campaign.results.get(code="G001").groupement
-    imported = LedgerLine.objects.create(groupement=g001, year=2022, nature="interessement", amount=Decimal("123456.78"), status="paid")
+    imported = LedgerLine.objects.create(
+        groupement=g001, year=2022, nature="interessement", amount=Decimal("123456.78"), status="paid"
+    )
 
     lines = record_campaign_payments(campaign=paid_campaign, user=make_user(role=VALIDATOR))
 
@@ -102,7 +109,9 @@ def test_an_imported_line_with_the_same_amount_becomes_the_campaign_line(paid_ca
 
 def test_an_imported_line_with_another_amount_blocks_the_payment(paid_campaign, make_user):
     g003 = paid_campaign.results.get(code="G003").groupement
-    LedgerLine.objects.create(groupement=g003, year=2022, nature="interessement", amount=Decimal("98765.00"), status="paid")
+    LedgerLine.objects.create(
+        groupement=g003, year=2022, nature="interessement", amount=Decimal("98765.00"), status="paid"
+    )
 
     with pytest.raises(ValidationError) as refused:
         record_campaign_payments(campaign=paid_campaign, user=make_user(role=VALIDATOR))
@@ -120,7 +129,14 @@ def test_seed_credit_is_its_amorcage_ledger_line(make_user):
     credit = record_seed_credit(groupement=groupement, year=2019, amount=Decimal("77500"), user=manager)
 
     line = LedgerLine.objects.get()
-    assert (line.pk, line.nature, line.year, line.amount, line.status, line.recorded_by) == (credit.pk, "amorcage", 2019, Decimal("77500.00"), "planned", manager)
+    assert (line.pk, line.nature, line.year, line.amount, line.status, line.recorded_by) == (
+        credit.pk,
+        "amorcage",
+        2019,
+        Decimal("77500.00"),
+        "planned",
+        manager,
+    )
     assert SeedCredit.objects.get().wave.code == "V1"
     # Recording it again updates the same line (one source of truth), then paying freezes it.
     record_seed_credit(groupement=groupement, year=2019, amount=Decimal("80000"), user=manager, status="paid")
@@ -182,7 +198,12 @@ def test_seed_credits_import_refuses_a_negative_amount_and_writes_nothing(make_u
     ],
 )
 def test_database_rules_of_a_line(fields):
-    values = {"groupement": GroupementFactory(), "year": 2020, "nature": fields["nature"], "amount": fields.get("amount", Decimal("1"))}
+    values = {
+        "groupement": GroupementFactory(),
+        "year": 2020,
+        "nature": fields["nature"],
+        "amount": fields.get("amount", Decimal("1")),
+    }
     if fields.get("pilot"):
         values["pilot_project"] = PilotProjectFactory()
     if fields.get("campaign"):
@@ -219,14 +240,16 @@ def test_seed_credit_added_in_the_admin_goes_through_the_service(client, make_us
     client.force_login(manager)
 
     response = client.post(
-        reverse("admin:groupements_seedcredit_add"), {"groupement": groupement.pk, "year": 2019, "amount": "77500", "status": "planned", "label": ""}
+        reverse("admin:groupements_seedcredit_add"),
+        {"groupement": groupement.pk, "year": 2019, "amount": "77500", "status": "planned", "label": ""},
     )
 
     assert response.status_code == 302
     credit = SeedCredit.objects.get()
     assert (credit.nature, credit.amount, credit.recorded_by) == ("amorcage", Decimal("77500.00"), manager)
     duplicate = client.post(
-        reverse("admin:groupements_seedcredit_add"), {"groupement": groupement.pk, "year": 2019, "amount": "1", "status": "planned", "label": ""}
+        reverse("admin:groupements_seedcredit_add"),
+        {"groupement": groupement.pk, "year": 2019, "amount": "1", "status": "planned", "label": ""},
     )
     assert "existe déjà pour ce groupement et cette année" in duplicate.content.decode()
 
@@ -237,7 +260,9 @@ def test_campaign_lines_cannot_be_edited_or_deleted_in_the_admin(paid_campaign, 
 
     response = client.post(reverse("admin:groupements_ledgerline_change", args=[line.pk]), {"amount": "1"})
     assert response.status_code == 403
-    assert client.post(reverse("admin:groupements_ledgerline_delete", args=[line.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        client.post(reverse("admin:groupements_ledgerline_delete", args=[line.pk]), {"post": "yes"}).status_code == 403
+    )
     line.refresh_from_db()
     assert line.amount == Decimal("123456.78")
 
@@ -281,7 +306,9 @@ def test_admin_action_marks_seed_credits_paid(client, make_user):
     credit = record_seed_credit(groupement=GroupementFactory(), year=2019, amount=Decimal("10"), user=manager)
     client.force_login(manager)
 
-    response = client.post(reverse("admin:groupements_seedcredit_changelist"), {"action": "mark_paid", "_selected_action": [credit.pk]})
+    response = client.post(
+        reverse("admin:groupements_seedcredit_changelist"), {"action": "mark_paid", "_selected_action": [credit.pk]}
+    )
 
     assert response.status_code == 302
     credit.refresh_from_db()
@@ -295,7 +322,14 @@ def test_a_paid_line_cannot_be_changed_through_the_ledger_admin(client, make_use
     credit = record_seed_credit(groupement=groupement, year=2019, amount=Decimal("77500"), user=manager, status="paid")
     client.force_login(manager)
 
-    data = {"groupement": groupement.pk, "year": 2019, "nature": "amorcage", "amount": "1", "status": "planned", "label": ""}
+    data = {
+        "groupement": groupement.pk,
+        "year": 2019,
+        "nature": "amorcage",
+        "amount": "1",
+        "status": "planned",
+        "label": "",
+    }
     response = client.post(reverse("admin:groupements_ledgerline_change", args=[credit.pk]), data)
 
     assert response.status_code == 403
@@ -307,7 +341,14 @@ def test_a_line_added_as_paid_in_the_ledger_admin_has_its_payment_date(client, m
     client.force_login(make_user(role=DATA_MANAGER))
     groupement = GroupementFactory(code="G001")
 
-    data = {"groupement": groupement.pk, "year": 2019, "nature": "amorcage", "amount": "77500", "status": "paid", "label": ""}
+    data = {
+        "groupement": groupement.pk,
+        "year": 2019,
+        "nature": "amorcage",
+        "amount": "77500",
+        "status": "paid",
+        "label": "",
+    }
     response = client.post(reverse("admin:groupements_ledgerline_add"), data)
 
     assert response.status_code == 302

@@ -1,4 +1,5 @@
 """`load_bundle`: every rule of METHODOLOGY section 3 refused with a line-level message, nothing written."""
+
 import shutil
 from io import StringIO
 
@@ -8,8 +9,15 @@ from django.core.management import CommandError, call_command
 from groupements.models import Groupement, IndicatorResult, Member, PatientExperience, PhaseCalendar, Wave, YearlyDecile
 
 REFERENCE_FILES = (
-    "vagues.csv", "calendrier_phases.csv", "groupements.csv", "membres.csv", "indicateurs.csv",
-    "deciles_2022.csv", "resultats_indicateurs_2022.csv", "experience_patient_2022.csv", "parametres.json",
+    "vagues.csv",
+    "calendrier_phases.csv",
+    "groupements.csv",
+    "membres.csv",
+    "indicateurs.csv",
+    "deciles_2022.csv",
+    "resultats_indicateurs_2022.csv",
+    "experience_patient_2022.csv",
+    "parametres.json",
 )
 
 
@@ -47,7 +55,10 @@ def refused(bundle):
 
 
 def table_counts():
-    return [m.objects.count() for m in (Wave, PhaseCalendar, Groupement, Member, YearlyDecile, IndicatorResult, PatientExperience)]
+    return [
+        m.objects.count()
+        for m in (Wave, PhaseCalendar, Groupement, Member, YearlyDecile, IndicatorResult, PatientExperience)
+    ]
 
 
 @pytest.mark.django_db
@@ -68,57 +79,178 @@ def test_golden_bundle_loads_and_loading_twice_changes_nothing(bundle):
 
 # (file, mutation, expected message fragment "file:line: column: reason")
 BROKEN = [
-    ("vagues", lambda b: edit(b, "vagues.csv", "V1;Vague 1;2019;2018", "V1;Vague 1;2019;2019"),
-     "vagues.csv:2: annee_reference: reference year 2019 must be before entry year 2019"),
-    ("vagues duplicate", lambda b: append(b, "vagues.csv", "V1;Encore;2021;2020"), "vagues.csv:4: code: duplicate key (code=V1)"),
-    ("phase out of range", lambda b: edit(b, "calendrier_phases.csv", "V1;2019;1", "V1;2019;4"),
-     "calendrier_phases.csv:2: phase: must be between 1 and 3, got '4'"),
-    ("phase unknown wave", lambda b: append(b, "calendrier_phases.csv", "V9;2022;1"), "calendrier_phases.csv:11: vague: unknown wave 'V9'"),
-    ("phase duplicate", lambda b: append(b, "calendrier_phases.csv", "V1;2022;2"), "calendrier_phases.csv:11: annee: duplicate key (vague=V1, annee=2022)"),
-    ("groupement unknown wave", lambda b: edit(b, "groupements.csv", "G012;Maison de santé de Béthune;V2", "G012;Maison de santé de Béthune;V3"),
-     "groupements.csv:13: vague: unknown wave 'V3'"),
-    ("groupement duplicate", lambda b: append(b, "groupements.csv", "G001;Doublon;V1;Bretagne"), "groupements.csv:14: code: duplicate key (code=G001)"),
-    ("rpps not 11 digits", lambda b: edit(b, "membres.csv", "G001;10139478570;", "G001;1013947857;"),
-     "membres.csv:2: rpps: RPPS must be 11 digits, got '1013947857'"),
-    ("end before start", lambda b: edit(b, "membres.csv", "G001;10139478570;2019-01-01;", "G001;10139478570;2019-01-01;2018-12-31"),
-     "membres.csv:2: date_fin: end date 2018-12-31 is before start date 2019-01-01"),
-    ("rpps in two groupements", lambda b: append(b, "membres.csv", "G002;10139478570;2020-01-01;"),
-     "membres.csv:68: rpps: RPPS 10139478570 is already a member of G001 on that date (line 2)"),
-    ("member unknown groupement", lambda b: append(b, "membres.csv", "G099;19999999999;2020-01-01;"), "membres.csv:68: code_groupement: unknown groupement 'G099'"),
-    ("bad date", lambda b: edit(b, "membres.csv", "G001;10139478570;2019-01-01;", "G001;10139478570;2019-13-01;"),
-     "membres.csv:2: date_debut: not a date (YYYY-MM-DD or DD/MM/YYYY): '2019-13-01'"),
-    ("famille", lambda b: edit(b, "indicateurs.csv", "socle;hausse", "optionnel;hausse"), "indicateurs.csv:2: famille: must be one of socle, carte, got 'optionnel'"),
-    ("sens", lambda b: edit(b, "indicateurs.csv", "socle;hausse", "socle;stable"), "indicateurs.csv:2: sens: must be one of hausse, baisse, got 'stable'"),
-    ("decile order", lambda b: edit(b, "deciles_2022.csv", "VACC_GRIPPE;48.3;51.4", "VACC_GRIPPE;52.3;51.4"),
-     "deciles_2022.csv:2: d2: deciles must satisfy d2 < d3 ≤ d7 < d8, got 52.3, 51.4, 63.7, 66.8"),
-    ("decile unknown indicator", lambda b: append(b, "deciles_2022.csv", "INCONNU;1;2;3;4"), "deciles_2022.csv:12: code_indicateur: unknown indicator 'INCONNU'"),
-    ("missing socle", lambda b: edit(b, "resultats_indicateurs_2022.csv", "G001;VACC_GRIPPE;62.76;61.85\n", ""),
-     "resultats_indicateurs_2022.csv:: code_indicateur: socle indicator VACC_GRIPPE is missing for groupement G001"),
-    ("indicator without deciles", lambda b: edit(b, "deciles_2022.csv", "VACC_GRIPPE;48.3;51.4;63.7;66.8\n", ""),
-     "resultats_indicateurs_2022.csv:2: code_indicateur: indicator VACC_GRIPPE has no row in deciles_2022.csv"),
-    ("value not a number", lambda b: edit(b, "resultats_indicateurs_2022.csv", "G001;VACC_GRIPPE;62.76", "G001;VACC_GRIPPE;62%"),
-     "resultats_indicateurs_2022.csv:2: valeur_n: not a decimal number (decimal separator '.' or ','): '62%'"),
-    ("exponent refused", lambda b: edit(b, "resultats_indicateurs_2022.csv", "G001;VACC_GRIPPE;62.76", "G001;VACC_GRIPPE;6.276e1"),
-     "resultats_indicateurs_2022.csv:2: valeur_n: not a decimal number"),
-    ("duplicate result", lambda b: append(b, "resultats_indicateurs_2022.csv", "G001;VACC_GRIPPE;1;2"),
-     "resultats_indicateurs_2022.csv:87: code_indicateur: duplicate key (code_groupement=G001, code_indicateur=VACC_GRIPPE)"),
-    ("experience above 20", lambda b: edit(b, "experience_patient_2022.csv", "G001;16.4", "G001;25"),
-     "experience_patient_2022.csv:2: points: must be between 0 and 20, got '25'"),
-    ("experience negative", lambda b: edit(b, "experience_patient_2022.csv", "G001;16.4", "G001;-1"),
-     "experience_patient_2022.csv:2: points: must not be negative, got '-1'"),
-    ("experience unknown groupement", lambda b: append(b, "experience_patient_2022.csv", "G077;3"),
-     "experience_patient_2022.csv:14: code_groupement: unknown groupement 'G077'"),
-    ("missing file", lambda b: (b / "groupements.csv").unlink(), "groupements.csv:: -: required file is missing from the bundle"),
-    ("results without their deciles", lambda b: (b / "deciles_2022.csv").unlink(), "deciles_2022.csv:: -: required file is missing from the bundle"),
-    ("missing column", lambda b: edit(b, "groupements.csv", "code;nom;vague;region", "code;nom;vague;reg"),
-     "groupements.csv:1: region: required column is missing from the header"),
-    ("not a csv", lambda b: (b / "vagues.csv").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj"), "vagues.csv:1: -: not a CSV text file: this looks like a PDF document"),
-    ("xlsx", lambda b: (b / "indicateurs.csv").write_bytes(b"PK\x03\x04\x14\x00\x06\x00"), "indicateurs.csv:1: -: not a CSV text file: this looks like a ZIP archive"),
-    ("empty file", lambda b: (b / "vagues.csv").write_text(""), "vagues.csv:1: -: empty file: a header row is required"),
-    ("field count", lambda b: edit(b, "groupements.csv", "G003;Centre de santé de Montreuil;V1;Bourgogne-Franche-Comté", "G003;Centre de santé de Montreuil;V1"),
-     "groupements.csv:4: -: expected 4 fields, found 3"),
-    ("truncated quoted line", lambda b: append(b, "groupements.csv", 'G013;"MSP coupée;V1;Bretagne'), "groupements.csv:14: -: malformed CSV"),
-    ("parametres not json", lambda b: (b / "parametres.json").write_text("{min_patients: 300"), "parametres.json:1: -: not valid JSON"),
+    (
+        "vagues",
+        lambda b: edit(b, "vagues.csv", "V1;Vague 1;2019;2018", "V1;Vague 1;2019;2019"),
+        "vagues.csv:2: annee_reference: reference year 2019 must be before entry year 2019",
+    ),
+    (
+        "vagues duplicate",
+        lambda b: append(b, "vagues.csv", "V1;Encore;2021;2020"),
+        "vagues.csv:4: code: duplicate key (code=V1)",
+    ),
+    (
+        "phase out of range",
+        lambda b: edit(b, "calendrier_phases.csv", "V1;2019;1", "V1;2019;4"),
+        "calendrier_phases.csv:2: phase: must be between 1 and 3, got '4'",
+    ),
+    (
+        "phase unknown wave",
+        lambda b: append(b, "calendrier_phases.csv", "V9;2022;1"),
+        "calendrier_phases.csv:11: vague: unknown wave 'V9'",
+    ),
+    (
+        "phase duplicate",
+        lambda b: append(b, "calendrier_phases.csv", "V1;2022;2"),
+        "calendrier_phases.csv:11: annee: duplicate key (vague=V1, annee=2022)",
+    ),
+    (
+        "groupement unknown wave",
+        lambda b: edit(
+            b, "groupements.csv", "G012;Maison de santé de Béthune;V2", "G012;Maison de santé de Béthune;V3"
+        ),
+        "groupements.csv:13: vague: unknown wave 'V3'",
+    ),
+    (
+        "groupement duplicate",
+        lambda b: append(b, "groupements.csv", "G001;Doublon;V1;Bretagne"),
+        "groupements.csv:14: code: duplicate key (code=G001)",
+    ),
+    (
+        "rpps not 11 digits",
+        lambda b: edit(b, "membres.csv", "G001;10139478570;", "G001;1013947857;"),
+        "membres.csv:2: rpps: RPPS must be 11 digits, got '1013947857'",
+    ),
+    (
+        "end before start",
+        lambda b: edit(b, "membres.csv", "G001;10139478570;2019-01-01;", "G001;10139478570;2019-01-01;2018-12-31"),
+        "membres.csv:2: date_fin: end date 2018-12-31 is before start date 2019-01-01",
+    ),
+    (
+        "rpps in two groupements",
+        lambda b: append(b, "membres.csv", "G002;10139478570;2020-01-01;"),
+        "membres.csv:68: rpps: RPPS 10139478570 is already a member of G001 on that date (line 2)",
+    ),
+    (
+        "member unknown groupement",
+        lambda b: append(b, "membres.csv", "G099;19999999999;2020-01-01;"),
+        "membres.csv:68: code_groupement: unknown groupement 'G099'",
+    ),
+    (
+        "bad date",
+        lambda b: edit(b, "membres.csv", "G001;10139478570;2019-01-01;", "G001;10139478570;2019-13-01;"),
+        "membres.csv:2: date_debut: not a date (YYYY-MM-DD or DD/MM/YYYY): '2019-13-01'",
+    ),
+    (
+        "famille",
+        lambda b: edit(b, "indicateurs.csv", "socle;hausse", "optionnel;hausse"),
+        "indicateurs.csv:2: famille: must be one of socle, carte, got 'optionnel'",
+    ),
+    (
+        "sens",
+        lambda b: edit(b, "indicateurs.csv", "socle;hausse", "socle;stable"),
+        "indicateurs.csv:2: sens: must be one of hausse, baisse, got 'stable'",
+    ),
+    (
+        "decile order",
+        lambda b: edit(b, "deciles_2022.csv", "VACC_GRIPPE;48.3;51.4", "VACC_GRIPPE;52.3;51.4"),
+        "deciles_2022.csv:2: d2: deciles must satisfy d2 < d3 ≤ d7 < d8, got 52.3, 51.4, 63.7, 66.8",
+    ),
+    (
+        "decile unknown indicator",
+        lambda b: append(b, "deciles_2022.csv", "INCONNU;1;2;3;4"),
+        "deciles_2022.csv:12: code_indicateur: unknown indicator 'INCONNU'",
+    ),
+    (
+        "missing socle",
+        lambda b: edit(b, "resultats_indicateurs_2022.csv", "G001;VACC_GRIPPE;62.76;61.85\n", ""),
+        "resultats_indicateurs_2022.csv:: code_indicateur: socle indicator VACC_GRIPPE is missing for groupement G001",
+    ),
+    (
+        "indicator without deciles",
+        lambda b: edit(b, "deciles_2022.csv", "VACC_GRIPPE;48.3;51.4;63.7;66.8\n", ""),
+        "resultats_indicateurs_2022.csv:2: code_indicateur: indicator VACC_GRIPPE has no row in deciles_2022.csv",
+    ),
+    (
+        "value not a number",
+        lambda b: edit(b, "resultats_indicateurs_2022.csv", "G001;VACC_GRIPPE;62.76", "G001;VACC_GRIPPE;62%"),
+        "resultats_indicateurs_2022.csv:2: valeur_n: not a decimal number (decimal separator '.' or ','): '62%'",
+    ),
+    (
+        "exponent refused",
+        lambda b: edit(b, "resultats_indicateurs_2022.csv", "G001;VACC_GRIPPE;62.76", "G001;VACC_GRIPPE;6.276e1"),
+        "resultats_indicateurs_2022.csv:2: valeur_n: not a decimal number",
+    ),
+    (
+        "duplicate result",
+        lambda b: append(b, "resultats_indicateurs_2022.csv", "G001;VACC_GRIPPE;1;2"),
+        "resultats_indicateurs_2022.csv:87: code_indicateur: duplicate key (code_groupement=G001, code_indicateur=VACC_GRIPPE)",
+    ),
+    (
+        "experience above 20",
+        lambda b: edit(b, "experience_patient_2022.csv", "G001;16.4", "G001;25"),
+        "experience_patient_2022.csv:2: points: must be between 0 and 20, got '25'",
+    ),
+    (
+        "experience negative",
+        lambda b: edit(b, "experience_patient_2022.csv", "G001;16.4", "G001;-1"),
+        "experience_patient_2022.csv:2: points: must not be negative, got '-1'",
+    ),
+    (
+        "experience unknown groupement",
+        lambda b: append(b, "experience_patient_2022.csv", "G077;3"),
+        "experience_patient_2022.csv:14: code_groupement: unknown groupement 'G077'",
+    ),
+    (
+        "missing file",
+        lambda b: (b / "groupements.csv").unlink(),
+        "groupements.csv:: -: required file is missing from the bundle",
+    ),
+    (
+        "results without their deciles",
+        lambda b: (b / "deciles_2022.csv").unlink(),
+        "deciles_2022.csv:: -: required file is missing from the bundle",
+    ),
+    (
+        "missing column",
+        lambda b: edit(b, "groupements.csv", "code;nom;vague;region", "code;nom;vague;reg"),
+        "groupements.csv:1: region: required column is missing from the header",
+    ),
+    (
+        "not a csv",
+        lambda b: (b / "vagues.csv").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj"),
+        "vagues.csv:1: -: not a CSV text file: this looks like a PDF document",
+    ),
+    (
+        "xlsx",
+        lambda b: (b / "indicateurs.csv").write_bytes(b"PK\x03\x04\x14\x00\x06\x00"),
+        "indicateurs.csv:1: -: not a CSV text file: this looks like a ZIP archive",
+    ),
+    (
+        "empty file",
+        lambda b: (b / "vagues.csv").write_text(""),
+        "vagues.csv:1: -: empty file: a header row is required",
+    ),
+    (
+        "field count",
+        lambda b: edit(
+            b,
+            "groupements.csv",
+            "G003;Centre de santé de Montreuil;V1;Bourgogne-Franche-Comté",
+            "G003;Centre de santé de Montreuil;V1",
+        ),
+        "groupements.csv:4: -: expected 4 fields, found 3",
+    ),
+    (
+        "truncated quoted line",
+        lambda b: append(b, "groupements.csv", 'G013;"MSP coupée;V1;Bretagne'),
+        "groupements.csv:14: -: malformed CSV",
+    ),
+    (
+        "parametres not json",
+        lambda b: (b / "parametres.json").write_text("{min_patients: 300"),
+        "parametres.json:1: -: not valid JSON",
+    ),
 ]
 
 
@@ -158,7 +290,9 @@ def test_section_3_conventions_are_accepted(bundle):
         "REGION,Code,nom,vague\r\n".encode("cp1252")
         + "".join(
             f'"{region}",{code},"{name}",{wave}\r\n\r\n'
-            for code, name, wave, region in [line.split(";") for line in (bundle / "groupements.csv").read_text(encoding="utf-8").splitlines()[1:]]
+            for code, name, wave, region in [
+                line.split(";") for line in (bundle / "groupements.csv").read_text(encoding="utf-8").splitlines()[1:]
+            ]
         ).encode("cp1252")
     )
     edit(bundle, "membres.csv", "G001;10139478570;2019-01-01;", "G001;10139478570;01/01/2019;")

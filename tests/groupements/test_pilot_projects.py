@@ -1,5 +1,6 @@
 """Integrated-care pilot projects: fixed coordination lines, innovative-action claims within the
 annual room (locked), the garantie budgétaire shown for information."""
+
 import threading
 from decimal import Decimal
 
@@ -48,7 +49,9 @@ def test_claims_fill_the_annual_room_and_the_next_one_is_refused_with_the_room_l
         claim(project, manager, "10000")
 
     # 208 333 − 120 000 − 80 000 = 8 333
-    assert refused.value.messages == [f"Dépassement : il reste 8{NBSP}333,00{NBSP}€ sur 208{NBSP}333,00{NBSP}€ pour 2022."]
+    assert refused.value.messages == [
+        f"Dépassement : il reste 8{NBSP}333,00{NBSP}€ sur 208{NBSP}333,00{NBSP}€ pour 2022."
+    ]
     assert InnovativeActionClaim.objects.count() == 2
     claim(project, manager, "8333")  # exactly the room left is accepted
     assert innovative_actions_room(project=project, year=2022) == Decimal("0.00")
@@ -71,25 +74,47 @@ def test_each_year_has_its_own_room(project, manager):
 def test_a_claim_is_an_actions_innovantes_ledger_line(project, manager):
     recorded = claim(project, manager, "1500.50")
     line = LedgerLine.objects.get(pk=recorded.pk)
-    assert (line.pilot_project, line.groupement, line.nature, line.year, line.amount, line.status, line.recorded_by) == (
-        project, None, "actions_innovantes", 2022, Decimal("1500.50"), "planned", manager,
+    assert (
+        line.pilot_project,
+        line.groupement,
+        line.nature,
+        line.year,
+        line.amount,
+        line.status,
+        line.recorded_by,
+    ) == (
+        project,
+        None,
+        "actions_innovantes",
+        2022,
+        Decimal("1500.50"),
+        "planned",
+        manager,
     )
 
 
 @pytest.mark.django_db
 def test_changing_a_claim_does_not_count_it_twice(project, manager):
     first = claim(project, manager, "200000")
-    changed = record_innovative_action_claim(project=project, year=2022, amount=Decimal("208333"), label="revu", user=manager, claim=first)
+    changed = record_innovative_action_claim(
+        project=project, year=2022, amount=Decimal("208333"), label="revu", user=manager, claim=first
+    )
     assert (changed.pk, changed.amount) == (first.pk, Decimal("208333"))
     LedgerLine.objects.filter(pk=first.pk).update(status="paid")
     with pytest.raises(ValidationError, match="déjà payée"):
-        record_innovative_action_claim(project=project, year=2022, amount=Decimal("1"), label="x", user=manager, claim=first)
+        record_innovative_action_claim(
+            project=project, year=2022, amount=Decimal("1"), label="x", user=manager, claim=first
+        )
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "year, amount, message",
-    [(2023, "10", "couvre les années 2018 à 2022, pas 2023"), (2022, "0", "doit être positif"), (2022, "-5", "doit être positif")],
+    [
+        (2023, "10", "couvre les années 2018 à 2022, pas 2023"),
+        (2022, "0", "doit être positif"),
+        (2022, "-5", "doit être positif"),
+    ],
 )
 def test_claims_outside_the_project_years_or_not_positive_are_refused(project, manager, year, amount, message):
     with pytest.raises(ValidationError, match=message):
@@ -123,13 +148,15 @@ def test_admin_claim_form_shows_the_room_left(project, manager, client):
     client.force_login(manager)
 
     response = client.post(
-        reverse("admin:groupements_innovativeactionclaim_add"), {"pilot_project": project.pk, "year": 2022, "amount": "500", "label": "Atelier"}
+        reverse("admin:groupements_innovativeactionclaim_add"),
+        {"pilot_project": project.pk, "year": 2022, "amount": "500", "label": "Atelier"},
     )
 
     assert response.status_code == 200
     assert f"Dépassement : il reste 333,00{NBSP}€ sur 208{NBSP}333,00{NBSP}€ pour 2022." in response.content.decode()
     response = client.post(
-        reverse("admin:groupements_innovativeactionclaim_add"), {"pilot_project": project.pk, "year": 2022, "amount": "333", "label": "Atelier"}
+        reverse("admin:groupements_innovativeactionclaim_add"),
+        {"pilot_project": project.pk, "year": 2022, "amount": "333", "label": "Atelier"},
     )
     assert response.status_code == 302
     assert InnovativeActionClaim.objects.get(label="Atelier").recorded_by == manager
@@ -140,7 +167,10 @@ def test_admin_claim_form_shows_the_room_left(project, manager, client):
     "values, message",
     [
         ({"nature": "actions_innovantes", "amount": "10"}, "s&#x27;enregistrent comme demandes"),
-        ({"nature": "coordination", "amount": "100000"}, f"La ligne de coordination est fixe : 152{NBSP}520,00{NBSP}€ par an."),
+        (
+            {"nature": "coordination", "amount": "100000"},
+            f"La ligne de coordination est fixe : 152{NBSP}520,00{NBSP}€ par an.",
+        ),
     ],
 )
 def test_ledger_admin_refuses_pilot_lines_that_bypass_the_rules(project, manager, client, values, message):
@@ -160,16 +190,39 @@ def followed_project(db):
     paid_2021 = CampaignFactory(year=2021, version=1, status=Campaign.Status.PAID)
     published_2022 = CampaignFactory(year=2022, version=1, status=Campaign.Status.PUBLISHED)
     computed_2022 = CampaignFactory(year=2022, version=2, status=Campaign.Status.COMPUTED)
-    GroupementResultFactory(campaign=paid_2021, groupement=groupement, n_patients=6000, real_per_patient=950.0, budget_guarantee=6_000_000.0, budget_guarantee_gain=300_000.0)
-    GroupementResultFactory(campaign=published_2022, groupement=groupement, n_patients=6200, real_per_patient=1010.0, budget_guarantee=6_200_000.0, budget_guarantee_gain=-62_000.0)
-    GroupementResultFactory(campaign=computed_2022, groupement=groupement, n_patients=6200, real_per_patient=1000.0, budget_guarantee=1.0, budget_guarantee_gain=1.0)
+    GroupementResultFactory(
+        campaign=paid_2021,
+        groupement=groupement,
+        n_patients=6000,
+        real_per_patient=950.0,
+        budget_guarantee=6_000_000.0,
+        budget_guarantee_gain=300_000.0,
+    )
+    GroupementResultFactory(
+        campaign=published_2022,
+        groupement=groupement,
+        n_patients=6200,
+        real_per_patient=1010.0,
+        budget_guarantee=6_200_000.0,
+        budget_guarantee_gain=-62_000.0,
+    )
+    GroupementResultFactory(
+        campaign=computed_2022,
+        groupement=groupement,
+        n_patients=6200,
+        real_per_patient=1000.0,
+        budget_guarantee=1.0,
+        budget_guarantee_gain=1.0,
+    )
     return project
 
 
 def test_budget_guarantee_shown_per_year_from_the_campaign_in_force(followed_project):
     rows = pilot_budget_guarantees(project=followed_project)
 
-    assert [(r.year, r.campaign.version, r.n_patients, r.budget_guarantee, r.real_expenditure, r.gain) for r in rows] == [
+    assert [
+        (r.year, r.campaign.version, r.n_patients, r.budget_guarantee, r.real_expenditure, r.gain) for r in rows
+    ] == [
         (2021, 1, 6000, 6_000_000.0, 5_700_000.0, 300_000.0),  # 6 000 × 950 = 5 700 000; gain 6 000 000 − 5 700 000
         (2022, 1, 6200, 6_200_000.0, 6_262_000.0, -62_000.0),  # 6 200 × 1 010 = 6 262 000: a loss, never paid
     ]

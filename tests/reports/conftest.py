@@ -1,4 +1,5 @@
 """Fixtures of the reports tests: PDF text extraction, a published campaign with its statements."""
+
 import shutil
 import subprocess
 
@@ -21,7 +22,9 @@ def pdf_text(pdf: bytes) -> str:
     """pdftotext of `pdf`, no-break spaces turned into plain spaces (the amount format is `3 553,13 €`)."""
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode("utf-8")
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode("utf-8")
     return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 

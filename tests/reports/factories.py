@@ -1,5 +1,6 @@
 """Campaigns and results with the figures of the golden 2022 bundle (expected_2022.json), stored
 directly in the database as the campaigns service would have stored them."""
+
 from __future__ import annotations
 
 import csv
@@ -44,7 +45,10 @@ def golden_quality_details(code: str) -> tuple[list[dict], float]:
     Points are p·f with p = 100 / socle count, or 70 / socle and 30 / carte when carte indicators exist.
     """
     indicators = {row["code"]: row for row in _golden_csv("indicateurs.csv")}
-    deciles = {row["code_indicateur"]: {k: float(v) for k, v in row.items() if k != "code_indicateur"} for row in _golden_csv("deciles_2022.csv")}
+    deciles = {
+        row["code_indicateur"]: {k: float(v) for k, v in row.items() if k != "code_indicateur"}
+        for row in _golden_csv("deciles_2022.csv")
+    }
     rows = [row for row in _golden_csv("resultats_indicateurs_2022.csv") if row["code_groupement"] == code]
     socle = sum(indicators[r["code_indicateur"]]["famille"] == "socle" for r in rows)
     carte = len(rows) - socle
@@ -72,11 +76,22 @@ def golden_quality_details(code: str) -> tuple[list[dict], float]:
         else:
             fraction = max(-1.0, min(1.0, progress / abs(target - threshold)))
         max_points = float(socle_points if indicator["famille"] == "socle" else carte_points)
-        details.append({
-            "code": row["code_indicateur"], "label": indicator["libelle"], "family": indicator["famille"], "direction": indicator["sens"],
-            "value_n": x, "value_n_1": previous, **d, "points": max_points * fraction, "max_points": max_points,
-        })
-    experience = next((float(r["points"]) for r in _golden_csv("experience_patient_2022.csv") if r["code_groupement"] == code), 0.0)
+        details.append(
+            {
+                "code": row["code_indicateur"],
+                "label": indicator["libelle"],
+                "family": indicator["famille"],
+                "direction": indicator["sens"],
+                "value_n": x,
+                "value_n_1": previous,
+                **d,
+                "points": max_points * fraction,
+                "max_points": max_points,
+            }
+        )
+    experience = next(
+        (float(r["points"]) for r in _golden_csv("experience_patient_2022.csv") if r["code_groupement"] == code), 0.0
+    )
     return details, experience
 
 
@@ -118,7 +133,11 @@ def golden_result(campaign: Campaign, code: str) -> GroupementResult:
     details, experience = golden_quality_details(code)
     row["final_amount"] = Decimal(row["final_amount"])
     return GroupementResult.objects.create(
-        campaign=campaign, groupement=golden_groupement(code), quality_details=details, experience_points=experience, **row
+        campaign=campaign,
+        groupement=golden_groupement(code),
+        quality_details=details,
+        experience_points=experience,
+        **row,
     )
 
 
@@ -127,7 +146,8 @@ def golden_datasets(campaign: Campaign) -> None:
         path = GOLDEN_DIR / f"beneficiaires_{year}.csv"
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         dataset, _ = Dataset.objects.get_or_create(
-            kind="beneficiaires", sha256=sha,
+            kind="beneficiaires",
+            sha256=sha,
             defaults={"year": year, "original_name": path.name, "size": path.stat().st_size, "status": "valid"},
         )
         CampaignDataset.objects.create(campaign=campaign, dataset=dataset, year=year, sha256=sha)

@@ -1,4 +1,5 @@
 """Statements are rendered by a real Celery worker, one task per groupement (not eager mode)."""
+
 import hashlib
 
 import pytest
@@ -10,7 +11,9 @@ from tests.reports.factories import golden_campaign
 
 pytestmark = [
     pytest.mark.celery_worker,
-    pytest.mark.skipif(settings.CELERY_BROKER_URL.startswith("memory"), reason="needs a real broker: set CELERY_BROKER_URL"),
+    pytest.mark.skipif(
+        settings.CELERY_BROKER_URL.startswith("memory"), reason="needs a real broker: set CELERY_BROKER_URL"
+    ),
 ]
 
 

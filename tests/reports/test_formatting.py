@@ -1,4 +1,5 @@
 """French money and number formatting: `12 345,67 €`, half-up to the cent."""
+
 from decimal import Decimal
 
 import pytest

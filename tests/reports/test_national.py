@@ -1,5 +1,6 @@
 """National report of a campaign: one line per groupement, totals, ceiling and coefficient, charts;
 figures of expected_2022.json (12 groupements, k = 0.8474…, total 244 528,88 €)."""
+
 import csv
 import io
 import re
@@ -33,9 +34,12 @@ def test_totals_and_waves_add_up(campaign):
     assert total["amount_after_cap"] == pytest.approx(288548.89368453965)
     waves = {w["wave"]: w for w in national.wave_rows(rows)}
     # V1 = G001…G007, V2 = G008…G012 (golden final amounts).
-    assert waves["V1"]["count"] == 7 and waves["V1"]["final_amount"] == Decimal("3553.13") + Decimal("4432.52") + Decimal(
-        "65789.53") + Decimal("6439.60") + Decimal("34840.85") + Decimal("16685.70") + Decimal("27004.00")
-    assert waves["V2"]["final_amount"] == Decimal("3039.36") + Decimal("7524.14") + Decimal("7065.64") + Decimal("63260.79") + Decimal("4893.62")
+    assert waves["V1"]["count"] == 7 and waves["V1"]["final_amount"] == Decimal("3553.13") + Decimal(
+        "4432.52"
+    ) + Decimal("65789.53") + Decimal("6439.60") + Decimal("34840.85") + Decimal("16685.70") + Decimal("27004.00")
+    assert waves["V2"]["final_amount"] == Decimal("3039.36") + Decimal("7524.14") + Decimal("7065.64") + Decimal(
+        "63260.79"
+    ) + Decimal("4893.62")
     assert waves["V1"]["final_amount"] + waves["V2"]["final_amount"] == Decimal("244528.88")
 
 
@@ -96,7 +100,11 @@ def test_admin_report_page_and_exports(client, campaign, make_user):
     assert page.status_code == 200
     html = page.content.decode()
     assert "244\u00a0528,88\u00a0€" in html and "G012" in html and html.count('src="data:image/svg+xml;base64,') == 3
-    for name, content_type in [("national_report_csv", "text/csv"), ("national_report_xlsx", "spreadsheetml"), ("national_report_pdf", "application/pdf")]:
+    for name, content_type in [
+        ("national_report_csv", "text/csv"),
+        ("national_report_xlsx", "spreadsheetml"),
+        ("national_report_pdf", "application/pdf"),
+    ]:
         response = client.get(reverse(f"reports:{name}", args=[campaign.pk]))
         assert response.status_code == 200 and content_type in response["Content-Type"]
 

@@ -1,4 +1,5 @@
 """Publication e-mails: every active portal user of the campaign's groupements, nobody else."""
+
 import pytest
 
 from reports import services

@@ -1,5 +1,6 @@
 """The groupement portal: own groupement only, published statements only, contestation window,
 login throttling. Every URL is checked anonymous, as another groupement and as staff."""
+
 import datetime
 import hashlib
 
@@ -63,11 +64,15 @@ def test_own_statement_downloads_as_the_stored_pdf(client, published, media_root
 
 def test_another_groupement_statement_and_campaign_are_not_found(client, published, media_root):
     campaign = published["campaign"]
-    only_g002 = golden_campaign(status="published", codes=["G002"], datasets=False, year=2023)  # one campaign in force per year
+    only_g002 = golden_campaign(
+        status="published", codes=["G002"], datasets=False, year=2023
+    )  # one campaign in force per year
     services.render_campaign_statements(campaign=only_g002)
     client.force_login(published["g001_user"])
     assert client.get(reverse("portal:statement_download", args=[statement_of(campaign, "G002").pk])).status_code == 404
-    assert client.get(reverse("portal:statement_download", args=[statement_of(only_g002, "G002").pk])).status_code == 404
+    assert (
+        client.get(reverse("portal:statement_download", args=[statement_of(only_g002, "G002").pk])).status_code == 404
+    )
     assert client.get(reverse("portal:campaign", args=[only_g002.pk])).status_code == 404
     assert client.post(reverse("portal:campaign", args=[only_g002.pk]), {"message": "Intrusion"}).status_code == 404
     assert client.get(reverse("portal:statement_download", args=[999_999])).status_code == 404
@@ -79,7 +84,9 @@ def test_unpublished_campaigns_are_not_found_even_for_the_own_groupement(client,
     services.render_campaign_statements(campaign=validated)
     client.force_login(portal_user("G001"))
     assert client.get(reverse("portal:campaign", args=[validated.pk])).status_code == 404
-    assert client.get(reverse("portal:statement_download", args=[statement_of(validated, "G001").pk])).status_code == 404
+    assert (
+        client.get(reverse("portal:statement_download", args=[statement_of(validated, "G001").pk])).status_code == 404
+    )
 
 
 def test_a_tampered_statement_file_is_not_served(client, published, media_root):
@@ -92,7 +99,12 @@ def test_a_tampered_statement_file_is_not_served(client, published, media_root):
 def test_user_without_portal_access_is_refused_and_staff_goes_to_the_admin(client, published, make_user):
     client.force_login(make_user(role=roles.GROUPEMENT_USER))  # no PortalAccess row
     assert client.get(reverse("portal:home")).status_code == 403
-    assert client.get(reverse("portal:statement_download", args=[statement_of(published["campaign"], "G001").pk])).status_code == 403
+    assert (
+        client.get(
+            reverse("portal:statement_download", args=[statement_of(published["campaign"], "G001").pk])
+        ).status_code
+        == 403
+    )
     client.force_login(make_user(role=roles.READER))
     response = client.get(reverse("portal:home"))
     assert response.status_code == 302 and response["Location"] == reverse("admin:index")
@@ -158,7 +170,11 @@ def test_contestation_within_the_window_is_recorded_and_shown(client, published)
     response = client.post(url, {"message": "  Le nombre de patients 2022 nous paraît sous-estimé.  "})
     assert response.status_code == 302
     contestation = Contestation.objects.get()
-    assert (contestation.campaign, contestation.groupement.code, contestation.user) == (campaign, "G001", published["g001_user"])
+    assert (contestation.campaign, contestation.groupement.code, contestation.user) == (
+        campaign,
+        "G001",
+        published["g001_user"],
+    )
     assert contestation.message == "Le nombre de patients 2022 nous paraît sous-estimé."
     assert contestation.status == Contestation.Status.SUBMITTED
     assert "sous-estimé" in client.get(url).content.decode()
@@ -169,7 +185,9 @@ def test_contestation_within_the_window_is_recorded_and_shown(client, published)
 def test_contestation_after_the_window_is_refused(client, published):
     campaign = published["campaign"]
     # Published 31 days ago with a 30-day window: closed since yesterday.
-    Campaign.objects.filter(pk=campaign.pk).update(published_at=timezone.now() - datetime.timedelta(days=31), contestation_days=30)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        published_at=timezone.now() - datetime.timedelta(days=31), contestation_days=30
+    )
     client.force_login(published["g001_user"])
     url = reverse("portal:campaign", args=[campaign.pk])
     page = client.get(url).content.decode()
@@ -183,7 +201,9 @@ def test_submit_contestation_rules(published):
     g001, g002 = user.portal_access.groupement, published["g002_user"].portal_access.groupement
     deadline = campaign.published_at + datetime.timedelta(days=campaign.contestation_days)
     with pytest.raises(services.ContestationRefused, match="délai de contestation a expiré"):
-        services.submit_contestation(campaign=campaign, groupement=g001, user=user, message="x", now=deadline + datetime.timedelta(seconds=1))
+        services.submit_contestation(
+            campaign=campaign, groupement=g001, user=user, message="x", now=deadline + datetime.timedelta(seconds=1)
+        )
     with pytest.raises(services.ContestationRefused, match="vide"):
         services.submit_contestation(campaign=campaign, groupement=g001, user=user, message="   ")
     with pytest.raises(services.ContestationRefused, match="dépasse 5000"):
@@ -193,9 +213,14 @@ def test_submit_contestation_rules(published):
     assert services.submit_contestation(campaign=campaign, groupement=g001, user=user, message="ok", now=deadline).pk
 
 
-def test_staff_answer_in_the_admin_is_mailed_to_the_groupement_user(client, published, make_user, mailoutbox, django_capture_on_commit_callbacks):
+def test_staff_answer_in_the_admin_is_mailed_to_the_groupement_user(
+    client, published, make_user, mailoutbox, django_capture_on_commit_callbacks
+):
     contestation = services.submit_contestation(
-        campaign=published["campaign"], groupement=published["g001_user"].portal_access.groupement, user=published["g001_user"], message="Écart ?"
+        campaign=published["campaign"],
+        groupement=published["g001_user"].portal_access.groupement,
+        user=published["g001_user"],
+        message="Écart ?",
     )
     validator = make_user(role=roles.VALIDATOR)
     client.force_login(validator)
@@ -245,7 +270,10 @@ def test_spraying_many_accounts_from_one_address_is_locked(client, published, se
     settings.IPEP_LOGIN_MAX_FAILURES_PER_ADDRESS = 6
     for i in range(6):
         login(client, f"nobody{i}", "guess", address="10.9.9.9")
-    assert "Trop de tentatives" in login(client, published["g001_user"].username, PASSWORD, address="10.9.9.9").content.decode()
+    assert (
+        "Trop de tentatives"
+        in login(client, published["g001_user"].username, PASSWORD, address="10.9.9.9").content.decode()
+    )
 
 
 def test_success_resets_the_account_counter(client, published):
@@ -263,7 +291,9 @@ def test_admin_login_is_throttled_too(client, make_user):
     staff = make_user(role=roles.READER)
     for _ in range(5):
         client.post(reverse("admin:login"), {"username": staff.username, "password": "nope"}, REMOTE_ADDR="10.0.0.7")
-    response = client.post(reverse("admin:login"), {"username": staff.username, "password": PASSWORD}, REMOTE_ADDR="10.0.0.7")
+    response = client.post(
+        reverse("admin:login"), {"username": staff.username, "password": PASSWORD}, REMOTE_ADDR="10.0.0.7"
+    )
     assert response.status_code == 200 and "Trop de tentatives" in response.content.decode()
 
 
@@ -287,9 +317,14 @@ def test_an_empty_password_does_not_reset_the_account_counter(client, published)
     assert "_auth_user_id" not in client.session
 
 
-def test_saving_an_answered_contestation_unchanged_does_not_mail_again(client, published, make_user, mailoutbox, django_capture_on_commit_callbacks):
+def test_saving_an_answered_contestation_unchanged_does_not_mail_again(
+    client, published, make_user, mailoutbox, django_capture_on_commit_callbacks
+):
     contestation = services.submit_contestation(
-        campaign=published["campaign"], groupement=published["g001_user"].portal_access.groupement, user=published["g001_user"], message="Écart ?"
+        campaign=published["campaign"],
+        groupement=published["g001_user"].portal_access.groupement,
+        user=published["g001_user"],
+        message="Écart ?",
     )
     first, second = make_user(role=roles.VALIDATOR), make_user(role=roles.VALIDATOR)
     url = reverse("admin:reports_contestation_change", args=[contestation.pk])

@@ -1,5 +1,6 @@
 """The statement PDF: every step from the stored result to the amount, PROJET until validation, stored
 with its checksum, re-rendered idempotently. Figures come from expected_2022.json (G001)."""
+
 import hashlib
 import math
 import re
@@ -36,12 +37,18 @@ def test_golden_quality_details_add_up_to_the_golden_score():
     details, experience = golden_quality_details("G001")
     points = {row["code"]: row["points"] for row in details}
     # 6 socle indicators share 70 points, the one carte indicator gets 30.
-    assert points["VACC_GRIPPE"] == pytest.approx(70 / 6 * (62.76 - 51.4) / (66.8 - 51.4))  # hausse, between D3 and D8: 8.6060
-    assert points["DEPIST_CCR"] == pytest.approx(70 / 6 * (20.91 - 25.42) / (48.0 - 30.5))  # below D3: progress since N-1: −3.0067
+    assert points["VACC_GRIPPE"] == pytest.approx(
+        70 / 6 * (62.76 - 51.4) / (66.8 - 51.4)
+    )  # hausse, between D3 and D8: 8.6060
+    assert points["DEPIST_CCR"] == pytest.approx(
+        70 / 6 * (20.91 - 25.42) / (48.0 - 30.5)
+    )  # below D3: progress since N-1: −3.0067
     assert points["HOSP_EVIT"] == pytest.approx(70 / 6)  # baisse, 50.38 ≤ D2 = 59.8: all points
     assert points["SOINS_NON_PROG"] == pytest.approx(30 * (43.50 - 45.82) / (63.4 - 51.1))  # carte, −5.6585
     assert experience == 16.4
-    assert math.fsum([*points.values(), experience]) == pytest.approx(golden_row("G001")["quality_score"], rel=1e-12)  # 38.8956
+    assert math.fsum([*points.values(), experience]) == pytest.approx(
+        golden_row("G001")["quality_score"], rel=1e-12
+    )  # 38.8956
 
 
 def test_statement_shows_every_step_and_the_exact_amount(computed):
@@ -124,7 +131,9 @@ def test_campaign_statements_are_stored_with_their_checksum_and_rerendering_is_i
     assert sorted(p.name for p in (media_root / "statements" / "2022").iterdir()) == files_before
 
 
-def test_validation_rerenders_without_projet_and_removes_the_draft_file(computed, media_root, django_capture_on_commit_callbacks):
+def test_validation_rerenders_without_projet_and_removes_the_draft_file(
+    computed, media_root, django_capture_on_commit_callbacks
+):
     services.render_campaign_statements(campaign=computed)
     draft = Statement.objects.get(campaign=computed, groupement__code="G001")
     Campaign.objects.filter(pk=computed.pk).update(status=Campaign.Status.VALIDATED, validated_at=VALIDATED_AT)
@@ -148,7 +157,9 @@ def test_status_change_during_rendering_is_not_lost(computed, media_root, monkey
         calls.append(draft)
         pdf = real_render(result, draft=draft)
         if len(calls) == 1:
-            Campaign.objects.filter(pk=result.campaign_id).update(status=Campaign.Status.VALIDATED, validated_at=timezone.now())
+            Campaign.objects.filter(pk=result.campaign_id).update(
+                status=Campaign.Status.VALIDATED, validated_at=timezone.now()
+            )
         return pdf
 
     monkeypatch.setattr(services, "render_statement_pdf", render_then_validate)
@@ -157,7 +168,9 @@ def test_status_change_during_rendering_is_not_lost(computed, media_root, monkey
     assert calls == [True, False]
     assert statement.draft is False
     assert "PROJET" not in pdf_text((media_root / statement.file_path).read_bytes())
-    assert [p.name for p in (media_root / "statements" / "2022").iterdir()] == [Path(statement.file_path).name]  # stale draft removed
+    assert [p.name for p in (media_root / "statements" / "2022").iterdir()] == [
+        Path(statement.file_path).name
+    ]  # stale draft removed
 
 
 def test_statements_of_groupements_without_result_are_removed(computed, media_root, django_capture_on_commit_callbacks):

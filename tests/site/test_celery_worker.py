@@ -1,4 +1,5 @@
 """A task goes through the real broker (Redis in CI) and a real worker thread, not eager mode."""
+
 import pytest
 from django.conf import settings
 
@@ -6,7 +7,9 @@ from ipep_site.celery import app, ping
 
 pytestmark = [
     pytest.mark.celery_worker,
-    pytest.mark.skipif(settings.CELERY_BROKER_URL.startswith("memory"), reason="needs a real broker: set CELERY_BROKER_URL"),
+    pytest.mark.skipif(
+        settings.CELERY_BROKER_URL.startswith("memory"), reason="needs a real broker: set CELERY_BROKER_URL"
+    ),
 ]
 
 

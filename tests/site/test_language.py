@@ -1,4 +1,5 @@
 """The product is French only: an English browser still gets French pages (dates included)."""
+
 import pytest
 from django.urls import reverse
 

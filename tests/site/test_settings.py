@@ -1,4 +1,5 @@
 """Production settings pass Django's deployment checks; secrets come from the environment."""
+
 import os
 import subprocess
 import sys
@@ -10,12 +11,17 @@ REPO = Path(__file__).resolve().parents[2]
 def run_manage(*args, **env):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     environment.update(env)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=environment, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=environment, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_check_deploy_is_clean_in_production_settings():
     result = run_manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="k3#J9v!qZ2x@L7m$P0w&R5t*Y8u^E1n(B4c)D6f-G9h+S2a=Q7e",
         DJANGO_ALLOWED_HOSTS="example.org",

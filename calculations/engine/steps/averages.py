@@ -1,4 +1,5 @@
 """Step 5 — per-groupement averages of real (truncated) and expected expenditure, from exact cell sums."""
+
 from __future__ import annotations
 
 import math
@@ -57,6 +58,7 @@ def groupement_averages(cells: pl.DataFrame, model: RiskModel) -> YearAverages:
         real_expenditure_cents=spend_cents,
         level_gap_se=_level_gap_se(patients, squared_deviations, real_mean - expected_mean),
     )
+
 
 def _level_gap_se(patients: int, sum_of_squared_deviations: Fraction, mean_deviation: Fraction) -> float:
     if patients <= 1:

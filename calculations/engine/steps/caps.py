@@ -1,4 +1,5 @@
 """Step 10 — the groupement cap and the national ceiling."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Step 11 — turning amounts into cents, exactly as the payment order will show them."""
+
 from __future__ import annotations
 
 import math
@@ -18,7 +19,9 @@ def rounded_amounts(amounts: Sequence[float]) -> list[Decimal]:
     return [round_half_up(amount) for amount in amounts]
 
 
-def scaled_amounts(codes: Sequence[str], amounts_after_cap: Sequence[float], coefficient: float, ceiling: float) -> list[Decimal]:
+def scaled_amounts(
+    codes: Sequence[str], amounts_after_cap: Sequence[float], coefficient: float, ceiling: float
+) -> list[Decimal]:
     """Step 11 with scaling: the paid total is floor(100·C) cents, shared by largest remainder.
 
     Each groupement gets floor(after_cap · k · 100) cents (doubles, in that order); the cents left go

@@ -1,4 +1,5 @@
 """Step 6 — efficiency gains: level gap, evolution gap and the amount per patient."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,8 +28,13 @@ def evolution_gap(year_n: YearAverages, reference: YearAverages, evolution_form:
     absolute: Ev = (DA̅_N − DA̅_R) − (DR̄_N − DR̄_R).
     """
     if evolution_form == "rate":
-        return reference.real_per_patient * year_n.expected_per_patient / reference.expected_per_patient - year_n.real_per_patient
-    return (year_n.expected_per_patient - reference.expected_per_patient) - (year_n.real_per_patient - reference.real_per_patient)
+        return (
+            reference.real_per_patient * year_n.expected_per_patient / reference.expected_per_patient
+            - year_n.real_per_patient
+        )
+    return (year_n.expected_per_patient - reference.expected_per_patient) - (
+        year_n.real_per_patient - reference.real_per_patient
+    )
 
 
 def efficiency(year_n: YearAverages, reference: YearAverages, parameters: Parameters) -> Efficiency:

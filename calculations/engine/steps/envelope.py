@@ -1,4 +1,5 @@
 """Step 8 — the quality envelope and each groupement's drawing right on it."""
+
 from __future__ import annotations
 
 from ..parameters import Parameters

@@ -1,4 +1,5 @@
 """Step 1 — the members of each groupement at the campaign's reference date."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -20,12 +21,16 @@ def active_members(members: pl.DataFrame, groupement_codes: list[str], year: int
         & (pl.col("start") <= reference_date)
         & (pl.col("end").is_null() | (pl.col("end") >= reference_date))
     )
-    pairs = active.select(pl.col("rpps").cast(pl.String), pl.col("groupement").cast(pl.String)).unique(maintain_order=True)
+    pairs = active.select(pl.col("rpps").cast(pl.String), pl.col("groupement").cast(pl.String)).unique(
+        maintain_order=True
+    )
     # membres.csv forbids overlapping rows of one RPPS: a patient must count for one groupement at most.
     shared = pairs.filter(pl.col("rpps").is_duplicated()).group_by("rpps").agg(pl.col("groupement").sort()).sort("rpps")
     if shared.height:
-        raise EngineError([
-            engine_problem("membres", f"RPPS {rpps} is a member of {', '.join(codes)} on 31/12/{year}", "rpps")
-            for rpps, codes in shared.iter_rows()
-        ])
+        raise EngineError(
+            [
+                engine_problem("membres", f"RPPS {rpps} is a member of {', '.join(codes)} on 31/12/{year}", "rpps")
+                for rpps, codes in shared.iter_rows()
+            ]
+        )
     return pairs

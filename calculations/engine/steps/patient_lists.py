@@ -5,6 +5,7 @@ engine) into per-(groupement, risk cell) integer sums; nothing per patient is ke
 Patients whose médecin traitant is no member get a null groupement: they still count in the
 national risk model.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -67,7 +68,8 @@ def aggregate_patient_lists(
     # Polars groups fastest on one integer key: groupement number (0 = none) · CELL_COUNT + cell.
     codes = sorted(member_groupements["groupement"].unique().to_list())
     numbers = member_groupements.select(
-        "rpps", pl.col("groupement").replace_strict(codes, range(1, len(codes) + 1), return_dtype=pl.Int32).alias("number")
+        "rpps",
+        pl.col("groupement").replace_strict(codes, range(1, len(codes) + 1), return_dtype=pl.Int32).alias("number"),
     )
     sums = (
         beneficiaries.select(pl.col("rpps_mt").cast(pl.String), risk_cell_expression(), spend.alias("depenses_cents"))
@@ -82,17 +84,16 @@ def aggregate_patient_lists(
         .collect(engine="streaming")
     )
     number = pl.col("key") // CELL_COUNT
-    cells = (
-        sums.select(
-            pl.when(number > 0).then(number.replace_strict(range(1, len(codes) + 1), codes, default=None, return_dtype=pl.String)).alias("groupement"),
-            (pl.col("key") % CELL_COUNT).cast(pl.Int16).alias("cell"),
-            "patients",
-            "spend_cents",
-            "truncated_cents",
-            "truncated_cents_squared",
-        )
-        .sort("groupement", "cell", nulls_last=True)
-    )
+    cells = sums.select(
+        pl.when(number > 0)
+        .then(number.replace_strict(range(1, len(codes) + 1), codes, default=None, return_dtype=pl.String))
+        .alias("groupement"),
+        (pl.col("key") % CELL_COUNT).cast(pl.Int16).alias("cell"),
+        "patients",
+        "spend_cents",
+        "truncated_cents",
+        "truncated_cents_squared",
+    ).sort("groupement", "cell", nulls_last=True)
     return YearAggregate(year, rows, threshold_cents, cells)
 
 

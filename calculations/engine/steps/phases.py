@@ -1,12 +1,14 @@
 """Step 9 — the phase rule: how efficiency and quality combine into the amount before cap."""
+
 from __future__ import annotations
 
 from ..errors import EngineError, engine_problem
 from ..parameters import Parameters
 
 
-def amounts_for_phase(phase: int, efficiency_amount: float, quality_value: float, quality_ratio: float,
-                      parameters: Parameters) -> tuple[float, float]:
+def amounts_for_phase(
+    phase: int, efficiency_amount: float, quality_value: float, quality_ratio: float, parameters: Parameters
+) -> tuple[float, float]:
     """Step 9: (quality_amount, amount_before_cap) for the groupement's phase in year N.
 
     phase 1: efficiency only (quality is shown, not paid); phase 2: efficiency + quality_value;

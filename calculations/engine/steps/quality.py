@@ -1,4 +1,5 @@
 """Step 7 — the quality score S from indicator results, deciles and patient-experience points."""
+
 from __future__ import annotations
 
 import math
@@ -71,14 +72,24 @@ def indicator_points(socle_count: int, carte_count: int, parameters: Parameters)
     return float(share * base / socle_count), float((1 - share) * base / carte_count)
 
 
-def quality_score(groupement: str, results: list[IndicatorResult], experience_points: float, parameters: Parameters) -> Quality:
+def quality_score(
+    groupement: str, results: list[IndicatorResult], experience_points: float, parameters: Parameters
+) -> Quality:
     """Step 7: S = Σ p·f over the groupement's indicators + experience points; q = clamp(S / S_max, 0, 1)."""
     socle = [r for r in results if r.family == "socle"]
     carte = [r for r in results if r.family == "carte"]
     if not socle:
-        raise EngineError([engine_problem("resultats_indicateurs", f"groupement {groupement}: no socle indicator result", "code_indicateur")])
+        raise EngineError(
+            [
+                engine_problem(
+                    "resultats_indicateurs", f"groupement {groupement}: no socle indicator result", "code_indicateur"
+                )
+            ]
+        )
     socle_points, carte_points = indicator_points(len(socle), len(carte), parameters)
-    earned = [socle_points * indicator_fraction(r) for r in socle] + [carte_points * indicator_fraction(r) for r in carte]
+    earned = [socle_points * indicator_fraction(r) for r in socle] + [
+        carte_points * indicator_fraction(r) for r in carte
+    ]
     score = math.fsum([*earned, experience_points])
     maximum = Fraction(parameters.base_points + parameters.max_experience_points)
     return Quality(score, _clamp(score / float(maximum), 0.0, 1.0))

@@ -6,6 +6,7 @@ and the fitted value DA is one number per cell. X′X is an integer matrix and X
 of cents, so the normal equations are solved in exact rational arithmetic (fraction-free Gaussian
 elimination): the fit does not depend on row order or on floating-point accumulation.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,7 +22,9 @@ AGE_BANDS = 20  # 0–4, 5–9, …, 90–94, 95+
 SEXES = (1, 2)
 CELL_COUNT = len(SEXES) * AGE_BANDS * 8
 # Column order of the design: 40 sexe × age band indicators, then ald, css, deces.
-COLUMN_NAMES = tuple(f"sexe{s}_age{5 * b}" + ("+" if b == AGE_BANDS - 1 else f"-{5 * b + 4}") for s in SEXES for b in range(AGE_BANDS)) + (
+COLUMN_NAMES = tuple(
+    f"sexe{s}_age{5 * b}" + ("+" if b == AGE_BANDS - 1 else f"-{5 * b + 4}") for s in SEXES for b in range(AGE_BANDS)
+) + (
     "ald",
     "css",
     "deces",
@@ -87,14 +90,16 @@ def fit_risk_model(year: int, cell_counts: Mapping[int, int], cell_truncated_cen
                 gram[a][b] += count
     coefficients_cents = solve_exact(gram, moment)
     if coefficients_cents is None:
-        raise EngineError([
-            engine_problem(
-                f"beneficiaires_{year}",
-                f"risk model {year}: the design is rank-deficient (rank of the {size}×{size} matrix X′X below {size}): "
-                "some of the columns sexe × age band, ald, css, deces are linear combinations of others in this "
-                f"year's file (for instance ald = 1 for every patient), so year {year}'s model cannot be fitted",
-            )
-        ])
+        raise EngineError(
+            [
+                engine_problem(
+                    f"beneficiaires_{year}",
+                    f"risk model {year}: the design is rank-deficient (rank of the {size}×{size} matrix X′X below {size}): "
+                    "some of the columns sexe × age band, ald, css, deces are linear combinations of others in this "
+                    f"year's file (for instance ald = 1 for every patient), so year {year}'s model cannot be fitted",
+                )
+            ]
+        )
     coefficients = tuple(c / 100 for c in coefficients_cents)
     denominator = math.lcm(*(c.denominator for c in coefficients))
     numerators = [c.numerator * (denominator // c.denominator) for c in coefficients]

@@ -1,4 +1,5 @@
 """Step 3 — écrêtement: the nearest-rank percentile of national spend, computed exactly in cents."""
+
 from __future__ import annotations
 
 import math

@@ -4,6 +4,7 @@ Creates campaign N in draft (version + 1 of a published campaign, which it will 
 --user the command acts as the system (`COMMAND_LINE` in calculations/services/transitions.py: it may
 create, set parameters and launch, nothing else).
 """
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,8 +20,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, required=True, help="année N de la campagne")
-        parser.add_argument("--parameters", type=Path, metavar="FICHIER", help="parametres.json d'un lot (appliqué avant --param)")
-        parser.add_argument("--param", action="append", default=[], metavar="NOM=VALEUR", help="paramètre de la section 6 (répétable)")
+        parser.add_argument(
+            "--parameters", type=Path, metavar="FICHIER", help="parametres.json d'un lot (appliqué avant --param)"
+        )
+        parser.add_argument(
+            "--param", action="append", default=[], metavar="NOM=VALEUR", help="paramètre de la section 6 (répétable)"
+        )
         parser.add_argument("--user", metavar="LOGIN", help="utilisateur qui agit (sinon : système, ligne de commande)")
 
     def handle(self, *args, year, parameters, param, user, **options):

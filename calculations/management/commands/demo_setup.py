@@ -9,6 +9,7 @@ statement. Each step is skipped when already done, so the command can be run aga
 It creates one user per role with a single demo password (`--password`, or `IPEP_DEMO_PASSWORD`, or a
 random one) and prints the logins: this is a demonstration database, never run it in production.
 """
+
 import os
 import re
 import secrets
@@ -56,10 +57,17 @@ class Command(BaseCommand):
     help = "Base de démonstration : charge un lot, calcule et publie sa campagne, crée un utilisateur par rôle."
 
     def add_arguments(self, parser):
-        parser.add_argument("--bundle", type=Path, required=True, help="répertoire du lot (ex. ../shared/data/golden-2022)")
+        parser.add_argument(
+            "--bundle", type=Path, required=True, help="répertoire du lot (ex. ../shared/data/golden-2022)"
+        )
         parser.add_argument("--year", type=int, required=True, help="année N de la campagne à calculer")
-        parser.add_argument("--password", help="mot de passe commun des comptes de démonstration (défaut : IPEP_DEMO_PASSWORD ou aléatoire)")
-        parser.add_argument("--no-publish", action="store_true", help="s'arrêter à « calculée » pour essayer la validation dans l'admin")
+        parser.add_argument(
+            "--password",
+            help="mot de passe commun des comptes de démonstration (défaut : IPEP_DEMO_PASSWORD ou aléatoire)",
+        )
+        parser.add_argument(
+            "--no-publish", action="store_true", help="s'arrêter à « calculée » pour essayer la validation dans l'admin"
+        )
 
     def handle(self, *args, bundle: Path, year: int, password, no_publish, **options):
         if not bundle.is_dir():
@@ -174,5 +182,7 @@ class Command(BaseCommand):
         for login, _, description in DEMO_USERS:
             self.stdout.write(f"  {login:<12} {description}")
         if portal_login:
-            self.stdout.write(f"  {portal_login:<12} utilisateur du groupement {portal_login.upper()} (portail : http://127.0.0.1:8000/)")
+            self.stdout.write(
+                f"  {portal_login:<12} utilisateur du groupement {portal_login.upper()} (portail : http://127.0.0.1:8000/)"
+            )
         self.stdout.write(f"Campagne {campaign.year} v{campaign.version} : {campaign.get_status_display()}")

@@ -4,6 +4,7 @@ an immutable dataset (METHODOLOGY.md section 3), with a progress bar on stderr.
 Exit status 0 when the file is valid (or was already ingested valid), 1 when it is rejected: every
 problem is then printed to stderr as `file:line: column: reason`.
 """
+
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -80,4 +81,6 @@ class Command(BaseCommand):
                 self.stderr.write(line)
             prefix = "déjà rejeté" if again else "rejeté"
             raise CommandError(f"Jeu de données n° {dataset.pk} {prefix} : {dataset.problem_count} problème(s).")
-        raise CommandError(f"Jeu de données n° {dataset.pk} : {dataset.get_status_display()} (validation en cours ailleurs).")
+        raise CommandError(
+            f"Jeu de données n° {dataset.pk} : {dataset.get_status_display()} (validation en cours ailleurs)."
+        )

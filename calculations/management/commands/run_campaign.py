@@ -5,6 +5,7 @@ STORED results as the JSON of METHODOLOGY.md section 5 (read from the database, 
 campaign already computed (or in force) is not relaunched: its results are written. Without --user the
 command acts as the system (`COMMAND_LINE`), which may launch.
 """
+
 import json
 import sys
 from pathlib import Path
@@ -22,9 +23,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, required=True, help="année N de la campagne")
-        parser.add_argument("--output", metavar="FICHIER", help="fichier JSON des résultats enregistrés ('-' : sortie standard)")
-        parser.add_argument("--user", metavar="LOGIN", help="utilisateur qui lance (sinon : système, ligne de commande)")
-        parser.add_argument("--timeout", type=float, default=None, help="attente maximale en secondes (défaut : illimitée)")
+        parser.add_argument(
+            "--output", metavar="FICHIER", help="fichier JSON des résultats enregistrés ('-' : sortie standard)"
+        )
+        parser.add_argument(
+            "--user", metavar="LOGIN", help="utilisateur qui lance (sinon : système, ligne de commande)"
+        )
+        parser.add_argument(
+            "--timeout", type=float, default=None, help="attente maximale en secondes (défaut : illimitée)"
+        )
 
     def handle(self, *args, year, output, user, timeout, **options):
         if output and output != "-" and not Path(output).parent.is_dir():  # said now, not after the computation
@@ -58,13 +65,17 @@ class Command(BaseCommand):
                 try:
                     Path(output).write_text(text, encoding="utf-8")
                 except OSError as error:
-                    raise CommandError(f"{output} : écriture des résultats impossible ({error.strerror or error})") from None
+                    raise CommandError(
+                        f"{output} : écriture des résultats impossible ({error.strerror or error})"
+                    ) from None
                 self.stderr.write(f"résultats écrits dans {output}")
 
     def wait(self, campaign: Campaign, timeout: float | None) -> Campaign:
         """Wait until the campaign leaves `computing`, printing each new step."""
         campaign = wait_for_computation(
-            campaign=campaign, timeout=timeout, on_step=lambda c: self.stderr.write(f"  {c.progress * 100:5.1f} % {c.progress_step}")
+            campaign=campaign,
+            timeout=timeout,
+            on_step=lambda c: self.stderr.write(f"  {c.progress * 100:5.1f} % {c.progress_step}"),
         )
         if campaign.status == Campaign.Status.COMPUTING:
             raise CommandError(f"{campaign} : toujours en calcul après {timeout:g} s (le calcul continue)")

@@ -3,6 +3,7 @@
 A what-if tool: try parameters (`--param c_partage=0.6`) and read the JSON of METHODOLOGY.md section 5
 (or a `;`-separated CSV for a spreadsheet). Problems are printed to stderr as `file:line: column: reason`.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,11 +34,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("bundle", type=Path, help="bundle directory (METHODOLOGY.md section 3)")
         parser.add_argument("--year", type=int, required=True, help="campaign year N")
-        parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                            help="override a parameter of section 6 (repeatable; wins over parametres.json)")
+        parser.add_argument(
+            "--param",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="override a parameter of section 6 (repeatable; wins over parametres.json)",
+        )
         parser.add_argument("--output", type=Path, help="write to this file instead of stdout")
-        parser.add_argument("--format", choices=("json", "csv"), default="json",
-                            help="json (section 5) or csv (one ';'-separated row per groupement)")
+        parser.add_argument(
+            "--format",
+            choices=("json", "csv"),
+            default="json",
+            help="json (section 5) or csv (one ';'-separated row per groupement)",
+        )
 
     def handle(self, *args, bundle: Path, year: int, param: list[str], output: Path | None, format: str, **options):
         if output and not output.parent.is_dir():  # said now, not after a long computation
@@ -54,7 +64,9 @@ class Command(BaseCommand):
                 output.write_text(text, encoding="utf-8")
             except OSError as error:
                 raise CommandError(f"{output}: cannot write the results: {error.strerror or error}") from None
-            self.stderr.write(f"{output}: {len(results.groupements)} groupements, total {results.totals.final_amount} €")
+            self.stderr.write(
+                f"{output}: {len(results.groupements)} groupements, total {results.totals.final_amount} €"
+            )
         else:
             sys.stdout.write(text)
 
@@ -64,7 +76,9 @@ class Command(BaseCommand):
         return CommandError(f"simulate {bundle} --year {year}: {count} problem(s), see above")
 
 
-def simulate(bundle: Path, year: int, assignments: list[str], warn: Callable[[str], object] | None = None) -> CampaignResults:
+def simulate(
+    bundle: Path, year: int, assignments: list[str], warn: Callable[[str], object] | None = None
+) -> CampaignResults:
     """Read the bundle, merge parameters (defaults → parametres.json → assignments) and compute campaign `year`.
 
     Raises BundleError, ParameterError or EngineError, each carrying every problem found; `warn` receives
@@ -73,12 +87,22 @@ def simulate(bundle: Path, year: int, assignments: list[str], warn: Callable[[st
     reference = read_reference_bundle(bundle, year)
     for line in format_problems(reference.warnings):
         (warn or (lambda text: None))(f"warning: {line}")
-    parameters = Parameters.merge((BUNDLE_SOURCE, reference.parameters), (OVERRIDE_SOURCE, parse_assignments(assignments)))
+    parameters = Parameters.merge(
+        (BUNDLE_SOURCE, reference.parameters), (OVERRIDE_SOURCE, parse_assignments(assignments))
+    )
     beneficiaries, problems = {}, []
     for y in years_needed(reference.waves, reference.phases, reference.groupements, year):
         path = beneficiaries_path(bundle, y)
         if not path.is_file():
-            problems.append(Problem(path.name, None, None, f"required file is missing from the bundle (campaign {year} needs year {y})", "missing_file"))
+            problems.append(
+                Problem(
+                    path.name,
+                    None,
+                    None,
+                    f"required file is missing from the bundle (campaign {year} needs year {y})",
+                    "missing_file",
+                )
+            )
             continue
         try:
             beneficiaries[y] = scan_beneficiaries(path)

@@ -4,6 +4,7 @@ Statuts demandables : computing (lancer), draft (rejeter, motif obligatoire), va
 Sans --user, seul le lancement est permis (voir `COMMAND_LINE`) : la validation exige une personne
 distincte de celle qui a lancé le calcul.
 """
+
 from django.core.management.base import BaseCommand, CommandError
 
 from calculations.selectors.campaigns import campaigns_of_year
@@ -19,7 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--to", required=True, choices=[str(s) for s in SERVICES_BY_TARGET], help="statut cible")
         parser.add_argument("--user", metavar="LOGIN", help="utilisateur qui agit (obligatoire sauf pour lancer)")
         parser.add_argument("--reason", default="", help="motif (obligatoire pour un rejet)")
-        parser.add_argument("--campaign-version", type=int, dest="campaign_version", help="version de la campagne (défaut : la plus récente)")
+        parser.add_argument(
+            "--campaign-version",
+            type=int,
+            dest="campaign_version",
+            help="version de la campagne (défaut : la plus récente)",
+        )
 
     def handle(self, *args, year, to, user, reason, campaign_version, **options):
         campaigns = campaigns_of_year(year=year)

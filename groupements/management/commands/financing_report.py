@@ -6,7 +6,9 @@ RENDERERS = {"text": financing_text, "csv": financing_csv, "json": financing_jso
 
 
 class Command(BaseCommand):
-    help = "Rapport de financement FISS : versements payés par année, vague et nature, enveloppe prévue et total général."
+    help = (
+        "Rapport de financement FISS : versements payés par année, vague et nature, enveloppe prévue et total général."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=sorted(RENDERERS), default="text")

@@ -21,4 +21,6 @@ class Command(BaseCommand):
             self.stderr.write(f"avertissement : {warning}")
         for line in summary.lines():
             self.stdout.write(line)
-        self.stdout.write(self.style.SUCCESS("Lot chargé." if summary.changed else "Lot déjà chargé : rien n'a changé."))
+        self.stdout.write(
+            self.style.SUCCESS("Lot chargé." if summary.changed else "Lot déjà chargé : rien n'a changé.")
+        )

@@ -1,11 +1,16 @@
 """Export the national report of the latest campaign version of a year (PDF, CSV or XLSX)."""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from reports import national, selectors
 
-EXPORTERS = {".pdf": national.national_report_pdf, ".csv": national.national_report_csv, ".xlsx": national.national_report_xlsx}
+EXPORTERS = {
+    ".pdf": national.national_report_pdf,
+    ".csv": national.national_report_csv,
+    ".xlsx": national.national_report_xlsx,
+}
 
 
 class Command(BaseCommand):
@@ -13,7 +18,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, required=True)
-        parser.add_argument("--campaign-version", dest="campaign_version", type=int, help="version de la campagne (par défaut la dernière avec des résultats)")
+        parser.add_argument(
+            "--campaign-version",
+            dest="campaign_version",
+            type=int,
+            help="version de la campagne (par défaut la dernière avec des résultats)",
+        )
         parser.add_argument("--output", type=Path, required=True)
 
     def handle(self, *args, year, campaign_version, output, **options):
@@ -24,9 +34,13 @@ class Command(BaseCommand):
         if version is None:
             campaign = selectors.latest_campaign_with_results(year)
         else:
-            campaign = selectors.Campaign.objects.filter(year=year, version=version, results__isnull=False).distinct().first()
+            campaign = (
+                selectors.Campaign.objects.filter(year=year, version=version, results__isnull=False).distinct().first()
+            )
         if campaign is None:
-            raise CommandError(f"Aucune campagne {year}{f' v{version}' if version else ''} n'a de résultats enregistrés.")
+            raise CommandError(
+                f"Aucune campagne {year}{f' v{version}' if version else ''} n'a de résultats enregistrés."
+            )
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_bytes(exporter(campaign))
         self.stdout.write(f"Rapport national {campaign.year} v{campaign.version} écrit dans {output}")

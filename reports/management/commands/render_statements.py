@@ -1,4 +1,5 @@
 """Render the statements of the latest campaign version of a year into a directory."""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -18,4 +19,6 @@ class Command(BaseCommand):
         if campaign is None:
             raise CommandError(f"Aucune campagne {year} n'a de résultats enregistrés.")
         written = services.export_campaign_statements(campaign=campaign, outdir=outdir)
-        self.stdout.write(f"{len(written)} relevé(s) de la campagne {campaign.year} v{campaign.version} ({campaign.get_status_display()}) écrits dans {outdir}")
+        self.stdout.write(
+            f"{len(written)} relevé(s) de la campagne {campaign.year} v{campaign.version} ({campaign.get_status_display()}) écrits dans {outdir}"
+        )
