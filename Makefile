@@ -34,11 +34,9 @@ system-packages:
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
-test: venv system-packages
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+test: lint system-packages
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 

@@ -29,14 +29,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django.contrib.humanize",
     "import_export",
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
+    "common",
     "groupements",
     "calculations",
     "reports",
+    "ipep_site",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +139,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=3 * 3600)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic tasks, run by `celery beat` where it is deployed (the admin and the launch also check on every visit).
+CELERY_BEAT_SCHEDULE = {
+    "calculations.fail_stale_campaigns": {"task": "calculations.fail_stale_campaigns", "schedule": 300},
+}
 
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="ipep@localhost")

@@ -5,3 +5,10 @@ class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reports"
     verbose_name = "Relevés et rapports"
+
+    def ready(self):
+        from calculations.signals import campaign_transitioned
+
+        from .receivers import react_to_transition
+
+        campaign_transitioned.connect(react_to_transition, dispatch_uid="reports.react_to_transition")

@@ -15,7 +15,7 @@ from matplotlib import rcParams  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from .formatting import format_number  # noqa: E402
+from common.formatting import format_number  # noqa: E402
 
 rcParams["svg.hashsalt"] = "ipep"
 rcParams["font.family"] = "DejaVu Sans"

@@ -7,16 +7,10 @@ import csv
 import io
 from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from calculations.engine.results import csv_cell
 from calculations.models import Campaign, GroupementResult
-from calculations.selectors.campaigns import campaign_results
-
-from . import charts
-from .pdf import render_pdf
+from calculations.selectors.campaigns import campaign_results, campaign_totals
+from common.pdf import render_pdf
 
 # Exported columns, in order: GroupementResult fields (labelled with their verbose names) and the name.
 COLUMNS = (
@@ -130,21 +124,10 @@ def wave_rows(rows: list[dict]) -> list[dict]:
     return waves
 
 
-def campaign_totals(campaign: Campaign) -> list[tuple[str, object, str]]:
-    """(label, value, kind) of the campaign-level figures; kind is money, integer or ratio."""
-    return [
-        ("Dépenses réelles totales N", campaign.real_expenditure_total, "money"),
-        ("Patients", campaign.n_patients, "integer"),
-        ("Enveloppe qualité", campaign.quality_envelope, "money"),
-        ("Plafond national", campaign.national_ceiling, "money"),
-        ("Somme des montants après plafond", campaign.amount_after_cap, "money"),
-        ("Coefficient national", campaign.national_coefficient, "ratio"),
-        ("Montant final total", campaign.final_amount, "money"),
-    ]
-
-
 def report_context(campaign: Campaign, *, charts_as: str = "inline") -> dict:
     """Everything the HTML and PDF reports show. `charts_as`: "inline" (SVG markup) or "uri" (data: URIs)."""
+    from . import charts  # matplotlib: imported by the processes that draw, not by every command
+
     rows = report_rows(campaign)
     waves = wave_rows(rows)
     drawn = (
@@ -194,6 +177,10 @@ def national_report_csv(campaign: Campaign) -> bytes:
 
 def national_report_xlsx(campaign: Campaign) -> bytes:
     """Two sheets: "Groupements" (one line each and a total) and "Synthèse" (campaign figures, parameters)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     rows = report_rows(campaign)
     workbook = Workbook()
     sheet = workbook.active

@@ -13,10 +13,11 @@ from groupements.models import Groupement, PortalAccess
 
 from .models import Contestation, Statement
 
-# Statuses whose statements a groupement sees. A superseded campaign stays visible if it had been
-# published: the groupement keeps what it was sent.
-CONTESTABLE_STATUSES = (Campaign.Status.PUBLISHED, Campaign.Status.PAID)
-PORTAL_VISIBLE = Q(status__in=CONTESTABLE_STATUSES) | Q(status=Campaign.Status.SUPERSEDED, published_at__isnull=False)
+# Campaigns whose statements a groupement sees (the status table's `portal_visible`); a superseded one
+# only if it had been published: the groupement keeps what it was sent.
+PORTAL_VISIBLE = Q(status__in=Campaign.statuses_where("portal_visible")) & ~Q(
+    status=Campaign.Status.SUPERSEDED, published_at__isnull=True
+)
 
 
 def portal_groupement(user) -> Groupement | None:
@@ -73,7 +74,7 @@ def contestation_deadline(campaign: Campaign) -> datetime | None:
 
 def contestation_open(campaign: Campaign, *, now: datetime | None = None) -> bool:
     deadline = contestation_deadline(campaign)
-    if deadline is None or campaign.status not in CONTESTABLE_STATUSES:
+    if deadline is None or not campaign.status_properties.contestable:
         return False
     return campaign.published_at <= (now or timezone.now()) <= deadline
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from celery import group
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -26,10 +25,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from calculations.models import Campaign, GroupementResult
+from common.errors import ActionRefused, PermissionRefused, require_permission
+from common.formatting import format_money
 from groupements.models import Groupement, PortalAccess
 
 from . import selectors
-from .formatting import format_money
 from .models import Contestation, Statement
 from .statements import is_draft, render_statement_pdf
 
@@ -41,7 +41,7 @@ MAX_CONTESTATION_LENGTH = 5000
 MAX_RENDER_ATTEMPTS = 3
 
 
-class ContestationRefused(Exception):
+class ContestationRefused(ActionRefused):
     """A contestation that may not be filed; the message is shown to the groupement user as is."""
 
 
@@ -242,12 +242,12 @@ def submit_contestation(
     message = (message or "").strip()
     access = PortalAccess.objects.filter(user=user, groupement=groupement).first()
     if access is None:
-        raise PermissionDenied("Ce compte n'est pas rattaché à ce groupement.")
+        raise PermissionRefused("Ce compte n'est pas rattaché à ce groupement.")
     if not campaign.results.filter(groupement=groupement).exists():
         raise ContestationRefused("Ce groupement n'a pas de relevé pour cette campagne.")
     if not selectors.contestation_open(campaign, now=now):
         deadline = selectors.contestation_deadline(campaign)
-        if deadline is None or campaign.status not in selectors.CONTESTABLE_STATUSES:
+        if deadline is None or not campaign.status_properties.contestable:
             raise ContestationRefused("Cette campagne n'est pas ouverte aux contestations.")
         raise ContestationRefused(
             f"Le délai de contestation a expiré le {timezone.localtime(deadline):%d/%m/%Y à %H:%M}."
@@ -261,8 +261,7 @@ def submit_contestation(
 
 def answer_contestation(*, contestation: Contestation, user, status: str, answer: str) -> Contestation:
     """Staff answer to a contestation; the groupement user who filed it is told by e-mail."""
-    if not user.has_perm("reports.change_contestation"):
-        raise PermissionDenied("Répondre à une contestation demande la permission de la modifier.")
+    require_permission(user, "reports.change_contestation", "répondre à une contestation")
     if status not in Contestation.Status.values:
         raise ValueError(f"unknown contestation status {status!r}")
     answer = (answer or "").strip()

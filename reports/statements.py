@@ -4,16 +4,8 @@ the order it was computed, so a groupement can redo the arithmetic with a pocket
 from __future__ import annotations
 
 from calculations.models import Campaign, GroupementResult
-
-from .formatting import parameter_fraction
-from .pdf import render_pdf
-
-FINAL_STATUSES = (
-    Campaign.Status.VALIDATED,
-    Campaign.Status.PUBLISHED,
-    Campaign.Status.PAID,
-    Campaign.Status.SUPERSEDED,
-)
+from common.formatting import parameter_fraction
+from common.pdf import render_pdf
 
 PARAMETER_LABELS = {
     "c_ecart": "C_écart – poids de l'écart de niveau",
@@ -38,7 +30,7 @@ FAMILY_LABELS = {"socle": "Socle", "carte": "À la carte"}
 
 def is_draft(campaign: Campaign) -> bool:
     """A statement is a draft (watermarked PROJET) until its campaign is validated."""
-    return campaign.status not in FINAL_STATUSES
+    return not campaign.status_properties.final_statement
 
 
 def statement_date(campaign: Campaign, *, draft: bool):

@@ -14,12 +14,11 @@ from django.utils.html import format_html, format_html_join
 
 from calculations.engine.parameters import DEFAULT_LITERALS
 from calculations.models import Campaign, GroupementResult
-from calculations.selectors.campaigns import campaign_results, open_campaign, result_order
+from calculations.selectors.campaigns import campaign_results, campaign_totals, open_campaign, result_order
 from calculations.services import campaigns as services
 from calculations.services.transitions import TRANSITIONS_BY_NAME, USER_TRANSITIONS, CampaignError, allowed_transitions
+from common.formatting import format_money, format_number
 from groupements.admin.history import AuditHistoryMixin
-from reports.formatting import format_money, format_number
-from reports.national import campaign_totals
 
 REFRESH_SECONDS = 3
 # Results table of the campaign page: (field, header, format).

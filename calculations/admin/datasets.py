@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from calculations.models import Dataset
 from calculations.selectors import datasets as selectors
 from calculations.services import datasets as services
-from reports.formatting import format_integer, format_money, format_number
+from common.formatting import format_integer, format_money, format_number
 
 POLL_SECONDS = 2
 

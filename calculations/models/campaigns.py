@@ -1,23 +1,76 @@
 """A yearly campaign, its inputs, its stored results and the audit of its transitions."""
 
+from dataclasses import dataclass
+
 import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from common.errors import ActionRefused
+
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
 # Progress and heartbeat change at every step of a computation: not worth an audit event each time.
 PROGRESS_FIELDS = ["progress_step", "progress", "heartbeat_at"]
-# A year has at most one campaign being prepared and at most one in force (published or paid).
-OPEN_STATUSES = ("draft", "computing", "computed", "validated", "failed")
-IN_FORCE_STATUSES = ("published", "paid")
-# Once validated, a campaign's results never change (a correction is a new version); migration 0005
-# enforces it in PostgreSQL as well.
-FROZEN_STATUSES = ("validated", "published", "paid", "superseded")
 
 
-class FrozenResultsError(Exception):
+@dataclass(frozen=True)
+class StatusProperties:
+    """What a campaign status allows; `STATUS_TABLE` below is the one place where this is decided."""
+
+    editable: bool = False  # its parameters may still change
+    open: bool = False  # being prepared: a year has at most one open campaign
+    has_results: bool = False  # its stored results are those of its parameters and inputs
+    frozen: bool = False  # its results never change again (a correction is a new version; trigger 0005)
+    in_force: bool = False  # the year's campaign in force: at most one per year
+    portal_visible: bool = False  # groupements see it (a superseded one only if it had been published)
+    final_statement: bool = False  # statements without the PROJET watermark
+    contestable: bool = False  # a contestation may be filed (within the window)
+    payable: bool = False  # its intéressement may be written to the ledger
+    reportable: bool = False  # its figures may be reported (national report, break-even)
+
+
+STATUS_TABLE: dict[str, StatusProperties] = {
+    "draft": StatusProperties(editable=True, open=True),
+    "computing": StatusProperties(open=True),
+    "computed": StatusProperties(open=True, has_results=True, reportable=True),
+    "validated": StatusProperties(open=True, has_results=True, frozen=True, final_statement=True, reportable=True),
+    "published": StatusProperties(
+        has_results=True,
+        frozen=True,
+        in_force=True,
+        portal_visible=True,
+        final_statement=True,
+        contestable=True,
+        payable=True,
+        reportable=True,
+    ),
+    "paid": StatusProperties(
+        has_results=True,
+        frozen=True,
+        in_force=True,
+        portal_visible=True,
+        final_statement=True,
+        contestable=True,
+        payable=True,
+        reportable=True,
+    ),
+    "failed": StatusProperties(editable=True, open=True),
+    "superseded": StatusProperties(has_results=True, frozen=True, portal_visible=True, final_statement=True),
+}
+
+
+def statuses_where(property_name: str) -> tuple[str, ...]:
+    """The statuses that have `property_name` (a field of StatusProperties), in the table's order."""
+    return tuple(status for status, properties in STATUS_TABLE.items() if getattr(properties, property_name))
+
+
+OPEN_STATUSES = statuses_where("open")
+IN_FORCE_STATUSES = statuses_where("in_force")
+
+
+class FrozenResultsError(ActionRefused):
     """An attempt to change or delete the results of a validated (or later) campaign."""
 
 
@@ -35,6 +88,7 @@ class Campaign(models.Model):
 
     OPEN_STATUSES = OPEN_STATUSES
     IN_FORCE_STATUSES = IN_FORCE_STATUSES
+    statuses_where = staticmethod(statuses_where)
 
     year = models.PositiveIntegerField("année N", db_index=True)
     version = models.PositiveIntegerField("version", default=1)
@@ -122,18 +176,16 @@ class Campaign(models.Model):
         return f"Campagne {self.year} v{self.version} ({self.get_status_display()})"
 
     @property
+    def status_properties(self) -> StatusProperties:
+        return STATUS_TABLE[self.status]
+
+    @property
     def parameters_editable(self) -> bool:
-        return self.status in (self.Status.DRAFT, self.Status.FAILED)
+        return self.status_properties.editable
 
     @property
     def has_results(self) -> bool:
-        return self.status in (
-            self.Status.COMPUTED,
-            self.Status.VALIDATED,
-            self.Status.PUBLISHED,
-            self.Status.PAID,
-            self.Status.SUPERSEDED,
-        )
+        return self.status_properties.has_results
 
 
 class CampaignDataset(models.Model):
@@ -238,7 +290,7 @@ class GroupementResult(models.Model):
         return super().delete(*args, **kwargs)
 
     def _check_not_frozen(self) -> None:
-        if Campaign.objects.filter(pk=self.campaign_id, status__in=FROZEN_STATUSES).exists():
+        if Campaign.objects.filter(pk=self.campaign_id, status__in=statuses_where("frozen")).exists():
             raise FrozenResultsError(
                 f"Les résultats de {self.campaign} sont figés : publiez une nouvelle version pour les corriger."
             )

@@ -1,11 +1,12 @@
 """Validated yearly national files, stored as immutable checksummed Parquet under MEDIA_ROOT."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 
+from common.errors import ActionRefused
 
-class DatasetFrozen(ValidationError):
+
+class DatasetFrozen(ActionRefused):
     """A valid dataset's content never changes; one used by a campaign is never deleted."""
 
 

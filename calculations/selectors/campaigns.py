@@ -197,3 +197,16 @@ def result_order(order: str) -> str:
 def campaign_results(*, campaign: Campaign, order: str = "code") -> QuerySet[GroupementResult]:
     """The results of `campaign` sorted on one column (`-` for descending); unknown columns sort by code."""
     return campaign.results.order_by(result_order(order), "code")
+
+
+def campaign_totals(campaign: Campaign) -> list[tuple[str, object, str]]:
+    """(label, value, kind) of the campaign-level figures; kind is money, integer or ratio."""
+    return [
+        ("Dépenses réelles totales N", campaign.real_expenditure_total, "money"),
+        ("Patients", campaign.n_patients, "integer"),
+        ("Enveloppe qualité", campaign.quality_envelope, "money"),
+        ("Plafond national", campaign.national_ceiling, "money"),
+        ("Somme des montants après plafond", campaign.amount_after_cap, "money"),
+        ("Coefficient national", campaign.national_coefficient, "ratio"),
+        ("Montant final total", campaign.final_amount, "money"),
+    ]

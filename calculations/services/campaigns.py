@@ -36,12 +36,11 @@ from calculations.engine.steps.quality import IndicatorResult, indicator_fractio
 from calculations.models import Campaign, CampaignDataset, GroupementResult
 from calculations.selectors import campaigns as selectors
 from calculations.selectors.datasets import dataset_parquet_path, valid_dataset_for_year
+from common.errors import require_permission
 from groupements.models import Groupement
 from groupements.services import ledger
-from reports import services as reports
 
 from .datasets import MAX_YEAR, MIN_YEAR, supported_year
-from .errors import require_permission
 from .transitions import (
     COMPUTATION_TASK,
     INTERRUPTION_CHECK,
@@ -66,7 +65,7 @@ class ComputationAbandoned(Exception):
 
 
 def _require(actor, permission: str, action: str) -> None:
-    require_permission(actor, permission, action, denied=CampaignPermissionDenied)
+    require_permission(actor, permission, action, refusal=CampaignPermissionDenied)
 
 
 def merge_parameters(*layers: tuple[str, dict]) -> Parameters:
@@ -430,7 +429,6 @@ def _store_results(campaign_id: int, token: str, results: CampaignResults) -> Ca
             heartbeat_at=timezone.now(),
             **totals,
         )
-        _after_commit(reports.render_campaign_statements, campaign=locked)
         return locked
 
 
@@ -509,7 +507,6 @@ def validate_campaign(*, campaign: Campaign, user, reason: str = "") -> Campaign
             validated_by=actor_user(user),
             validated_at=timezone.now(),
         )
-        _after_commit(reports.render_campaign_statements, campaign=locked)
         return locked
 
 
@@ -533,7 +530,6 @@ def publish_campaign(*, campaign: Campaign, user, reason: str = "") -> Campaign:
         locked = apply_transition(
             campaign=locked, name="publish", actor=user, reason=reason, published_at=timezone.now()
         )
-        _after_commit(reports.notify_statement_publication, campaign=locked)
         return locked
 
 
@@ -562,8 +558,3 @@ def transition_campaign(*, campaign: Campaign, to: str, user, reason: str = "") 
         targets = ", ".join(SERVICES_BY_TARGET)
         raise CampaignError(f"Statut cible {to!r} impossible à demander (possibles : {targets}).")
     return service(campaign=campaign, user=user, reason=reason)
-
-
-def _after_commit(function, **kwargs) -> None:
-    """Call `function(**kwargs)` once the transaction commits; its failure never undoes the transition."""
-    transaction.on_commit(lambda: function(**kwargs), robust=True)

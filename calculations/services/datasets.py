@@ -21,7 +21,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -30,8 +29,7 @@ from calculations.bundle.csvformat import MAX_YEAR, MIN_YEAR
 from calculations.bundle.problems import DEFAULT_LIMIT, BundleError, Problem
 from calculations.models import Dataset
 from calculations.selectors import datasets as selectors
-
-from .errors import ActionRefused, require_permission
+from common.errors import ActionRefused, PermissionRefused, require_permission
 
 logger = logging.getLogger(__name__)
 Status = Dataset.Status
@@ -51,12 +49,12 @@ class DatasetError(ActionRefused):
     """A dataset action was refused; `messages` gives every reason, in French, ready to show."""
 
 
-class DatasetPermissionDenied(DatasetError, PermissionDenied):
+class DatasetPermissionDenied(DatasetError, PermissionRefused):
     """The user lacks the role permission for this action."""
 
 
 def _require(user, permission: str, action: str) -> None:
-    require_permission(user, permission, action, denied=DatasetPermissionDenied)
+    require_permission(user, permission, action, refusal=DatasetPermissionDenied)
 
 
 def supported_year(year) -> bool:

@@ -2,9 +2,9 @@
 
 Every status change goes through `apply_transition`, inside the caller's transaction: it locks the
 campaign row (`select_for_update`), checks the source status, the actor's role permission, the reason
-and the four-eyes rule, then saves the new status and writes the audit record (CampaignTransition) in
-that same transaction. Side effects (results, statements, ledger) belong to the services in
-`campaigns.py` that call it.
+and the four-eyes rule, then saves the new status, writes the audit record (CampaignTransition) and
+announces it (`calculations.signals.campaign_transitioned`) in that same transaction. Results belong
+to the services in `campaigns.py` that call it; statements and ledger lines to the apps that listen.
 
 Actors are users, or a `SystemActor` when nobody is logged in: the computation task, the check that
 detects interrupted computations, and the management commands run without `--user` (their explicit
@@ -20,8 +20,8 @@ from django.conf import settings
 from django.db import transaction
 
 from calculations.models import Campaign, CampaignTransition
-
-from .errors import ActionRefused
+from calculations.signals import campaign_transitioned
+from common.errors import ActionRefused, PermissionRefused
 
 Status = Campaign.Status
 
@@ -34,7 +34,7 @@ class TransitionNotAllowed(CampaignError):
     """The campaign's status does not allow this transition."""
 
 
-class CampaignPermissionDenied(CampaignError):
+class CampaignPermissionDenied(CampaignError, PermissionRefused):
     """The actor lacks the role permission, or would validate their own computation (four eyes)."""
 
 
@@ -196,6 +196,7 @@ def apply_transition(*, campaign: Campaign, name: str, actor, reason: str = "", 
         actor=actor_label(actor),
         reason=(reason or "").strip(),
     )
+    campaign_transitioned.send(sender=Campaign, campaign=locked, transition=name, previous=previous, actor=actor)
     return locked
 
 

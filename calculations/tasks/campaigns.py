@@ -3,9 +3,6 @@
 from celery import shared_task
 
 from calculations.services import campaigns as services
-from ipep_site.celery import app
-
-STALE_CHECK_EVERY_SECONDS = 300
 
 
 @shared_task(name="calculations.compute_campaign", acks_late=True, ignore_result=True)
@@ -18,10 +15,3 @@ def compute_campaign_task(campaign_id: int, token: str) -> None:
 def fail_stale_campaigns_task() -> int:
     """Periodic: campaigns `computing` whose worker died are marked `failed` (relaunchable)."""
     return len(services.fail_stale_campaigns())
-
-
-# Run by `celery beat` when it is deployed; the admin and the launch also check on every visit.
-app.conf.beat_schedule.setdefault(
-    "calculations.fail_stale_campaigns",
-    {"task": "calculations.fail_stale_campaigns", "schedule": STALE_CHECK_EVERY_SECONDS},
-)

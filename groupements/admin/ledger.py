@@ -15,8 +15,8 @@ from django.urls import path, reverse
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 
 from calculations.bundle import BundleError
-from reports.formatting import format_money
-from reports.pdf import render_pdf
+from common.formatting import format_money
+from common.pdf import render_pdf
 
 from .. import resources_ledger
 from ..formats import FORMATS

@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
-from reports.formatting import NBSP, format_integer, format_number
+from common.formatting import NBSP, format_integer, format_number
 
 from ..models import InnovativeActionClaim, LedgerLine, PilotProject
 from ..models.ledger import COORDINATION_AMOUNT, Nature, innovative_actions_room_left
@@ -226,8 +226,6 @@ def financing_json(report: FinancingReport) -> str:
 # ---------------------------------------------------------------------------------------------
 # Break-even of a campaign.
 
-REPORTABLE_CAMPAIGN_STATUSES = ("computed", "validated", "published", "paid")
-
 
 @dataclass
 class BreakEven:
@@ -277,7 +275,7 @@ class BreakEven:
 def break_even_campaigns():
     from calculations.models import Campaign
 
-    return Campaign.objects.filter(status__in=REPORTABLE_CAMPAIGN_STATUSES).order_by("-year", "-version")
+    return Campaign.objects.filter(status__in=Campaign.statuses_where("reportable")).order_by("-year", "-version")
 
 
 def break_even(*, campaign) -> BreakEven | None:
@@ -363,7 +361,7 @@ def pilot_budget_guarantees(*, project: PilotProject) -> list[GuaranteeYear]:
 
     results = (
         GroupementResult.objects.filter(
-            groupement_id=project.groupement_id, campaign__status__in=REPORTABLE_CAMPAIGN_STATUSES
+            groupement_id=project.groupement_id, campaign__status__in=Campaign.statuses_where("reportable")
         )
         .select_related("campaign")
         .order_by("campaign__year", "-campaign__version")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from calculations.bundle.csvformat import MAX_YEAR, MIN_YEAR, Column, TableReader
 from calculations.bundle.problems import ProblemCollector
 from calculations.services.transitions import actor_user
-from reports.formatting import format_money
+from common.formatting import format_money
 
 from ..models import Groupement, LedgerLine, SeedCredit
 from ..models.ledger import GROUPEMENT_NATURES, PILOT_NATURES, Nature
@@ -24,8 +24,6 @@ from ..models.ledger import GROUPEMENT_NATURES, PILOT_NATURES, Nature
 PAY_CAMPAIGN = "calculations.pay_campaign"
 CHANGE_LEDGER = "groupements.change_ledgerline"
 ADD_LEDGER = "groupements.add_ledgerline"
-# The paid transition may call us just before or just after the status is saved.
-PAYABLE_CAMPAIGN_STATUSES = ("published", "paid")
 
 
 def require_permission(user, permission: str) -> None:
@@ -44,7 +42,7 @@ def record_campaign_payments(*, campaign, user) -> list[LedgerLine]:
     correction never pays twice; it may be negative, a recovery).
     """
     require_permission(user, PAY_CAMPAIGN)
-    if campaign.status not in PAYABLE_CAMPAIGN_STATUSES:
+    if not campaign.status_properties.payable:
         raise ValidationError(
             f"La campagne {campaign.year} v{campaign.version} n'est ni publiée ni payée : ses versements ne peuvent pas être enregistrés."
         )

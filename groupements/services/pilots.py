@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 
-from reports.formatting import format_money
+from common.formatting import format_money
 
 from ..models import InnovativeActionClaim, LedgerLine, PilotProject
 from ..models.ledger import COORDINATION_AMOUNT, INNOVATIVE_ACTIONS_CEILING, Nature, innovative_actions_room_left

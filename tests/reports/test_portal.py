@@ -208,7 +208,7 @@ def test_submit_contestation_rules(published):
         services.submit_contestation(campaign=campaign, groupement=g001, user=user, message="   ")
     with pytest.raises(services.ContestationRefused, match="dépasse 5000"):
         services.submit_contestation(campaign=campaign, groupement=g001, user=user, message="x" * 5001)
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(services.PermissionRefused):
         services.submit_contestation(campaign=campaign, groupement=g002, user=user, message="pour un autre")
     assert services.submit_contestation(campaign=campaign, groupement=g001, user=user, message="ok", now=deadline).pk
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from calculations.models import Dataset
 from calculations.selectors.datasets import dataset_parquet_path, dataset_problem_lines
 from calculations.services.datasets import DatasetError, ingest_dataset
-from reports.formatting import format_integer, format_money
+from common.formatting import format_integer, format_money
 
 BAR_WIDTH = 30
 

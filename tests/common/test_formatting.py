@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from reports.formatting import NBSP, format_integer, format_money, format_number, format_parameter, format_percent
+from common.formatting import NBSP, format_integer, format_money, format_number, format_parameter, format_percent
 
 
 @pytest.mark.parametrize(

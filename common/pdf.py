@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 _FETCHER_OPTIONS = {"allowed_protocols": {"data"}, "fail_on_errors": True}
 
@@ -35,6 +33,10 @@ def render_pdf(template_name: str, context: dict) -> bytes:
 
     Always in the site language: a PDF drawn during a request (eager Celery, rendering at publication)
     must not take the month names of the requester's browser language (LocaleMiddleware)."""
+    # WeasyPrint takes a second to import: only the processes that draw a PDF pay for it.
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
     with translation.override(settings.LANGUAGE_CODE):
         html = render_to_string(template_name, context)
     with _collect_once_afterwards():

@@ -1,0 +1,14 @@
+"""What a campaign announces. Documents (reports) and money (financing) react from their own apps.
+
+`campaign_transitioned` is sent by `transitions.apply_transition`, inside the transaction of the status
+change, once the new status and its audit record are saved. A receiver that writes in the database
+(the ledger lines of a paid campaign) does so in that same transaction, and its error undoes the
+transition; one that draws documents or sends e-mails defers its work with `transaction.on_commit`.
+
+Arguments: `campaign` (locked, new status saved), `transition` (its name in `TRANSITIONS`),
+`previous` (the former status) and `actor` (a user or a system actor).
+"""
+
+from django.dispatch import Signal
+
+campaign_transitioned = Signal()

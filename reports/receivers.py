@@ -1,0 +1,25 @@
+"""How documents react to a campaign's transitions (`calculations.signals.campaign_transitioned`).
+
+Statements are drawn once the transition is committed (never for a status that was rolled back): as
+drafts when the campaign is computed, as final statements when it is validated. Publication tells the
+groupements. A failure here never undoes the transition (`robust`: logged, the status stays).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from . import services
+
+# Transition name → the service (of reports.services) to call once it is committed.
+REACTIONS = {
+    "complete": "render_campaign_statements",
+    "validate": "render_campaign_statements",
+    "publish": "notify_statement_publication",
+}
+
+
+def react_to_transition(sender, *, campaign, transition, **kwargs) -> None:
+    reaction = REACTIONS.get(transition)
+    if reaction is not None:
+        transaction.on_commit(lambda: getattr(services, reaction)(campaign=campaign), robust=True)
