@@ -18,25 +18,11 @@ class BundleCSV(base_formats.CSV):
         text = decode_bundle_text(in_stream)
         header_line = next((line for line in text.splitlines() if line.strip()), "")
         kwargs.setdefault("delimiter", ";" if ";" in header_line else ",")
-        dataset = super().create_dataset(text, **kwargs)
-        # The text as uploaded: the bundle rules read it (physical line numbers, decimal separator).
-        dataset.ipep_source = (text, kwargs["delimiter"])
-        return dataset
+        return super().create_dataset(text, **kwargs)
 
     def export_data(self, dataset, **kwargs):
         kwargs.setdefault("delimiter", ";")
         return super().export_data(dataset, **kwargs)
 
 
-class BundleCSVImport(BundleCSV):
-    """Reads the uploaded bytes itself, so that a Windows-1252 file is accepted as by load_bundle."""
-
-    def is_binary(self):
-        return True
-
-    def get_read_mode(self):
-        return "rb"
-
-
 FORMATS = [BundleCSV, base_formats.XLSX]
-IMPORT_FORMATS = [BundleCSVImport, base_formats.XLSX]

@@ -9,6 +9,8 @@ admin.site.index_title = "Back-office de l'intéressement IPEP"
 admin.site.login_form = StaffAuthenticationForm  # login throttling (reports.throttle), as on the portal
 
 urlpatterns = [
+    # The reference tables' upload page (calculations), before the admin's own catch-all URLs.
+    path("admin/", include("calculations.admin.reference_import")),
     path("admin/", admin.site.urls),
     path("", include("reports.urls")),  # groupement portal at the root, staff reports under /gestion/
 ]

@@ -75,7 +75,7 @@ def media_root(tmp_path, settings):
 @pytest.fixture
 def loaded_reference(db, golden_dir):
     """The golden bundle's reference data in the database."""
-    from groupements.services.reference import load_reference_bundle
+    from calculations.services.reference import load_reference_bundle
 
     return load_reference_bundle(directory=golden_dir)
 

@@ -17,8 +17,8 @@ from calculations.models import Campaign, GroupementResult
 from calculations.selectors.campaigns import campaign_results, campaign_totals, open_campaign, result_order
 from calculations.services import campaigns as services
 from calculations.services.transitions import TRANSITIONS_BY_NAME, USER_TRANSITIONS, CampaignError, allowed_transitions
+from common.audit import AuditHistoryMixin
 from common.formatting import format_money, format_number
-from groupements.admin.history import AuditHistoryMixin
 
 REFRESH_SECONDS = 3
 # Results table of the campaign page: (field, header, format).

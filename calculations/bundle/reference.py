@@ -144,11 +144,6 @@ def check_waves(waves, collector):
             )
 
 
-def periods_overlap(start: date, end: date | None, other_start: date, other_end: date | None) -> bool:
-    """Whether two membership periods share a day (dates inclusive; an end of None is still open)."""
-    return start <= (other_end or date.max) and other_start <= (end or date.max)
-
-
 def check_members(members, collector):
     """RPPS rows may not overlap in time, within a groupement or across groupements (dates inclusive)."""
     by_rpps: dict[str, list[Record]] = defaultdict(list)

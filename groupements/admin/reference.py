@@ -1,11 +1,11 @@
 from django import forms
 from django.contrib import admin
-from import_export.admin import ImportExportModelAdmin
+from import_export.admin import ExportMixin
 
-from calculations.bundle.reference import periods_overlap
+from common.audit import AuditHistoryMixin
 
 from .. import resources
-from ..formats import FORMATS, IMPORT_FORMATS
+from ..formats import FORMATS
 from ..models import (
     Groupement,
     Indicator,
@@ -17,16 +17,21 @@ from ..models import (
     Wave,
     YearlyDecile,
 )
-from .history import AuditHistoryMixin
+from ..models.reference import periods_overlap
 
 
-class ReferenceAdmin(AuditHistoryMixin, ImportExportModelAdmin):
-    """Reference tables: import/export in the bundle's CSV (and XLSX), checked by the bundle's rules."""
+class ReferenceAdmin(AuditHistoryMixin, ExportMixin, admin.ModelAdmin):
+    """Reference tables: exported in the bundle's CSV (and XLSX) with its French column names; imported
+    one file at a time by the upload page linked from the change list (`reference_import`, which
+    reads the file with the bundle's rules), for the roles that may change the table."""
 
-    import_formats = IMPORT_FORMATS
     export_formats = FORMATS
-    import_template_name = "admin/groupements/import.html"
+    import_export_change_list_template = "admin/groupements/reference_change_list.html"
     list_per_page = 50
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"has_import_permission": self.has_change_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra)
 
 
 class PhaseInline(admin.TabularInline):

@@ -1,6 +1,8 @@
 """Reference data of the programme: waves, phase calendar, groupements, members, indicators and
 the yearly quality inputs (deciles, indicator results, patient experience)."""
 
+from datetime import date
+
 import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -73,6 +75,11 @@ class Groupement(models.Model):
 
     def __str__(self):
         return f"{self.code} – {self.name}"
+
+
+def periods_overlap(start: date, end: date | None, other_start: date, other_end: date | None) -> bool:
+    """Whether two membership periods share a day (dates inclusive; an end of None is still open)."""
+    return start <= (other_end or date.max) and other_start <= (end or date.max)
 
 
 @pghistory.track()

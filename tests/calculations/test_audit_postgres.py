@@ -10,9 +10,9 @@ from pghistory.models import Events
 
 from calculations.models import Campaign
 from calculations.services import campaigns as services
+from calculations.services.reference import load_reference_bundle
 from groupements.models import PatientExperience
 from groupements.roles import CALCULATOR, DATA_MANAGER, READER, VALIDATOR
-from groupements.services.reference import load_reference_bundle
 from tests.calculations.campaign_factories import (  # noqa: F401
     golden_parameters,
     launch_and_compute,

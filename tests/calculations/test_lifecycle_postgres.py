@@ -54,7 +54,7 @@ def hooks(monkeypatch):
 
 @pytest.fixture
 def golden_draft(transactional_db, media_root, make_user):
-    from groupements.services.reference import load_reference_bundle
+    from calculations.services.reference import load_reference_bundle
     from tests.conftest import GOLDEN_DIR
 
     load_reference_bundle(directory=GOLDEN_DIR)

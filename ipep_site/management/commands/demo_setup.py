@@ -33,11 +33,11 @@ from calculations.services.campaigns import (
     wait_for_computation,
 )
 from calculations.services.datasets import DatasetError, ingest_dataset
+from calculations.services.reference import load_reference_bundle
 from calculations.services.transitions import CampaignError
 from common.formatting import format_money
 from groupements import roles
 from groupements.models import Groupement, PortalAccess
-from groupements.services.reference import load_reference_bundle
 from reports.models import Statement
 from reports.services import render_campaign_statements
 

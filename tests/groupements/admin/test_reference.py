@@ -31,7 +31,9 @@ def test_changelist_search_and_export_pages_render(client, superuser, loaded_ref
     assert client.get(url).status_code == 200
     assert client.get(url, {"q": "G001"}).status_code == 200
     assert client.get(reverse(f"admin:groupements_{model}_export")).status_code == 200
-    assert client.get(reverse(f"admin:groupements_{model}_import")).status_code == 200
+    assert client.get(reverse("reference_import", args=[model])).status_code == 200
+    # The change list links to the table's upload page.
+    assert reverse("reference_import", args=[model]) in client.get(url).content.decode()
 
 
 @pytest.mark.django_db

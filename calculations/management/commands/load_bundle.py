@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from calculations.bundle import BundleError
-from groupements.services.reference import load_reference_bundle
+from calculations.services.reference import load_reference_bundle
 
 
 class Command(BaseCommand):

@@ -1,14 +1,20 @@
-"""Loading a bundle's reference files into the database: all files checked first, then written in
-one transaction, idempotently (the bundle is the authority for the tables and years it contains)."""
+"""Reference data between files and the database: a bundle's reference files loaded as a whole (all
+checked first, then written in one transaction, idempotently: the bundle is the authority for the
+tables and years it contains), tables imported on their own (`reference_import`), and the database
+written back as a bundle."""
 
 from __future__ import annotations
 
+import csv
+import tempfile
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
 
+from calculations.bundle.csvformat import Record
 from calculations.bundle.problems import Problem
 from calculations.bundle.reference import (
     GROUPEMENTS,
@@ -18,11 +24,9 @@ from calculations.bundle.reference import (
     WAVES,
     YEARLY_PATTERN,
     ReferenceRecords,
-    periods_overlap,
     read_reference_records,
 )
-
-from ..models import (
+from groupements.models import (
     Groupement,
     Indicator,
     IndicatorResult,
@@ -32,6 +36,7 @@ from ..models import (
     Wave,
     YearlyDecile,
 )
+from groupements.models.reference import periods_overlap
 
 
 @dataclass
@@ -55,6 +60,93 @@ class LoadSummary:
         ]
 
 
+@dataclass
+class References:
+    """Rows that other rows point to, by code: filled while a bundle is written, or read from the
+    database when one table is imported on its own."""
+
+    waves: dict[str, Wave] = field(default_factory=dict)
+    groupements: dict[str, Groupement] = field(default_factory=dict)
+    indicators: dict[str, Indicator] = field(default_factory=dict)
+
+    @classmethod
+    def stored(cls) -> References:
+        return cls(
+            waves=Wave.objects.in_bulk(field_name="code"),
+            groupements=Groupement.objects.in_bulk(field_name="code"),
+            indicators=Indicator.objects.in_bulk(field_name="code"),
+        )
+
+
+@dataclass(frozen=True)
+class Table:
+    """How the records of one bundle file become rows: the key that finds a stored row, the values
+    written, and where the written row is kept for the rows that point to it."""
+
+    model: type
+    key: Callable[[Record, References, int | None], dict]
+    values: Callable[[Record, References], dict]
+    referenced_as: str | None = None
+
+
+# Bundle file name (yearly files: their kind, the year given apart) -> Table.
+TABLES: dict[str, Table] = {
+    WAVES: Table(
+        Wave,
+        key=lambda r, refs, year: {"code": r["code"]},
+        values=lambda r, refs: {
+            "label": r["libelle"],
+            "entry_year": r["annee_entree"],
+            "reference_year": r["annee_reference"],
+        },
+        referenced_as="waves",
+    ),
+    PHASES: Table(
+        PhaseCalendar,
+        key=lambda r, refs, year: {"wave": refs.waves[r["vague"]], "year": r["annee"]},
+        values=lambda r, refs: {"phase": r["phase"]},
+    ),
+    GROUPEMENTS: Table(
+        Groupement,
+        key=lambda r, refs, year: {"code": r["code"]},
+        values=lambda r, refs: {"name": r["nom"], "wave": refs.waves[r["vague"]], "region": r["region"]},
+        referenced_as="groupements",
+    ),
+    # An RPPS is in one place on a given day: (rpps, start) finds the period a row replaces.
+    MEMBERS: Table(
+        Member,
+        key=lambda r, refs, year: {"rpps": r["rpps"], "start": r["date_debut"]},
+        values=lambda r, refs: {"groupement": refs.groupements[r["code_groupement"]], "end": r["date_fin"]},
+    ),
+    INDICATORS: Table(
+        Indicator,
+        key=lambda r, refs, year: {"code": r["code"]},
+        values=lambda r, refs: {"label": r["libelle"], "family": r["famille"], "direction": r["sens"]},
+        referenced_as="indicators",
+    ),
+    "deciles": Table(
+        YearlyDecile,
+        key=lambda r, refs, year: {"year": year, "indicator": refs.indicators[r["code_indicateur"]]},
+        values=lambda r, refs: {k: r[k] for k in ("d2", "d3", "d7", "d8")},
+    ),
+    "resultats_indicateurs": Table(
+        IndicatorResult,
+        key=lambda r, refs, year: {
+            "year": year,
+            "groupement": refs.groupements[r["code_groupement"]],
+            "indicator": refs.indicators[r["code_indicateur"]],
+        },
+        values=lambda r, refs: {"value_n": r["valeur_n"], "value_n_1": r["valeur_n_1"]},
+    ),
+    "experience_patient": Table(
+        PatientExperience,
+        key=lambda r, refs, year: {"year": year, "groupement": refs.groupements[r["code_groupement"]]},
+        values=lambda r, refs: {"points": r["points"]},
+    ),
+}
+YEARLY_KINDS = ("deciles", "resultats_indicateurs", "experience_patient")
+
+
 def _upsert(model, lookup: dict, values: dict, summary: LoadSummary, table: str):
     instance = model.objects.filter(**lookup).first()
     if instance is None:
@@ -72,6 +164,22 @@ def _upsert(model, lookup: dict, values: dict, summary: LoadSummary, table: str)
     return instance
 
 
+def write_table(
+    name: str, records: list[Record], refs: References, summary: LoadSummary, *, year: int | None = None
+) -> set[int]:
+    """Create or update the rows of one checked file (`name`: a bundle file name, or the kind of a
+    yearly file with its `year`); returns the primary keys written. Nothing is deleted here."""
+    table = TABLES[name]
+    label = name.removesuffix(".csv") if year is None else f"{name}_{year}"
+    kept = set()
+    for record in records:
+        instance = _upsert(table.model, table.key(record, refs, year), table.values(record, refs), summary, label)
+        if table.referenced_as:
+            getattr(refs, table.referenced_as)[instance.code] = instance
+        kept.add(instance.pk)
+    return kept
+
+
 def _delete_missing(queryset, kept_ids: set[int], summary: LoadSummary, table: str) -> None:
     stale = queryset.exclude(pk__in=kept_ids)
     for _ in range(stale.count()):
@@ -80,100 +188,20 @@ def _delete_missing(queryset, kept_ids: set[int], summary: LoadSummary, table: s
 
 
 def _write(records: ReferenceRecords, summary: LoadSummary) -> None:
-    waves = {
-        r["code"]: _upsert(
-            Wave,
-            {"code": r["code"]},
-            {"label": r["libelle"], "entry_year": r["annee_entree"], "reference_year": r["annee_reference"]},
-            summary,
-            "vagues",
-        )
-        for r in records.waves
-    }
-    kept = {
-        _upsert(
-            PhaseCalendar,
-            {"wave": waves[r["vague"]], "year": r["annee"]},
-            {"phase": r["phase"]},
-            summary,
-            "calendrier_phases",
-        ).pk
-        for r in records.phases
-    }
-    _delete_missing(PhaseCalendar.objects.filter(wave__in=waves.values()), kept, summary, "calendrier_phases")
-    groupements = {
-        r["code"]: _upsert(
-            Groupement,
-            {"code": r["code"]},
-            {"name": r["nom"], "wave": waves[r["vague"]], "region": r["region"]},
-            summary,
-            "groupements",
-        )
-        for r in records.groupements
-    }
+    refs = References()
+    write_table(WAVES, records.waves, refs, summary)
+    kept = write_table(PHASES, records.phases, refs, summary)
+    _delete_missing(PhaseCalendar.objects.filter(wave__in=refs.waves.values()), kept, summary, "calendrier_phases")
+    write_table(GROUPEMENTS, records.groupements, refs, summary)
     # Members are replaced as a whole: the file is the complete list, end dates included.
-    kept = {
-        _upsert(
-            Member,
-            {"rpps": r["rpps"], "groupement": groupements[r["code_groupement"]], "start": r["date_debut"]},
-            {"end": r["date_fin"]},
-            summary,
-            "membres",
-        ).pk
-        for r in records.members
-    }
-    _delete_missing(Member.objects.filter(groupement__in=groupements.values()), kept, summary, "membres")
-    indicators = {
-        r["code"]: _upsert(
-            Indicator,
-            {"code": r["code"]},
-            {"label": r["libelle"], "family": r["famille"], "direction": r["sens"]},
-            summary,
-            "indicateurs",
-        )
-        for r in records.indicators
-    }
+    kept = write_table(MEMBERS, records.members, refs, summary)
+    _delete_missing(Member.objects.filter(groupement__in=refs.groupements.values()), kept, summary, "membres")
+    write_table(INDICATORS, records.indicators, refs, summary)
     for year, yearly in sorted(records.years.items()):
-        if yearly.deciles is not None:
-            kept = {
-                _upsert(
-                    YearlyDecile,
-                    {"year": year, "indicator": indicators[r["code_indicateur"]]},
-                    {k: r[k] for k in ("d2", "d3", "d7", "d8")},
-                    summary,
-                    f"deciles_{year}",
-                ).pk
-                for r in yearly.deciles
-            }
-            _delete_missing(YearlyDecile.objects.filter(year=year), kept, summary, f"deciles_{year}")
-        if yearly.indicator_results is not None:
-            kept = {
-                _upsert(
-                    IndicatorResult,
-                    {
-                        "year": year,
-                        "groupement": groupements[r["code_groupement"]],
-                        "indicator": indicators[r["code_indicateur"]],
-                    },
-                    {"value_n": r["valeur_n"], "value_n_1": r["valeur_n_1"]},
-                    summary,
-                    f"resultats_indicateurs_{year}",
-                ).pk
-                for r in yearly.indicator_results
-            }
-            _delete_missing(IndicatorResult.objects.filter(year=year), kept, summary, f"resultats_indicateurs_{year}")
-        if yearly.experience is not None:
-            kept = {
-                _upsert(
-                    PatientExperience,
-                    {"year": year, "groupement": groupements[r["code_groupement"]]},
-                    {"points": r["points"]},
-                    summary,
-                    f"experience_patient_{year}",
-                ).pk
-                for r in yearly.experience
-            }
-            _delete_missing(PatientExperience.objects.filter(year=year), kept, summary, f"experience_patient_{year}")
+        for kind, rows in zip(YEARLY_KINDS, (yearly.deciles, yearly.indicator_results, yearly.experience), strict=True):
+            if rows is not None:
+                kept = write_table(kind, rows, refs, summary, year=year)
+                _delete_missing(TABLES[kind].model.objects.filter(year=year), kept, summary, f"{kind}_{year}")
 
 
 def load_reference_bundle(*, directory: Path, user=None) -> LoadSummary:
@@ -193,8 +221,7 @@ def load_reference_bundle(*, directory: Path, user=None) -> LoadSummary:
 
 
 def _write_csv(path: Path, header: list[str], rows) -> None:
-    import csv
-
+    # A bundle for the bundle reader, never handed to a spreadsheet: values are written as stored.
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
         writer.writerow(header)
@@ -255,28 +282,39 @@ def export_reference_bundle(*, directory: Path, years: list[int] | None = None) 
         )
 
 
-def read_reference_table(*, file_name: str, csv_text: str) -> tuple[list, list]:
-    """One reference table imported on its own (admin import) read by the rules of the bundle: its
-    problems (`calculations.bundle.Problem`, named `file_name`) and its typed records.
+# --- tables imported on their own (the admin upload, see reference_import) -------------------------
 
-    The rest of the bundle is taken from the database. An admin import adds to and updates the
-    stored rows without deleting any, so a member row is also checked against the stored periods
-    of its RPPS that the file does not replace (no RPPS in two places on the same day).
+
+@dataclass
+class TablesRead:
+    """Reference files read on their own: their problems and warnings, and each file's typed records."""
+
+    problems: list[Problem]
+    warnings: list[Problem]
+    records: dict[str, list[Record]]
+
+
+def read_reference_tables(files: dict[str, bytes]) -> TablesRead:
+    """Reference files imported on their own (`files`: bundle file name -> content, e.g.
+    "groupements.csv" or "deciles_2023.csv") read by the rules of the bundle, the rest of the bundle
+    being taken from the database.
+
+    An import adds to and updates the stored rows without deleting any, so a member row is also
+    checked against the stored periods of its RPPS that the file does not replace (no RPPS in two
+    places on the same day); a file need not hold every socle indicator of every groupement.
     """
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="ipep-import-") as tmp:
         directory = Path(tmp)
         export_reference_bundle(directory=directory)
-        (directory / file_name).write_text(csv_text, encoding="utf-8")
+        for name, content in files.items():
+            (directory / name).write_bytes(content)
         records, collector = read_reference_records(directory)
-    problems = [
-        problem for problem in collector.problems if problem.file == file_name and problem.rule != "missing_socle"
-    ]
-    table = _table_records(records, file_name)
-    if file_name == MEMBERS and not problems:
-        problems = _stored_member_overlaps(table)
-    return problems, table
+    problems = [problem for problem in collector.problems if problem.file in files and problem.rule != "missing_socle"]
+    tables = {name: _table_records(records, name) for name in files}
+    if MEMBERS in tables and not problems:
+        problems = _stored_member_overlaps(tables[MEMBERS])
+    warnings = [warning for warning in collector.warnings if warning.file in files]
+    return TablesRead(problems=problems, warnings=warnings, records=tables)
 
 
 def _table_records(records: ReferenceRecords, file_name: str) -> list:

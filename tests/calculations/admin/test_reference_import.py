@@ -1,4 +1,4 @@
-"""The admin import of a reference table applies the bundle's rules and shows the same messages."""
+"""The upload page of a reference table applies the bundle's rules and shows the same messages."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -8,10 +8,9 @@ from groupements import roles
 from groupements.models import Groupement, Member
 
 
-def import_file(client, model, name, content):
-    url = reverse(f"admin:groupements_{model}_import")
-    upload = SimpleUploadedFile(name, content.encode("utf-8"), content_type="text/csv")
-    return client.post(url, {"import_file": upload, "format": "0", "resource": "0"})
+def import_file(client, model, name, content, **data):
+    upload = SimpleUploadedFile(name, content if isinstance(content, bytes) else content.encode("utf-8"))
+    return client.post(reverse("reference_import", args=[model]), {"file": upload, **data})
 
 
 @pytest.fixture
@@ -22,14 +21,23 @@ def data_manager(client, make_user, loaded_reference):
 
 
 @pytest.mark.django_db
-def test_a_valid_groupement_file_reaches_the_confirmation_page(client, data_manager):
-    response = import_file(
-        client, "groupement", "groupements.csv", "code;nom;vague;region\nG013;MSP de Sète;V2;Occitanie\n"
-    )
+def test_a_valid_groupement_file_is_checked_without_saving_then_imported(client, data_manager):
+    content = "code;nom;vague;region\nG013;MSP de Sète;V2;Occitanie\nG001;MSP de Saint-Amand;V1;Île-de-France\n"
+    response = import_file(client, "groupement", "groupements.csv", content, dry_run="on")
     assert response.status_code == 200
     body = response.content.decode()
-    assert "G013" in body
-    assert "confirm" in body.lower()
+    assert "Fichier conforme : rien n'a été enregistré" in body
+    assert "groupements: 1 créé(s), 0 modifié(s), 1 inchangé(s), 0 supprimé(s)" in body
+    assert not Groupement.objects.filter(code="G013").exists()
+
+    response = import_file(client, "groupement", "groupements.csv", content)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:groupements_groupement_changelist")
+    assert Groupement.objects.get(code="G013").wave.code == "V2"
+    page = client.get(response["Location"]).content.decode()
+    assert (
+        "Groupements: 1 créé(s), 0 modifié(s), 1 inchangé(s), 0 supprimé(s)" in page
+    )  # the admin capitalises messages
 
 
 @pytest.mark.django_db
@@ -82,17 +90,12 @@ def test_a_broken_file_is_refused_with_line_level_messages(client, data_manager,
 
 
 def import_and_confirm(client, model, name, content: bytes):
-    """The two admin steps: upload (dry run, preview) then confirm; returns the preview response."""
-    url = reverse(f"admin:groupements_{model}_import")
-    response = client.post(
-        url, {"import_file": SimpleUploadedFile(name, content, content_type="text/csv"), "format": "0", "resource": "0"}
-    )
-    assert response.status_code == 200
-    confirm = response.context.get("confirm_form")
-    assert confirm is not None, response.content.decode()
-    done = client.post(reverse(f"admin:groupements_{model}_process_import"), confirm.initial)
+    """A checked upload (nothing saved), then the import itself; returns the import's response."""
+    checked = import_file(client, model, name, content, dry_run="on")
+    assert checked.status_code == 200 and checked.context["checked"] is not None, checked.content.decode()
+    done = import_file(client, model, name, content)
     assert done.status_code == 302, done.content.decode()
-    return response
+    return done
 
 
 @pytest.mark.django_db
@@ -176,3 +179,93 @@ def test_admin_import_refusals_name_the_upload_line_without_traceback(client, da
     assert "Traceback" not in body
     assert "Fichier refusé : rien n'a été importé." in body
     assert (Member.objects.count(), YearlyDecile.objects.count()) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", ["groupement", "member", "indicatorresult", "yearlydecile"])
+@pytest.mark.parametrize("spreadsheet", [False, True], ids=["csv", "xlsx"])
+def test_a_table_exported_from_the_admin_imports_back_unchanged(client, data_manager, model, spreadsheet):
+    from django.apps import apps
+    from import_export.formats.base_formats import XLSX
+
+    from tests.admin_exports import export_form_data
+
+    model_class = apps.get_model("groupements", model)
+    exported = client.post(
+        reverse(f"admin:groupements_{model}_export"),
+        export_form_data(model_class, XLSX if spreadsheet else None, data_manager),
+    )
+    assert exported.status_code == 200, exported.content[:500]
+    rows = model_class.objects.count()
+
+    response = import_file(client, model, "export.xlsx" if spreadsheet else "export.csv", exported.content)
+
+    assert response.status_code == 302, response.content.decode()
+    page = client.get(response["Location"]).content.decode()
+    assert f"0 créé(s), 0 modifié(s), {rows} inchangé(s), 0 supprimé(s)" in page
+    assert model_class.objects.count() == rows
+
+
+@pytest.mark.django_db
+def test_a_yearly_file_writes_each_of_its_years_and_updates_a_member_period(client, data_manager):
+    from groupements.models import YearlyDecile
+
+    import_and_confirm(
+        client,
+        "yearlydecile",
+        "deciles.csv",
+        b"code_indicateur;annee;d2;d3;d7;d8\nVACC_GRIPPE;2023;1;2;3;4\nVACC_GRIPPE;2024;1,5;2;3;4\n",
+    )
+    assert [(d.year, str(d.d2)) for d in YearlyDecile.objects.filter(indicator__code="VACC_GRIPPE").order_by("year")][
+        -2:
+    ] == [(2023, "1.000000"), (2024, "1.500000")]
+    # The same RPPS and start date: the stored period is the one the row replaces (not an overlap).
+    import_and_confirm(
+        client,
+        "member",
+        "membres.csv",
+        b"code_groupement;rpps;date_debut;date_fin\nG001;10139478570;2019-01-01;2022-06-30\n",
+    )
+    assert str(Member.objects.get(rpps="10139478570").end) == "2022-06-30"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", ["groupement", "patientexperience"])
+def test_a_file_that_is_not_csv_is_refused_by_name(client, data_manager, model):
+    response = import_file(client, model, "scan.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj")
+    assert "scan.pdf:1: -: not a CSV text file: this looks like a PDF document" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_damaged_workbook_and_a_too_large_file_are_refused(client, data_manager, monkeypatch):
+    from calculations.admin import reference_import
+
+    response = import_file(client, "groupement", "groupements.xlsx", b"PK\x03\x04 not really a workbook")
+    assert "groupements.xlsx:: -: not a readable XLSX workbook" in response.content.decode()
+    monkeypatch.setattr(reference_import, "MAX_FILE_SIZE", 10)
+    response = import_file(client, "groupement", "groupements.csv", "code;nom;vague;region\nG013;X;V2;Y\n")
+    assert "Fichier trop volumineux" in response.content.decode()
+    assert not Groupement.objects.filter(code="G013").exists()
+
+
+@pytest.mark.django_db
+def test_only_reference_tables_have_an_upload_page(client, data_manager):
+    assert client.get(reverse("reference_import", args=["portalaccess"])).status_code == 404
+    assert client.get(reverse("reference_import", args=["ledgerline"])).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_an_upload_is_in_the_audit_trail_with_its_author(client, data_manager, settings):
+    if not settings.USES_POSTGRES:
+        pytest.skip("pghistory records nothing on SQLite: set DATABASE_URL to PostgreSQL")
+    from pghistory.models import Events
+
+    from groupements.models import PatientExperience
+
+    experience = PatientExperience.objects.get(year=2022, groupement__code="G001")
+    import_and_confirm(client, "patientexperience", "experience.csv", b"annee;code_groupement;points\n2022;G001;12,5\n")
+
+    [update] = Events.objects.tracks(experience).filter(pgh_label="update")
+    assert update.pgh_diff["points"] == [16.4, 12.5]
+    assert update.pgh_context["user"] == data_manager.pk
