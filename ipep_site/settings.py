@@ -8,6 +8,7 @@ DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -105,8 +106,43 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "/media/"  # never served publicly: statements go through access-checked views
 
+
+def s3_storage(*, bucket: str, endpoint_url: str | None, region: str | None, access_key=None, secret_key=None) -> dict:
+    """The S3-compatible bucket of the stored files: private objects, presigned URLs only (none handed out)."""
+    return {
+        "BACKEND": "common.s3.ObjectStorage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url or None,
+            "region_name": region or None,
+            "access_key": access_key or None,
+            "secret_key": secret_key or None,
+            "addressing_style": "path",
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "file_overwrite": True,  # names are content-addressed: the same name holds the same bytes
+        },
+    }
+
+
+# Datasets' Parquet, uploads awaiting validation and statements: MEDIA_ROOT, or an S3-compatible bucket.
+IPEP_STORAGE = env.str("IPEP_STORAGE", default="local")
+if IPEP_STORAGE == "s3":
+    DEFAULT_STORAGE = s3_storage(
+        bucket=env.str("IPEP_S3_BUCKET"),
+        endpoint_url=env.str("IPEP_S3_ENDPOINT_URL", default=None),
+        region=env.str("IPEP_S3_REGION", default=None),
+        access_key=env.str("AWS_ACCESS_KEY_ID", default=None),
+        secret_key=env.str("AWS_SECRET_ACCESS_KEY", default=None),
+    )
+elif IPEP_STORAGE == "local":
+    DEFAULT_STORAGE = {"BACKEND": "common.storage.LocalStorage"}
+else:
+    raise ImproperlyConfigured(f"IPEP_STORAGE must be 'local' or 's3', not {IPEP_STORAGE!r}")
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -14,7 +14,7 @@ class StatementAdmin(admin.ModelAdmin):
     list_filter = ("draft", "campaign__year", "campaign")
     search_fields = ("groupement__code", "groupement__name", "sha256")
     list_select_related = ("groupement", "campaign")
-    readonly_fields = ("campaign", "groupement", "draft", "file_path", "sha256", "size", "rendered_at", "download")
+    readonly_fields = ("campaign", "groupement", "draft", "file_name", "sha256", "size", "rendered_at", "download")
 
     def has_add_permission(self, request):
         return False  # rendered by the campaign workflow only
@@ -25,6 +25,11 @@ class StatementAdmin(admin.ModelAdmin):
     @admin.display(description="SHA-256")
     def short_sha256(self, obj):
         return f"{obj.sha256[:16]}…"
+
+    @admin.display(description="fichier enregistré")
+    def file_name(self, obj):
+        # The stored name as text: the storage's own URL would bypass the access and checksum checks.
+        return obj.file.name
 
     @admin.display(description="fichier")
     def download(self, obj):

@@ -7,8 +7,9 @@ from django.db import models
 class Statement(models.Model):
     """The current PDF of one groupement's statement for one campaign.
 
-    The file lives under MEDIA_ROOT at `file_path`, named after its content, so the row switches from
-    one complete file to another in a single update (re-rendering replaces atomically).
+    The file is a name in the project's storage (`common.storage`), named after its content, so the row
+    switches from one complete file to another in a single update (re-rendering replaces atomically);
+    `sha256` is checked before every download.
     """
 
     campaign = models.ForeignKey(
@@ -18,7 +19,7 @@ class Statement(models.Model):
         "groupements.Groupement", on_delete=models.PROTECT, related_name="statements", verbose_name="groupement"
     )
     draft = models.BooleanField("projet (non validé)", default=True)
-    file_path = models.CharField("fichier", max_length=500)  # relative to MEDIA_ROOT
+    file = models.FileField("fichier", max_length=500)
     sha256 = models.CharField("SHA-256", max_length=64)
     size = models.PositiveIntegerField("taille (octets)", default=0)
     rendered_at = models.DateTimeField("généré le")

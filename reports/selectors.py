@@ -3,12 +3,14 @@ id taken from a URL can only ever select among that groupement's rows."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from calculations.models import Campaign, GroupementResult
+from common.storage import StoredFile
 from groupements.models import Groupement, PortalAccess
 
 from .models import Contestation, Statement
@@ -82,3 +84,12 @@ def contestation_open(campaign: Campaign, *, now: datetime | None = None) -> boo
 def latest_campaign_with_results(year: int) -> Campaign | None:
     """The highest version of year `year` that has stored results."""
     return Campaign.objects.filter(year=year, results__isnull=False).distinct().order_by("-version").first()
+
+
+def stored_statement_files() -> Iterator[StoredFile]:
+    """Every statement PDF with the SHA-256 recorded when it was rendered."""
+    statements = Statement.objects.select_related("campaign", "groupement").order_by(
+        "campaign__year", "campaign__version", "groupement__code"
+    )
+    for statement in statements.iterator():
+        yield StoredFile(str(statement), statement.file.name, statement.sha256)

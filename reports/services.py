@@ -8,16 +8,14 @@ Contract with the campaigns service (called through `transaction.on_commit`):
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
 from celery import group
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -27,6 +25,7 @@ from django.utils import timezone, translation
 from calculations.models import Campaign, GroupementResult
 from common.errors import ActionRefused, PermissionRefused, require_permission
 from common.formatting import format_money
+from common.storage import delete_stored, project_storage, store_immutable, verified_copy
 from groupements.models import Groupement, PortalAccess
 
 from . import selectors
@@ -66,8 +65,9 @@ def render_statement(*, campaign_id: int, groupement_id: int) -> Statement | Non
     """Render one statement from the stored result and make the Statement row point to it.
 
     Idempotent: the same result and status give the same bytes, and then nothing is written. The file
-    is named after its checksum, so the row switches atomically from one complete file to the next;
-    the old file is removed after commit. Returns None when the groupement has no result any more.
+    is named after its checksum and stored whole before the row points to it, so the row switches
+    atomically from one complete file to the next; the old file is removed after commit. Returns None
+    when the groupement has no result any more.
     """
     for _attempt in range(MAX_RENDER_ATTEMPTS):
         result = (
@@ -80,8 +80,8 @@ def render_statement(*, campaign_id: int, groupement_id: int) -> Statement | Non
         draft = is_draft(result.campaign)
         pdf = render_statement_pdf(result, draft=draft)
         sha256 = hashlib.sha256(pdf).hexdigest()
-        relative_path = _statement_path(result.campaign, result.groupement, sha256)
-        _write_once(relative_path, pdf)
+        name = _statement_name(result.campaign, result.groupement, sha256)
+        store_immutable(project_storage(), name, ContentFile(pdf), sha256=sha256)
         try:
             with transaction.atomic():
                 campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
@@ -91,7 +91,7 @@ def render_statement(*, campaign_id: int, groupement_id: int) -> Statement | Non
                         campaign=campaign,
                         groupement_id=groupement_id,
                         draft=draft,
-                        relative_path=relative_path,
+                        name=name,
                         sha256=sha256,
                         size=len(pdf),
                     )
@@ -100,36 +100,36 @@ def render_statement(*, campaign_id: int, groupement_id: int) -> Statement | Non
             stale = True
         if not stale:
             return statement
-        _remove_unreferenced(relative_path)
+        _remove_unreferenced(name)
     raise RuntimeError(
         f"statement of groupement {groupement_id} for campaign {campaign_id}: status kept changing while rendering"
     )
 
 
-def _save_statement(*, campaign, groupement_id, draft, relative_path, sha256, size) -> Statement:
+def _save_statement(*, campaign, groupement_id, draft, name, sha256, size) -> Statement:
     statement = Statement.objects.select_for_update().filter(campaign=campaign, groupement_id=groupement_id).first()
     if statement is None:
         return Statement.objects.create(
             campaign=campaign,
             groupement_id=groupement_id,
             draft=draft,
-            file_path=relative_path,
+            file=name,
             sha256=sha256,
             size=size,
             rendered_at=timezone.now(),
         )
-    if statement.sha256 == sha256 and statement.file_path == relative_path and statement.draft == draft:
+    if statement.sha256 == sha256 and statement.file.name == name and statement.draft == draft:
         return statement
-    previous_path = statement.file_path
-    statement.draft, statement.file_path, statement.sha256, statement.size = draft, relative_path, sha256, size
+    previous_name = statement.file.name
+    statement.draft, statement.file, statement.sha256, statement.size = draft, name, sha256, size
     statement.rendered_at = timezone.now()
-    statement.save(update_fields=["draft", "file_path", "sha256", "size", "rendered_at"])
-    if previous_path != relative_path:
-        transaction.on_commit(lambda: _remove_unreferenced(previous_path))
+    statement.save(update_fields=["draft", "file", "sha256", "size", "rendered_at"])
+    if previous_name != name:
+        transaction.on_commit(lambda: _remove_unreferenced(previous_name))
     return statement
 
 
-def _statement_path(campaign: Campaign, groupement: Groupement, sha256: str) -> str:
+def _statement_name(campaign: Campaign, groupement: Groupement, sha256: str) -> str:
     return f"{STATEMENTS_DIR}/{campaign.year}/{statement_file_name(campaign, groupement)[:-4]}_{sha256[:16]}.pdf"
 
 
@@ -138,39 +138,21 @@ def statement_file_name(campaign: Campaign, groupement: Groupement) -> str:
     return f"{campaign.year}_{groupement.code}_v{campaign.version}.pdf"
 
 
-def statement_absolute_path(statement: Statement) -> Path:
-    return Path(settings.MEDIA_ROOT) / statement.file_path
+def verified_statement_file(statement: Statement):
+    """The statement's PDF as an open temporary file, only if it still has the SHA-256 recorded when it
+    was rendered (FileIntegrityError otherwise, in French): downloads serve what was verified."""
+    return verified_copy(project_storage(), statement.file.name, statement.sha256, label=str(statement))
 
 
-def _write_once(relative_path: str, content: bytes) -> None:
-    """Write `content` at MEDIA_ROOT/relative_path via a temporary file and an atomic rename."""
-    target = Path(settings.MEDIA_ROOT) / relative_path
-    if target.is_file() and target.stat().st_size == len(content):
-        return  # named after its checksum: same name, same bytes
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pdf")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
-def _remove_unreferenced(relative_path: str) -> None:
-    if not Statement.objects.filter(file_path=relative_path).exists():
-        with contextlib.suppress(FileNotFoundError):
-            (Path(settings.MEDIA_ROOT) / relative_path).unlink()
+def _remove_unreferenced(name: str) -> None:
+    if not Statement.objects.filter(file=name).exists():
+        delete_stored(project_storage(), name)
 
 
 def _delete_statement(statement: Statement) -> None:
-    path = statement.file_path
+    name = statement.file.name
     statement.delete()
-    transaction.on_commit(lambda: _remove_unreferenced(path))
+    transaction.on_commit(lambda: _remove_unreferenced(name))
 
 
 def export_campaign_statements(*, campaign: Campaign, outdir: Path) -> list[Path]:

@@ -6,7 +6,6 @@ simply not found (404). Staff views need a staff account with the right permissi
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from functools import wraps
 
@@ -15,12 +14,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from calculations.models import Campaign
+from common.storage import FileIntegrityError
 
 from . import national, selectors, services
 from .forms import ContestationForm, PortalAuthenticationForm
@@ -28,6 +28,8 @@ from .models import Statement
 from .statements import score_max
 
 logger = logging.getLogger(__name__)
+# A stored file that no longer has its checksum: the request conflicts with the state of the server.
+INTEGRITY_REFUSAL_STATUS = 409
 
 
 # --- Groupement portal -----------------------------------------------------------------------------
@@ -121,22 +123,20 @@ def portal_campaign(request, groupement, campaign_id: int):
 @portal_view
 def portal_statement_download(request, groupement, statement_id: int):
     statement = get_object_or_404(selectors.portal_statements(groupement=groupement), pk=statement_id)
-    return _statement_file_response(statement)
+    return _statement_file_response(request, statement)
 
 
-def _statement_file_response(statement: Statement) -> HttpResponse:
-    """The stored PDF, only if it still has the checksum recorded when it was rendered."""
-    path = services.statement_absolute_path(statement)
+def _statement_file_response(request, statement: Statement) -> HttpResponse:
+    """The stored PDF, streamed, only if it still has the checksum recorded when it was rendered."""
     try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        logger.error("statement file missing: %s", path)
-        raise Http404("Fichier du relevé introuvable.") from None
-    if hashlib.sha256(content).hexdigest() != statement.sha256:
-        logger.error("statement file %s does not match its recorded SHA-256", path)
-        raise Http404("Fichier du relevé altéré.")
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{statement.download_name}"'
+        content = services.verified_statement_file(statement)
+    except FileIntegrityError as refusal:
+        logger.error("statement %s refused: %s", statement.pk, refusal)
+        context = {"message": refusal.messages[0]}
+        return render(request, "portal/file_refused.html", context, status=INTEGRITY_REFUSAL_STATUS)
+    response = FileResponse(
+        content, as_attachment=True, filename=statement.download_name, content_type="application/pdf"
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -216,5 +216,5 @@ def national_report_xlsx(request, campaign_id: int):
 @staff_permission_required("reports.view_statement")
 def staff_statement_download(request, statement_id: int):
     return _statement_file_response(
-        get_object_or_404(Statement.objects.select_related("campaign", "groupement"), pk=statement_id)
+        request, get_object_or_404(Statement.objects.select_related("campaign", "groupement"), pk=statement_id)
     )

@@ -1,6 +1,9 @@
-"""Shared fixtures: where the golden bundle is, users with roles, loaded reference data."""
+"""Shared fixtures: where the golden bundle is, users with roles, loaded reference data, a real S3 API
+server (moto's standalone server) for the object-storage tests."""
 
+import logging
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -88,3 +91,67 @@ def make_user(db):
         return UserFactory(role=role, **kwargs)
 
     return make
+
+
+# --- Object storage: a real S3 API over HTTP on 127.0.0.1 (moto's standalone server), not a mock ----
+
+S3_REGION = "eu-west-3"
+S3_CREDENTIALS = {"access_key": "ipep-test-key", "secret_key": "ipep-test-secret"}
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server in a thread of the test process, on 127.0.0.1 and a free port; its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(s3_server, settings, tmp_path):
+    """The project's storage in a fresh private bucket of the S3 server (IPEP_STORAGE=s3 settings), with
+    MEDIA_ROOT pointed at a folder that must stay empty: nothing of the project goes to the local disk."""
+    import boto3
+
+    from ipep_site.settings import s3_storage as storage_settings
+
+    bucket = f"ipep-{uuid.uuid4().hex[:12]}"
+    client = boto3.client("s3", endpoint_url=s3_server, region_name=S3_REGION, **_boto_credentials())
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": S3_REGION})
+    settings.MEDIA_ROOT = tmp_path / "media-never-written"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": storage_settings(bucket=bucket, endpoint_url=s3_server, region=S3_REGION, **S3_CREDENTIALS),
+    }
+    from django.core.files.storage import default_storage
+
+    yield S3Bucket(client=client, name=bucket, storage=default_storage)
+
+
+def _boto_credentials() -> dict:
+    return {
+        "aws_access_key_id": S3_CREDENTIALS["access_key"],
+        "aws_secret_access_key": S3_CREDENTIALS["secret_key"],
+    }
+
+
+class S3Bucket:
+    """The test bucket seen from outside the project (boto3 straight to the server)."""
+
+    def __init__(self, *, client, name, storage):
+        self.client, self.name, self.storage = client, name, storage
+
+    def object_keys(self) -> list[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name)
+        return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+    def read(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.name, Key=key)["Body"].read()
+
+    def write(self, key: str, content: bytes) -> None:
+        self.client.put_object(Bucket=self.name, Key=key, Body=content)

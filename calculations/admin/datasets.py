@@ -76,7 +76,7 @@ class DatasetAdmin(admin.ModelAdmin):
         "created_at",
         "validation_started_at",
         "validated_at",
-        "parquet_path",
+        "parquet_display",
         "campaigns_display",
     )
     readonly_fields = fields
@@ -94,6 +94,13 @@ class DatasetAdmin(admin.ModelAdmin):
     @admin.display(description="taille", ordering="size")
     def size_display(self, obj):
         return human_size(obj.size)
+
+    @admin.display(description="fichier Parquet")
+    def parquet_display(self, obj):
+        # The stored name and its checksum, never a link: files reach people through checked views only.
+        if not obj.parquet_file:
+            return "–"
+        return f"{obj.parquet_file.name} (SHA-256 {obj.parquet_sha256 or 'non enregistré'})"
 
     @admin.display(description="utilisé par")
     def campaigns_display(self, obj):

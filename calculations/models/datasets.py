@@ -1,4 +1,5 @@
-"""Validated yearly national files, stored as immutable checksummed Parquet under MEDIA_ROOT."""
+"""Validated yearly national files, stored as immutable checksummed Parquet in the project's storage
+(`common.storage`: MEDIA_ROOT or an S3-compatible bucket)."""
 
 from django.conf import settings
 from django.db import models
@@ -38,8 +39,10 @@ class Dataset(models.Model):
     problem_counts = models.JSONField("problèmes par règle", default=dict, blank=True)
     warnings = models.JSONField("avertissements", default=list, blank=True)
     profile = models.JSONField("profil", default=dict, blank=True)
-    upload_path = models.CharField("fichier déposé", max_length=500, blank=True)  # raw bytes awaiting validation
-    parquet_path = models.CharField("fichier Parquet", max_length=500, blank=True)  # relative to MEDIA_ROOT
+    # Names in the project's storage: the raw bytes awaiting validation, then the typed Parquet.
+    upload_file = models.FileField("fichier déposé", max_length=500, blank=True)
+    parquet_file = models.FileField("fichier Parquet", max_length=500, blank=True)
+    parquet_sha256 = models.CharField("SHA-256 du Parquet", max_length=64, blank=True)  # checked before every use
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -1,16 +1,16 @@
-"""Read queries on datasets: the valid national file of a year, where its Parquet lives, who may
-change it."""
+"""Read queries on datasets: the valid national file of a year, whether a campaign uses it, its
+problem report. Its files are read through `calculations.services.dataset_files`."""
 
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
+from collections.abc import Iterator
 
-from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from calculations.bundle.problems import Problem, format_problems
 from calculations.models import Dataset
+from common.storage import StoredFile
 
 
 def valid_datasets(*, year: int | None = None, kind: str = Dataset.Kind.BENEFICIARIES) -> QuerySet[Dataset]:
@@ -29,14 +29,19 @@ def dataset_by_content(*, sha256: str, kind: str = Dataset.Kind.BENEFICIARIES) -
     return Dataset.objects.filter(kind=kind, sha256=sha256).first()
 
 
-def dataset_parquet_path(dataset: Dataset) -> Path:
-    """The absolute path of the dataset's Parquet file (it exists only once the dataset is valid)."""
-    return Path(settings.MEDIA_ROOT) / dataset.parquet_path
+def dataset_label(dataset: Dataset) -> str:
+    return f"Jeu de données n° {dataset.pk} ({dataset.get_kind_display().lower()} {dataset.year})"
 
 
-def dataset_upload_path(dataset: Dataset) -> Path | None:
-    """The absolute path of the raw uploaded bytes awaiting validation, if still kept."""
-    return Path(settings.MEDIA_ROOT) / dataset.upload_path if dataset.upload_path else None
+def stored_dataset_files() -> Iterator[StoredFile]:
+    """Every stored file of the datasets with its recorded SHA-256: each Parquet, and each raw upload
+    awaiting validation (named after the SHA-256 of its bytes)."""
+    datasets = Dataset.objects.filter(~Q(parquet_file="") | ~Q(upload_file="")).order_by("year", "pk")
+    for dataset in datasets.iterator():
+        if dataset.parquet_file:
+            yield StoredFile(f"{dataset_label(dataset)}, Parquet", dataset.parquet_file.name, dataset.parquet_sha256)
+        if dataset.upload_file:
+            yield StoredFile(f"{dataset_label(dataset)}, fichier déposé", dataset.upload_file.name, dataset.sha256)
 
 
 def dataset_is_used(dataset: Dataset) -> bool:

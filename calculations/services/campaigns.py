@@ -21,7 +21,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from calculations.bundle.beneficiaries import scan_beneficiaries
 from calculations.bundle.problems import Problem
 from calculations.bundle.reference import ReferenceBundle
 from calculations.engine import (
@@ -35,11 +34,13 @@ from calculations.engine import (
 from calculations.engine.steps.quality import IndicatorResult, indicator_fraction, indicator_points
 from calculations.models import Campaign, CampaignDataset, GroupementResult
 from calculations.selectors import campaigns as selectors
-from calculations.selectors.datasets import dataset_parquet_path, valid_dataset_for_year
+from calculations.selectors.datasets import valid_dataset_for_year
 from common.errors import require_permission
+from common.storage import FileIntegrityError
 from groupements.models import Groupement
 from groupements.services import ledger
 
+from .dataset_files import parquet_exists, verified_beneficiaries
 from .datasets import MAX_YEAR, MIN_YEAR, supported_year
 from .transitions import (
     COMPUTATION_TASK,
@@ -205,7 +206,7 @@ def check_campaign_inputs(*, campaign: Campaign) -> tuple[dict, dict[int, object
                 None,
                 f"aucun fichier national validé pour {needed} (nécessaire à la campagne {year})",
             )
-        elif not dataset_parquet_path(dataset).is_file():
+        elif not parquet_exists(dataset):
             problem(
                 f"beneficiaires_{needed}", None, f"le fichier Parquet du jeu de données {dataset.pk} est introuvable"
             )
@@ -325,7 +326,8 @@ def run_campaign_computation(*, campaign_id: int, token: str) -> Campaign | None
 
 
 def _campaign_inputs(campaign: Campaign) -> tuple[CampaignInputs, Parameters]:
-    """The engine's inputs from the launch's snapshot and the recorded datasets (checksums verified)."""
+    """The engine's inputs from the launch's snapshot and the recorded datasets: each the one recorded at
+    launch (SHA-256 of its CSV) and its Parquet the one written at validation (SHA-256 of the file)."""
     parameters = merge_parameters((PARAMETERS_SOURCE, campaign.parameters))
     reference = ReferenceBundle.from_rows(**selectors.reference_rows(campaign.reference_snapshot))
     beneficiaries = {}
@@ -334,10 +336,13 @@ def _campaign_inputs(campaign: Campaign) -> tuple[CampaignInputs, Parameters]:
             raise CampaignError(
                 f"beneficiaires_{used.year}:: -: le jeu de données a changé depuis le lancement (SHA-256)"
             )
-        path = dataset_parquet_path(used.dataset)
-        if not path.is_file():
-            raise CampaignError(f"beneficiaires_{used.year}:: -: fichier Parquet introuvable ({path.name})")
-        beneficiaries[used.year] = scan_beneficiaries(path)
+        try:
+            beneficiaries[used.year] = verified_beneficiaries(used.dataset)
+        except FileIntegrityError as error:
+            raise CampaignError(
+                f"{error.messages[0]} Calcul refusé : le fichier de données a "
+                "été modifié ou perdu depuis sa validation ; déposez de nouveau le fichier national."
+            ) from None
     return CampaignInputs.from_reference(reference, beneficiaries), parameters
 
 

@@ -1,10 +1,11 @@
-"""Business actions on the yearly national files: upload (streamed to disk), validation (Celery task
-body or synchronous for the command line), storage as immutable Parquet, deletion.
+"""Business actions on the yearly national files: upload (streamed to the project's storage),
+validation (Celery task body or synchronous for the command line), storage as immutable Parquet, deletion.
 
-Lifecycle: `uploaded` (bytes on disk, task queued) → `validating` → `valid` (Parquet written under
-MEDIA_ROOT/datasets/<kind>/<year>/<sha256>.parquet) or `rejected` (nothing stored but the problems).
-The same bytes uploaded again return the existing dataset. A valid dataset is never changed, and one a
-campaign uses is never deleted (model invariants, PROTECT on CampaignDataset, and checks here).
+Lifecycle: `uploaded` (bytes stored, task queued) → `validating` → `valid` (Parquet stored, see
+`dataset_files`) or `rejected` (nothing stored but the problems). The same bytes uploaded again return
+the existing dataset and write nothing. A valid dataset is never changed, and one a campaign uses is
+never deleted (model invariants, PROTECT on CampaignDataset, and checks here). The validation works on
+local temporary files (removed on success and failure); stored files go through `common.storage`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import os
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
@@ -30,15 +29,16 @@ from calculations.bundle.problems import DEFAULT_LIMIT, BundleError, Problem
 from calculations.models import Dataset
 from calculations.selectors import datasets as selectors
 from common.errors import ActionRefused, PermissionRefused, require_permission
+from common.storage import CHUNK_SIZE, delete_stored, local_path, project_storage, scratch_directory
+
+from .dataset_files import StoredParquet, store_parquet, upload_exists, upload_name
 
 logger = logging.getLogger(__name__)
 Status = Dataset.Status
 
 UPLOAD_PERMISSION = "calculations.upload_dataset"
 DELETE_PERMISSION = "calculations.delete_dataset"
-UPLOADS_DIRECTORY = "uploads"
-DATASETS_DIRECTORY = "datasets"
-COPY_CHUNK_SIZE = 4 << 20  # what the web process holds of an upload at any time
+COPY_CHUNK_SIZE = CHUNK_SIZE  # what the web process holds of an upload at any time
 # Share of the progress bar spent hashing the bytes when that comes before the validation proper.
 HASH_SHARE = 0.15
 
@@ -65,14 +65,6 @@ def _check_year(year) -> int:
     if not supported_year(year):
         raise DatasetError(f"Année invalide : {year!r} (attendu entre {MIN_YEAR} et {MAX_YEAR}).")
     return year
-
-
-def _media_relative(path: Path) -> str:
-    return str(Path(path).relative_to(Path(settings.MEDIA_ROOT)))
-
-
-def dataset_directory(*, kind: str, year: int) -> Path:
-    return Path(settings.MEDIA_ROOT) / DATASETS_DIRECTORY / kind / str(year)
 
 
 def _existing(*, sha256: str, year: int, kind: str = Dataset.Kind.BENEFICIARIES) -> Dataset | None:
@@ -133,35 +125,42 @@ def ingest_dataset(
         existing = _existing(sha256=facts.sha256, year=year)
         if existing is not None:
             return existing
-    validated, error = _validate(
-        path, name=name, year=year, byte_facts=facts, progress=_after_hash(progress) if facts else progress
-    )
-    sha256 = (validated or error).facts.sha256
+    with scratch_directory() as scratch:
+        validated, error = _validate(
+            path,
+            name=name,
+            year=year,
+            byte_facts=facts,
+            progress=_after_hash(progress) if facts else progress,
+            output=scratch / "rows.parquet",
+        )
+        sha256 = (validated or error).facts.sha256
+        existing = _existing(sha256=sha256, year=year)  # these bytes for another year: refused, nothing kept
+        if existing is not None:
+            return existing
+        stored = _store(validated, year=year, sha256=sha256)
     try:
+        with transaction.atomic():
+            dataset = Dataset.objects.create(
+                kind=Dataset.Kind.BENEFICIARIES,
+                year=year,
+                original_name=name,
+                size=path.stat().st_size,
+                sha256=sha256,
+                status=Status.VALIDATING,
+                uploaded_by=user,
+                validation_started_at=timezone.now(),
+            )
+            return _record(dataset, validated, error, stored)
+    except IntegrityError:  # the same bytes ingested concurrently: theirs is kept
         existing = _existing(sha256=sha256, year=year)
-    except DatasetError:  # the same bytes were ingested for another year: keep nothing of this run
-        if validated is not None:
-            validated.parquet_path.unlink(missing_ok=True)
+        if stored is not None and existing.parquet_file.name != stored.name:
+            stored.discard()
+        return existing
+    except BaseException:
+        if stored is not None:
+            stored.discard()
         raise
-    if existing is None:
-        try:
-            with transaction.atomic():
-                dataset = Dataset.objects.create(
-                    kind=Dataset.Kind.BENEFICIARIES,
-                    year=year,
-                    original_name=name,
-                    size=path.stat().st_size,
-                    sha256=sha256,
-                    status=Status.VALIDATING,
-                    uploaded_by=user,
-                    validation_started_at=timezone.now(),
-                )
-                return _record(dataset, validated, error)
-        except IntegrityError:  # the same bytes ingested concurrently
-            existing = _existing(sha256=sha256, year=year)
-    if validated is not None and existing.parquet_path != _media_relative(validated.parquet_path):
-        validated.parquet_path.unlink(missing_ok=True)  # not what the existing dataset uses
-    return existing
 
 
 def _after_hash(progress: ProgressCallback | None) -> ProgressCallback | None:
@@ -170,15 +169,21 @@ def _after_hash(progress: ProgressCallback | None) -> ProgressCallback | None:
     return lambda fraction, step: progress(HASH_SHARE + (1 - HASH_SHARE) * fraction, step)
 
 
-def _validate(source: Path, *, name: str, year: int, byte_facts: ByteFacts | None, progress: ProgressCallback | None):
-    """(validated file, None) or (None, the BundleError with the problems); a crash is a DatasetError."""
+def _validate(
+    source: Path,
+    *,
+    name: str,
+    year: int,
+    byte_facts: ByteFacts | None,
+    progress: ProgressCallback | None,
+    output: Path,
+):
+    """(validated file, None) or (None, the BundleError with the problems); a crash is a DatasetError.
+
+    The typed Parquet is written to `output`, a local temporary file: `_store` publishes it."""
     try:
         validated = validate_beneficiaries(
-            source,
-            display_name=name,
-            output_dir=dataset_directory(kind=Dataset.Kind.BENEFICIARIES, year=year),
-            progress=progress,
-            byte_facts=byte_facts,
+            source, display_name=name, output=output, progress=progress, byte_facts=byte_facts
         )
     except BundleError as error:
         return None, error
@@ -188,13 +193,21 @@ def _validate(source: Path, *, name: str, year: int, byte_facts: ByteFacts | Non
     return validated, None
 
 
-def _record(dataset: Dataset, validated: ValidatedFile | None, error: BundleError | None) -> Dataset:
+def _store(validated: ValidatedFile | None, *, year: int, sha256: str) -> StoredParquet | None:
+    if validated is None:
+        return None
+    return store_parquet(validated.parquet_path, kind=Dataset.Kind.BENEFICIARIES, year=year, source_sha256=sha256)
+
+
+def _record(
+    dataset: Dataset, validated: ValidatedFile | None, error: BundleError | None, stored: StoredParquet | None
+) -> Dataset:
     """Stores the outcome of the validation on the dataset: valid (with its Parquet) or rejected."""
     if error is not None:
         return _reject(dataset, problems=error.problems, more=error.more, warnings=error.warnings)
     dataset.status = Status.VALID
-    dataset.upload_path = ""
-    dataset.parquet_path = _media_relative(validated.parquet_path)
+    dataset.upload_file = ""
+    dataset.parquet_file, dataset.parquet_sha256 = stored.name, stored.sha256
     dataset.row_count = validated.rows
     dataset.profile = {**validated.profile, "encoding": validated.facts.encoding, "delimiter": validated.delimiter}
     dataset.warnings = [str(w) for w in validated.warnings]
@@ -219,7 +232,8 @@ def _reject(dataset: Dataset, *, problems: list[Problem], more: Counter, warning
     dataset.problem_count = sum(counts.values())
     dataset.problem_counts = dict(counts.most_common())
     dataset.warnings = [str(w) for w in warnings]
-    dataset.parquet_path, dataset.upload_path, dataset.row_count, dataset.profile = "", "", None, {}
+    dataset.parquet_file, dataset.parquet_sha256, dataset.upload_file = "", "", ""
+    dataset.row_count, dataset.profile = None, {}
     dataset.progress, dataset.progress_step = 1.0, "terminé"
     dataset.save()
     return dataset
@@ -228,48 +242,34 @@ def _reject(dataset: Dataset, *, problems: list[Problem], more: Counter, warning
 # --- upload through the admin ---------------------------------------------------------------------
 
 
-def _store_upload(uploaded_file) -> tuple[Path, str, int]:
-    """Copies the upload to MEDIA_ROOT/uploads chunk by chunk while hashing it (a few MB in memory at
-    most, whatever the size); returns the partial path, the SHA-256 and the size."""
-    directory = Path(settings.MEDIA_ROOT) / UPLOADS_DIRECTORY
-    directory.mkdir(parents=True, exist_ok=True)
-    partial = directory / f".{uuid.uuid4().hex}.part"
+def _hash_upload(uploaded_file) -> tuple[str, int]:
+    """SHA-256 and size of an upload, read chunk by chunk (a few MB in memory at most, whatever the size;
+    Django keeps a large upload in a temporary file, removed at the end of the request)."""
     digest = hashlib.sha256()
     size = 0
-    try:
-        with open(partial, "wb") as target:
-            uploaded_file.seek(0)
-            # Explicit sized reads: `chunks()` of an in-memory upload would return it whole.
-            while chunk := uploaded_file.read(COPY_CHUNK_SIZE):
-                digest.update(chunk)
-                target.write(chunk)
-                size += len(chunk)
-            target.flush()
-            os.fsync(target.fileno())
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return partial, digest.hexdigest(), size
+    uploaded_file.seek(0)
+    # Explicit sized reads: `chunks()` of an in-memory upload would return it whole.
+    while chunk := uploaded_file.read(COPY_CHUNK_SIZE):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
 
 
 def start_dataset_upload(*, uploaded_file, year: int, user) -> Dataset:
     """Stores an uploaded beneficiaries file and queues its validation (Celery, after the commit).
 
-    Returns the new dataset (`uploaded`), or the existing one when these bytes were already uploaded.
+    Returns the new dataset (`uploaded`), or the existing one when these bytes were already uploaded
+    (then nothing is stored).
     """
     _require(user, UPLOAD_PERMISSION, "déposer un fichier national")
     _check_year(year)
-    partial, sha256, size = _store_upload(uploaded_file)
-    try:
-        existing = _existing(sha256=sha256, year=year)
-    except DatasetError:
-        partial.unlink(missing_ok=True)
-        raise
+    sha256, size = _hash_upload(uploaded_file)
+    existing = _existing(sha256=sha256, year=year)
     if existing is not None:
-        partial.unlink(missing_ok=True)
         return existing
-    stored = partial.with_name(f"{sha256}.csv")
-    os.replace(partial, stored)
+    name = upload_name(sha256)
+    uploaded_file.seek(0)
+    stored = project_storage().save(name, uploaded_file)
     try:
         with transaction.atomic():
             dataset = Dataset.objects.create(
@@ -280,11 +280,14 @@ def start_dataset_upload(*, uploaded_file, year: int, user) -> Dataset:
                 sha256=sha256,
                 status=Status.UPLOADED,
                 progress_step="en file d'attente",
-                upload_path=_media_relative(stored),
+                upload_file=stored,
                 uploaded_by=user,
             )
-    except IntegrityError:  # the same bytes uploaded concurrently: the other upload owns the file
+    except IntegrityError:  # the same bytes uploaded concurrently: the other upload owns the (same) file
         return _existing(sha256=sha256, year=year)
+    except BaseException:
+        delete_stored(project_storage(), stored)
+        raise
     transaction.on_commit(lambda: _enqueue_validation(dataset.pk))
     return dataset
 
@@ -315,18 +318,29 @@ def validate_uploaded_dataset(*, dataset_id: int, task_id: str = "") -> Dataset 
         dataset.task_id = task_id[:100]
         dataset.progress, dataset.progress_step = 0.0, "empreinte SHA-256"
         dataset.save()
-    source = selectors.dataset_upload_path(dataset)
+    source = dataset.upload_file.name
     try:
-        if source is None or not source.is_file():
+        if not upload_exists(dataset):
             return _reject_internal(dataset, "le fichier déposé est introuvable sur le serveur")
-        validated, error = _validate(
-            source, name=dataset.original_name, year=dataset.year, byte_facts=None, progress=_ProgressWriter(dataset.pk)
-        )
-        if (validated or error).facts.sha256 != dataset.sha256:
-            if validated is not None:
-                validated.parquet_path.unlink(missing_ok=True)
-            return _reject_internal(dataset, "le fichier déposé a changé depuis le dépôt (SHA-256 différent)")
-        return _record(dataset, validated, error)
+        stored = None
+        with local_path(project_storage(), source) as local, scratch_directory() as scratch:
+            validated, error = _validate(
+                local,
+                name=dataset.original_name,
+                year=dataset.year,
+                byte_facts=None,
+                progress=_ProgressWriter(dataset.pk),
+                output=scratch / "rows.parquet",
+            )
+            if (validated or error).facts.sha256 != dataset.sha256:
+                return _reject_internal(dataset, "le fichier déposé a changé depuis le dépôt (SHA-256 différent)")
+            stored = _store(validated, year=dataset.year, sha256=dataset.sha256)
+        try:
+            return _record(dataset, validated, error, stored)
+        except BaseException:
+            if stored is not None:
+                stored.discard()
+            raise
     except DatasetError as error:  # a crash of the validation (already logged)
         return _reject_internal(dataset, error.messages[0])
     except Exception as exc:  # the soft time limit, a database error…: the dataset must not stay `validating`
@@ -334,8 +348,7 @@ def validate_uploaded_dataset(*, dataset_id: int, task_id: str = "") -> Dataset 
         return _reject_internal(dataset, f"erreur interne pendant la validation : {exc}")
     finally:
         # Valid or rejected, the raw bytes are not kept: the Parquet (or the report) is what remains.
-        if source is not None:
-            source.unlink(missing_ok=True)
+        delete_stored(project_storage(), source)
 
 
 def _validation_abandoned(dataset: Dataset) -> bool:
@@ -348,8 +361,7 @@ def relaunch_dataset_validation(*, dataset: Dataset, user) -> Dataset:
     """Queues again a dataset whose validation never ran or whose worker died (its bytes still on disk)."""
     _require(user, UPLOAD_PERMISSION, "relancer une validation")
     stuck = dataset.status == Status.UPLOADED or _validation_abandoned(dataset)
-    source = selectors.dataset_upload_path(dataset)
-    if not stuck or source is None or not source.is_file():
+    if not stuck or not upload_exists(dataset):
         raise DatasetError("Seul un dépôt en attente (ou dont la validation s'est interrompue) peut être relancé.")
     Dataset.objects.filter(pk=dataset.pk).update(
         status=Status.UPLOADED, progress=0.0, progress_step="en file d'attente"
@@ -379,8 +391,6 @@ def delete_dataset(*, dataset: Dataset, user) -> None:
             raise DatasetError(
                 f"Le jeu de données n° {locked.pk} est en cours de validation : attendez la fin pour le supprimer."
             )
-        files = [path for path in (selectors.dataset_upload_path(locked),) if path is not None]
-        if locked.parquet_path:
-            files.append(selectors.dataset_parquet_path(locked))
+        names = [name for name in (locked.upload_file.name, locked.parquet_file.name) if name]
         locked.delete()
-        transaction.on_commit(lambda: [path.unlink(missing_ok=True) for path in files])
+        transaction.on_commit(lambda: [delete_stored(project_storage(), name) for name in names])

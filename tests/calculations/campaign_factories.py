@@ -1,5 +1,5 @@
-"""Helpers of the campaign tests: golden datasets stored as the datasets issue stores them (Parquet under
-MEDIA_ROOT), the golden parameters, the exact-cents comparison of tools/compare_results.py, and
+"""Helpers of the campaign tests: golden datasets stored as the datasets service stores them (Parquet in
+the project's storage, with its SHA-256), the golden parameters, the exact-cents comparison of tools/compare_results.py, and
 campaigns put directly into a given status (to test the transitions out of it)."""
 
 from __future__ import annotations
@@ -8,14 +8,14 @@ import hashlib
 import importlib.util
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from calculations.bundle.beneficiaries import scan_beneficiaries
 from calculations.models import Campaign, Dataset
+from calculations.services.dataset_files import store_parquet
+from common.storage import scratch_directory
 from tests.conftest import GOLDEN_DIR, GOLDEN_EXPECTED, SHARED
 
 GOLDEN_YEARS = (2018, 2019, 2022)
@@ -27,23 +27,24 @@ def golden_parameters() -> dict:
 
 
 def store_golden_datasets(years=GOLDEN_YEARS) -> dict[int, Dataset]:
-    """One valid beneficiaries Dataset per year, its Parquet written from the golden CSV."""
-    directory = Path(settings.MEDIA_ROOT) / "datasets"
-    directory.mkdir(parents=True, exist_ok=True)
+    """One valid beneficiaries Dataset per year, its Parquet written from the golden CSV and stored."""
     datasets = {}
     for year in years:
         source = GOLDEN_DIR / f"beneficiaires_{year}.csv"
-        relative = f"datasets/beneficiaires_{year}.parquet"
+        sha256 = hashlib.sha256(source.read_bytes()).hexdigest()
         frame = scan_beneficiaries(source).collect()
-        frame.write_parquet(Path(settings.MEDIA_ROOT) / relative)
+        with scratch_directory() as scratch:
+            frame.write_parquet(scratch / "rows.parquet")
+            stored = store_parquet(scratch / "rows.parquet", kind="beneficiaires", year=year, source_sha256=sha256)
         datasets[year] = Dataset.objects.create(
             year=year,
             original_name=source.name,
             size=source.stat().st_size,
-            sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
+            sha256=sha256,
             row_count=frame.height,
             status=Dataset.Status.VALID,
-            parquet_path=relative,
+            parquet_file=stored.name,
+            parquet_sha256=stored.sha256,
             validated_at=timezone.now(),
         )
     return datasets

@@ -16,7 +16,6 @@ from calculations.bundle.beneficiaries import BENEFICIARY_SCHEMA
 from calculations.models import Campaign, CampaignDataset, Dataset
 from calculations.models.datasets import DatasetFrozen
 from calculations.selectors.datasets import (
-    dataset_parquet_path,
     dataset_problem_lines,
     dataset_problem_rows,
     valid_dataset_for_year,
@@ -47,9 +46,10 @@ def test_ingest_golden_file(golden_dir, media_root):
         rows,
         source.name,
     )
-    assert dataset.parquet_path == f"datasets/beneficiaires/2022/{sha}.parquet"
-    assert dataset_parquet_path(dataset) == media_root / dataset.parquet_path
-    frame = pl.read_parquet(dataset_parquet_path(dataset))
+    parquet = media_root / dataset.parquet_file.name
+    assert dataset.parquet_file.name == f"datasets/beneficiaires/2022/{sha}_{dataset.parquet_sha256[:16]}.parquet"
+    assert hashlib.sha256(parquet.read_bytes()).hexdigest() == dataset.parquet_sha256
+    frame = pl.read_parquet(parquet)
     assert dict(frame.schema) == BENEFICIARY_SCHEMA
     assert frame["depenses_cents"].sum() == cents == dataset.profile["depenses_total_cents"]
     assert dataset.profile["rows"] == rows == 25_000
@@ -90,7 +90,7 @@ def test_rejected_file_keeps_only_the_report(tmp_path, media_root):
         "must be between 0 and 125, got '130'",
         "range",
     ]
-    assert (dataset.parquet_path, dataset.row_count, dataset.profile) == ("", None, {})
+    assert (dataset.parquet_file.name, dataset.parquet_sha256, dataset.row_count, dataset.profile) == ("", "", None, {})
     assert not any(p.is_file() for p in (media_root / "datasets").rglob("*")), "nothing stored for a rejected file"
     assert valid_dataset_for_year(year=2021) is None
 
@@ -149,14 +149,14 @@ def test_a_valid_dataset_is_frozen_and_a_used_one_is_never_deleted(golden_dir, m
         dataset.delete()
     with pytest.raises(ProtectedError):
         Dataset.objects.filter(pk=dataset.pk).delete()
-    assert dataset_parquet_path(dataset).is_file()
+    assert (media_root / dataset.parquet_file.name).is_file()
 
 
 def test_deleting_an_unused_dataset_removes_its_file(
     golden_dir, media_root, make_user, django_capture_on_commit_callbacks
 ):
     dataset = services.ingest_dataset(path=golden_dir / "beneficiaires_2018.csv", year=2018)
-    parquet = dataset_parquet_path(dataset)
+    parquet = media_root / dataset.parquet_file.name
     with pytest.raises(services.DatasetPermissionDenied):
         services.delete_dataset(dataset=dataset, user=make_user(role=roles.DATA_MANAGER))
     with django_capture_on_commit_callbacks(execute=True):
@@ -173,12 +173,12 @@ def test_upload_is_stored_then_validated_by_the_task(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         dataset = services.start_dataset_upload(uploaded_file=upload, year=2022, user=manager)
         assert dataset.status == Dataset.Status.UPLOADED
-        assert (media_root / dataset.upload_path).read_bytes() == content
+        assert (media_root / dataset.upload_file.name).read_bytes() == content
     assert len(callbacks) == 1  # the validation is queued once the row is committed
     dataset.refresh_from_db()
     assert dataset.status == Dataset.Status.VALID and dataset.row_count == 25_000
     assert dataset.sha256 == hashlib.sha256(content).hexdigest() and dataset.uploaded_by == manager
-    assert dataset.upload_path == "" and not any((media_root / "uploads").iterdir()), "raw bytes are not kept"
+    assert dataset.upload_file.name == "" and not any((media_root / "uploads").iterdir()), "raw bytes are not kept"
     # A redelivered task message does nothing.
     assert services.validate_uploaded_dataset(dataset_id=dataset.pk).status == Dataset.Status.VALID
     # The same bytes again: the existing dataset, no new upload kept.
@@ -214,7 +214,7 @@ def test_upload_is_copied_chunk_by_chunk(make_user, media_root):
     upload = ChunkOnlyUpload("beneficiaires_2020.csv", content)
     dataset = services.start_dataset_upload(uploaded_file=upload, year=2020, user=make_user(role=roles.DATA_MANAGER))
     assert len(upload.sizes) >= 3
-    assert (media_root / dataset.upload_path).read_bytes() == content
+    assert (media_root / dataset.upload_file.name).read_bytes() == content
     assert dataset.sha256 == hashlib.sha256(content).hexdigest() and dataset.size == len(content)
 
 
@@ -276,7 +276,7 @@ def test_a_dataset_being_validated_cannot_be_deleted_under_the_worker(
         )
     assert len(refusals) == 1
     dataset.refresh_from_db()
-    assert dataset.status == Dataset.Status.VALID and dataset_parquet_path(dataset).is_file()
+    assert dataset.status == Dataset.Status.VALID and (media_root / dataset.parquet_file.name).is_file()
 
 
 def test_a_validation_whose_worker_died_long_ago_can_be_deleted(media_root, make_user, settings):

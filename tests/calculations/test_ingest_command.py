@@ -22,7 +22,8 @@ def test_ingest_a_valid_file_then_the_same_again(golden_dir, media_root):
     dataset = Dataset.objects.get()
     assert dataset.status == Dataset.Status.VALID
     assert f"Jeu de données n° {dataset.pk} (2019) valide : 25 000 lignes" in out
-    assert str(media_root / dataset.parquet_path) in out
+    assert f"Parquet : {dataset.parquet_file.name} (SHA-256 {dataset.parquet_sha256})" in out
+    assert (media_root / dataset.parquet_file.name).is_file()
     assert "100 % terminé" in err  # the progress (one line per step when stderr is not a terminal)
     out, _ = run(golden_dir / "beneficiaires_2019.csv", "--year", 2019, "--no-progress")
     assert "déjà enregistré" in out and Dataset.objects.count() == 1

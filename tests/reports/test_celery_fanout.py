@@ -28,4 +28,4 @@ def test_fan_out_renders_one_statement_per_groupement_through_the_broker(real_wo
     assert sorted(shas) == sorted(s.sha256 for s in statements)
     for statement in statements:
         assert statement.draft is True
-        assert hashlib.sha256((media_root / statement.file_path).read_bytes()).hexdigest() == statement.sha256
+        assert hashlib.sha256((media_root / statement.file.name).read_bytes()).hexdigest() == statement.sha256

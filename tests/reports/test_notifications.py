@@ -33,7 +33,7 @@ def test_publication_renders_final_statements_that_are_missing(db, media_root, m
     assert not Statement.objects.exists()
     assert services.notify_statement_publication(campaign=campaign) == 1
     statement = Statement.objects.get()
-    assert statement.draft is False and (media_root / statement.file_path).is_file()
+    assert statement.draft is False and (media_root / statement.file.name).is_file()
 
 
 def test_publication_mail_dates_are_french_whatever_the_publisher_language(published, mailoutbox):

@@ -58,8 +58,9 @@ def test_own_statement_downloads_as_the_stored_pdf(client, published, media_root
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert f'filename="releve_2022_G001_v{published["campaign"].version}.pdf"' in response["Content-Disposition"]
-    assert hashlib.sha256(response.content).hexdigest() == statement.sha256
-    assert response.content.startswith(b"%PDF-")
+    content = response.getvalue()  # streamed from the storage
+    assert hashlib.sha256(content).hexdigest() == statement.sha256
+    assert content.startswith(b"%PDF-")
 
 
 def test_another_groupement_statement_and_campaign_are_not_found(client, published, media_root):
@@ -89,11 +90,22 @@ def test_unpublished_campaigns_are_not_found_even_for_the_own_groupement(client,
     )
 
 
-def test_a_tampered_statement_file_is_not_served(client, published, media_root):
+def test_a_tampered_statement_file_is_refused_with_a_clear_french_error(client, published, media_root, make_user):
     statement = statement_of(published["campaign"], "G001")
-    (media_root / statement.file_path).write_bytes(b"%PDF-1.7 not the rendered file")
+    (media_root / statement.file.name).write_bytes(b"%PDF-1.7 not the rendered file")
     client.force_login(published["g001_user"])
-    assert client.get(reverse("portal:statement_download", args=[statement.pk])).status_code == 404
+    response = client.get(reverse("portal:statement_download", args=[statement.pk]))
+    assert response.status_code == 409 and response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "Téléchargement refusé" in page
+    assert f"Relevé G001 – 2022 v{statement.campaign.version}" in page
+    assert "ne correspond plus à son empreinte SHA-256" in page
+    assert "not the rendered file" not in page
+    client.force_login(make_user(role=roles.READER))  # staff downloads are checked the same way
+    assert client.get(reverse("reports:statement_download", args=[statement.pk])).status_code == 409
+    (media_root / statement.file.name).unlink()
+    response = client.get(reverse("reports:statement_download", args=[statement.pk]))
+    assert response.status_code == 409 and "introuvable" in response.content.decode()
 
 
 def test_user_without_portal_access_is_refused_and_staff_goes_to_the_admin(client, published, make_user):
@@ -138,7 +150,7 @@ def test_staff_views_need_the_role_permission(client, published, make_user):
     client.force_login(make_user(role=roles.READER))
     assert client.get(reverse("reports:national_report", args=[published["campaign"].pk])).status_code == 200
     response = client.get(reverse("reports:statement_download", args=[statement.pk]))
-    assert response.status_code == 200 and hashlib.sha256(response.content).hexdigest() == statement.sha256
+    assert response.status_code == 200 and hashlib.sha256(response.getvalue()).hexdigest() == statement.sha256
     client.force_login(make_user(is_staff=True))  # staff without any role
     assert client.get(reverse("reports:national_report", args=[published["campaign"].pk])).status_code == 403
     assert client.get(reverse("reports:statement_download", args=[statement.pk])).status_code == 403

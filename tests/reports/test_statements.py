@@ -13,6 +13,7 @@ from django.template.loader import get_template
 from django.utils import timezone
 
 from calculations.models import Campaign
+from common.storage import LocalStorage
 from reports import services
 from reports.models import Statement
 from reports.statements import render_statement_pdf
@@ -111,22 +112,30 @@ def test_rendering_twice_gives_the_same_bytes(computed):
     assert render_statement_pdf(result, draft=True) == render_statement_pdf(result, draft=True)
 
 
-def test_campaign_statements_are_stored_with_their_checksum_and_rerendering_is_idempotent(computed, media_root):
+def test_campaign_statements_are_stored_with_their_checksum_and_rerendering_is_idempotent(
+    computed, media_root, monkeypatch
+):
     services.render_campaign_statements(campaign=computed)
     statements = {s.groupement.code: s for s in Statement.objects.filter(campaign=computed)}
     assert sorted(statements) == ["G001", "G002"]
     for statement in statements.values():
-        path = media_root / statement.file_path
-        assert statement.file_path.startswith("statements/2022/2022_")
+        path = media_root / statement.file.name
+        assert statement.file.name.startswith("statements/2022/2022_")
         assert hashlib.sha256(path.read_bytes()).hexdigest() == statement.sha256
         assert statement.draft is True
-    assert "PROJET" in pdf_text((media_root / statements["G001"].file_path).read_bytes())
+    assert "PROJET" in pdf_text((media_root / statements["G001"].file.name).read_bytes())
 
     files_before = sorted(p.name for p in (media_root / "statements" / "2022").iterdir())
+    writes = []
+    real_save = LocalStorage._save
+    monkeypatch.setattr(
+        LocalStorage, "_save", lambda self, name, content: writes.append(name) or real_save(self, name, content)
+    )
     services.render_campaign_statements(campaign=computed)
+    assert writes == []  # the same bytes: nothing written
     again = {s.groupement.code: s for s in Statement.objects.filter(campaign=computed)}
-    assert {c: (s.sha256, s.rendered_at, s.file_path) for c, s in again.items()} == {
-        c: (s.sha256, s.rendered_at, s.file_path) for c, s in statements.items()
+    assert {c: (s.sha256, s.rendered_at, s.file.name) for c, s in again.items()} == {
+        c: (s.sha256, s.rendered_at, s.file.name) for c, s in statements.items()
     }
     assert sorted(p.name for p in (media_root / "statements" / "2022").iterdir()) == files_before
 
@@ -142,9 +151,9 @@ def test_validation_rerenders_without_projet_and_removes_the_draft_file(
         services.render_campaign_statements(campaign=computed)
     final = Statement.objects.get(pk=draft.pk)
     assert final.draft is False and final.sha256 != draft.sha256 and final.rendered_at > draft.rendered_at
-    text = pdf_text((media_root / final.file_path).read_bytes())
+    text = pdf_text((media_root / final.file.name).read_bytes())
     assert "PROJET" not in text and "3 553,13 €" in text
-    assert not (media_root / draft.file_path).exists()
+    assert not (media_root / draft.file.name).exists()
     assert len(list((media_root / "statements" / "2022").glob("2022_G001_*"))) == 1
 
 
@@ -167,9 +176,9 @@ def test_status_change_during_rendering_is_not_lost(computed, media_root, monkey
     statement = services.render_statement(campaign_id=computed.pk, groupement_id=group.pk)
     assert calls == [True, False]
     assert statement.draft is False
-    assert "PROJET" not in pdf_text((media_root / statement.file_path).read_bytes())
+    assert "PROJET" not in pdf_text((media_root / statement.file.name).read_bytes())
     assert [p.name for p in (media_root / "statements" / "2022").iterdir()] == [
-        Path(statement.file_path).name
+        Path(statement.file.name).name
     ]  # stale draft removed
 
 
@@ -180,7 +189,7 @@ def test_statements_of_groupements_without_result_are_removed(computed, media_ro
     with django_capture_on_commit_callbacks(execute=True):
         services.render_campaign_statements(campaign=computed)
     assert list(Statement.objects.filter(campaign=computed).values_list("groupement__code", flat=True)) == ["G001"]
-    assert not (media_root / g002.file_path).exists()
+    assert not (media_root / g002.file.name).exists()
 
 
 def test_render_statements_command_uses_the_latest_version(media_root, tmp_path):

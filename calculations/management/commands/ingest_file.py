@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from calculations.models import Dataset
-from calculations.selectors.datasets import dataset_parquet_path, dataset_problem_lines
+from calculations.selectors.datasets import dataset_problem_lines
 from calculations.services.datasets import DatasetError, ingest_dataset
 from common.formatting import format_integer, format_money
 
@@ -71,7 +71,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Jeu de données n° {dataset.pk} ({dataset.year}) {prefix} : {format_integer(dataset.row_count, separator=' ')} lignes, "
                 f"dépenses {format_money(profile.get('depenses_total'), separator=' ')}, SHA-256 {dataset.sha256}\n"
-                f"Parquet : {dataset_parquet_path(dataset)}"
+                f"Parquet : {dataset.parquet_file.name} (SHA-256 {dataset.parquet_sha256})"
             )
             for warning in dataset.warnings:
                 self.stderr.write(f"avertissement : {warning}")
