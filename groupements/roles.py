@@ -21,6 +21,14 @@ REFERENCE_MODELS = (
     "groupements.patientexperience",
 )
 
+# The financing ledger (app `financing`; its models were in this app until the move of issue 13).
+FINANCING_MODELS = (
+    "financing.seedcredit",
+    "financing.ledgerline",
+    "financing.pilotproject",
+    "financing.innovativeactionclaim",
+)
+
 
 def _model_perms(models, actions):
     return {f"{m.split('.')[0]}.{action}_{m.split('.')[1]}" for m in models for action in actions}
@@ -31,15 +39,7 @@ ROLE_PERMISSIONS = {
     DATA_MANAGER: _model_perms(REFERENCE_MODELS, ("view", "add", "change", "delete"))
     | _model_perms(("calculations.dataset",), ("view", "add", "change"))
     | {"calculations.upload_dataset"}
-    | _model_perms(
-        (
-            "groupements.seedcredit",
-            "groupements.ledgerline",
-            "groupements.pilotproject",
-            "groupements.innovativeactionclaim",
-        ),
-        ("view", "add", "change", "delete"),
-    )
+    | _model_perms(FINANCING_MODELS, ("view", "add", "change", "delete"))
     | _model_perms(("calculations.campaign", "calculations.groupementresult"), ("view",)),
     CALCULATOR: _model_perms(REFERENCE_MODELS, ("view",))
     | _model_perms(
@@ -71,10 +71,7 @@ ROLE_PERMISSIONS = {
             "calculations.campaign",
             "calculations.groupementresult",
             "calculations.campaigntransition",
-            "groupements.seedcredit",
-            "groupements.ledgerline",
-            "groupements.pilotproject",
-            "groupements.innovativeactionclaim",
+            *FINANCING_MODELS,
             "reports.statement",
             "reports.contestation",
         ),

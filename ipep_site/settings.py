@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "common",
     "groupements",
     "calculations",
+    "financing",
     "reports",
     "ipep_site",
 ]

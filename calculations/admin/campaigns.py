@@ -18,6 +18,7 @@ from calculations.selectors.campaigns import campaign_results, campaign_totals, 
 from calculations.services import campaigns as services
 from calculations.services.transitions import TRANSITIONS_BY_NAME, USER_TRANSITIONS, CampaignError, allowed_transitions
 from common.audit import AuditHistoryMixin
+from common.errors import ActionRefused
 from common.formatting import format_money, format_number
 
 REFRESH_SECONDS = 3
@@ -301,7 +302,7 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
                 updated = services.transition_campaign(
                     campaign=campaign, to=transition.target, user=request.user, reason=request.POST.get("reason", "")
                 )
-            except CampaignError as error:
+            except ActionRefused as error:  # the campaign's own refusals, or those of an app reacting (the ledger)
                 for line in error.messages:
                     messages.error(request, line)
             else:

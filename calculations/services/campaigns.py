@@ -38,7 +38,6 @@ from calculations.selectors.datasets import valid_dataset_for_year
 from common.errors import require_permission
 from common.storage import FileIntegrityError
 from groupements.models import Groupement
-from groupements.services import ledger
 
 from .dataset_files import parquet_exists, verified_beneficiaries
 from .datasets import MAX_YEAR, MIN_YEAR, supported_year
@@ -539,11 +538,10 @@ def publish_campaign(*, campaign: Campaign, user, reason: str = "") -> Campaign:
 
 
 def pay_campaign(*, campaign: Campaign, user, reason: str = "") -> Campaign:
-    """published → paid; the intéressement ledger lines are written in the same transaction."""
+    """published → paid; the financing app writes the intéressement ledger lines in the same transaction
+    (it reacts to `campaign_transitioned`: its refusal undoes the payment)."""
     with audit_context(user), transaction.atomic():
-        locked = apply_transition(campaign=campaign, name="pay", actor=user, reason=reason, paid_at=timezone.now())
-        ledger.record_campaign_payments(campaign=locked, user=actor_user(user))
-        return locked
+        return apply_transition(campaign=campaign, name="pay", actor=user, reason=reason, paid_at=timezone.now())
 
 
 # Target status → service, for the admin buttons and `transition_campaign --to`.

@@ -1,3 +1,3 @@
-"""Admin of reference data and the financing ledger."""
+"""Admin of reference data (the audit-trail « Historique » page is history.py)."""
 
-from . import ledger, reference  # noqa: F401
+from . import reference  # noqa: F401

@@ -1,4 +1,3 @@
-from .ledger import InnovativeActionClaim, LedgerLine, PilotProject, SeedCredit
 from .reference import (
     Groupement,
     Indicator,
@@ -12,10 +11,6 @@ from .reference import (
 )
 
 __all__ = [
-    "InnovativeActionClaim",
-    "LedgerLine",
-    "PilotProject",
-    "SeedCredit",
     "Groupement",
     "Indicator",
     "IndicatorResult",

@@ -1,1 +1,1 @@
-"""Business actions on reference data and the financing ledger."""
+"""Business actions on reference data (load_bundle, the admin import)."""

@@ -212,7 +212,9 @@ def test_the_database_refuses_two_campaigns_in_force_or_two_open_for_a_year():
 
 @pytest.mark.django_db
 def test_payment_writes_the_ledger_in_the_same_transaction(make_user, monkeypatch):
-    from groupements.services import ledger
+    """The financing app writes the lines from its receiver of `campaign_transitioned` (financing/apps.py),
+    inside the transaction of the status change: its failure undoes the payment."""
+    from financing.services import ledger
 
     validator = make_user(role=VALIDATOR)
     campaign = campaign_in_status(Status.PUBLISHED)

@@ -81,7 +81,7 @@ def wait_until_not_computing(campaign, seconds=WAIT_SECONDS):
 def test_full_lifecycle_with_a_real_worker_reproduces_the_golden_file_and_ends_paid(
     golden_draft, make_user, real_worker, hooks
 ):
-    from groupements.models import LedgerLine
+    from financing.models import LedgerLine
 
     campaign, calculator = golden_draft
     validator = make_user(role=VALIDATOR)

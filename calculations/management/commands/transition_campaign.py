@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from calculations.selectors.campaigns import campaigns_of_year
 from calculations.services.campaigns import SERVICES_BY_TARGET, transition_campaign
-from calculations.services.transitions import CampaignError, command_line_actor
+from calculations.services.transitions import command_line_actor
+from common.errors import ActionRefused
 
 
 class Command(BaseCommand):
@@ -34,7 +35,7 @@ class Command(BaseCommand):
             raise CommandError(f"aucune campagne {year}" + (f" v{campaign_version}" if campaign_version else ""))
         try:
             campaign = transition_campaign(campaign=campaign, to=to, user=command_line_actor(user), reason=reason)
-        except CampaignError as error:
+        except ActionRefused as error:  # the campaign's own refusals, or those of an app reacting (the ledger)
             for line in error.messages:
                 self.stderr.write(line)
             raise CommandError("transition refusée") from None

@@ -104,13 +104,22 @@ def test_member_validation_in_the_admin_form(client, superuser, loaded_reference
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "model", ["ledgerline", "seedcredit", "pilotproject", "innovativeactionclaim", "wave", "member", "indicatorresult"]
+    "model",
+    [
+        "financing_ledgerline",
+        "financing_seedcredit",
+        "financing_pilotproject",
+        "financing_innovativeactionclaim",
+        "groupements_wave",
+        "groupements_member",
+        "groupements_indicatorresult",
+    ],
 )
 def test_the_reader_sees_every_table_of_the_programme_read_only(client, make_user, model):
     """README: the reader is read-only everywhere, innovative-action claims included."""
     client.force_login(make_user(role=roles.READER))
-    assert client.get(reverse(f"admin:groupements_{model}_changelist")).status_code == 200
-    assert client.get(reverse(f"admin:groupements_{model}_add")).status_code == 403
+    assert client.get(reverse(f"admin:{model}_changelist")).status_code == 200
+    assert client.get(reverse(f"admin:{model}_add")).status_code == 403
 
 
 @pytest.mark.django_db

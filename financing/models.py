@@ -4,7 +4,11 @@ One source of truth: the ledger table. `SeedCredit` (crédits d'amorçage) and `
 (actions innovantes of a pilot project) are proxy models of `LedgerLine` restricted to their nature:
 recording a seed credit or a claim *is* recording its ledger line, so the FISS report, the admin
 lists and the imports can never disagree. Intéressement lines are written only by
-`groupements.services.ledger.record_campaign_payments` from a paid campaign's final amounts.
+`financing.services.ledger.record_campaign_payments`, when a campaign is paid (`financing.receivers`).
+
+The models were born in the `groupements` app: their tables (and those of their pghistory events)
+keep the `groupements_` names they have in every database migrated before the move
+(financing/migrations/0001_move_from_groupements.py).
 """
 
 from decimal import Decimal
@@ -39,7 +43,7 @@ GROUPEMENT_NATURES = (Nature.SEED, Nature.INCENTIVE)
 PILOT_NATURES = (Nature.COORDINATION, Nature.INNOVATIVE_ACTIONS)
 
 
-@pghistory.track()
+@pghistory.track(meta={"db_table": "groupements_pilotprojectevent"})
 class PilotProject(models.Model):
     """A Belgian integrated-care pilot project: paid a fixed coordination line and its innovative
     actions each year; its garantie budgétaire is followed for information only (never paid)."""
@@ -59,6 +63,7 @@ class PilotProject(models.Model):
     )
 
     class Meta:
+        db_table = "groupements_pilotproject"
         verbose_name = "projet pilote"
         verbose_name_plural = "projets pilotes"
         ordering = ["code"]
@@ -77,7 +82,7 @@ class PilotProject(models.Model):
         return self.start_year <= year <= self.end_year
 
 
-@pghistory.track()
+@pghistory.track(meta={"db_table": "groupements_ledgerlineevent"})
 class LedgerLine(models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", "prévu"
@@ -124,6 +129,7 @@ class LedgerLine(models.Model):
     paid_at = models.DateTimeField("payée le", null=True, blank=True)
 
     class Meta:
+        db_table = "groupements_ledgerline"
         verbose_name = "ligne de financement"
         verbose_name_plural = "grand livre des financements"
         ordering = ["year", "nature", "groupement__code", "pilot_project__code", "pk"]
@@ -210,7 +216,7 @@ class InnovativeActionClaimManager(models.Manager):
 
 class InnovativeActionClaim(LedgerLine):
     """Declared costs of innovative actions of a pilot project, charged against the annual room
-    (INNOVATIVE_ACTIONS_CEILING). Recorded only through `groupements.services.pilots`, which locks the
+    (INNOVATIVE_ACTIONS_CEILING). Recorded only through `financing.services.pilots`, which locks the
     project row while checking the room."""
 
     objects = InnovativeActionClaimManager()

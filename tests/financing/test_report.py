@@ -14,19 +14,20 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from calculations.models import Campaign
-from groupements.models import Groupement, LedgerLine
+from financing.models import LedgerLine
+from financing.selectors.report import break_even, euros, financing_report, financing_text
+from financing.services.payments import import_payments
+from groupements.models import Groupement
 from groupements.roles import DATA_MANAGER, GROUPEMENT_USER, READER
-from groupements.selectors.ledger import break_even, euros, financing_report, financing_text
-from groupements.services.ledger import import_payments
 from tests.factories import CampaignFactory, GroupementResultFactory
 
-from .ledger_factories import PilotProjectFactory, make_fiss_groupements
+from .factories import PilotProjectFactory, make_fiss_groupements
 
 pytestmark = pytest.mark.django_db
 
 FIXTURE = Path(__file__).parent / "data" / "versements.csv"
-REPORT_URL = "admin:groupements_ledgerline_financing_report"
-PDF_URL = "admin:groupements_ledgerline_financing_report_pdf"
+REPORT_URL = "admin:financing_ledgerline_financing_report"
+PDF_URL = "admin:financing_ledgerline_financing_report_pdf"
 
 # The thousands separator (and the space before €) is a no-break space U+00A0, written · here.
 EXPECTED_TEXT = """\
@@ -201,8 +202,8 @@ def test_pdf_report_has_the_table(real_payments, client, make_user):
 
 def test_ledger_changelist_links_to_the_report_and_the_import(db, client, make_user):
     client.force_login(make_user(role=DATA_MANAGER))
-    html = client.get(reverse("admin:groupements_ledgerline_changelist")).content.decode()
-    assert reverse(REPORT_URL) in html and reverse("admin:groupements_ledgerline_import_payments") in html
+    html = client.get(reverse("admin:financing_ledgerline_changelist")).content.decode()
+    assert reverse(REPORT_URL) in html and reverse("admin:financing_ledgerline_import_payments") in html
 
 
 def test_admin_import_shows_the_problems_and_writes_nothing(db, client, make_user, tmp_path):
@@ -214,19 +215,19 @@ def test_admin_import_shows_the_problems_and_writes_nothing(db, client, make_use
     )
 
     with open(broken, "rb") as handle:
-        response = client.post(reverse("admin:groupements_ledgerline_import_payments"), {"file": handle})
+        response = client.post(reverse("admin:financing_ledgerline_import_payments"), {"file": handle})
 
     assert "versements.csv:3: code_groupement: unknown groupement &#x27;G999&#x27;" in response.content.decode()
     assert not LedgerLine.objects.exists()
     with open(FIXTURE, "rb") as handle:
-        response = client.post(reverse("admin:groupements_ledgerline_import_payments"), {"file": handle})
+        response = client.post(reverse("admin:financing_ledgerline_import_payments"), {"file": handle})
     assert response.status_code == 302
     assert LedgerLine.objects.count() == 74
 
 
 def test_admin_import_needs_the_add_permission(db, client, make_user):
     client.force_login(make_user(role=READER))
-    assert client.get(reverse("admin:groupements_ledgerline_import_payments")).status_code == 403
+    assert client.get(reverse("admin:financing_ledgerline_import_payments")).status_code == 403
 
 
 # --- break-even ---------------------------------------------------------------------------------

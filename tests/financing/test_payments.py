@@ -7,17 +7,18 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 
 from calculations.bundle import BundleError
 from calculations.models import Campaign
-from groupements.models import Groupement, LedgerLine
+from common.errors import PermissionRefused
+from financing.models import LedgerLine
+from financing.services.payments import import_payments
+from groupements.models import Groupement
 from groupements.roles import DATA_MANAGER, READER
-from groupements.services.ledger import import_payments
 from tests.factories import CampaignFactory
 
-from .ledger_factories import make_fiss_groupements
+from .factories import make_fiss_groupements
 
 pytestmark = pytest.mark.django_db
 
@@ -151,7 +152,7 @@ def test_intéressement_already_paid_by_a_campaign_is_refused(groupements, manag
 
 
 def test_import_needs_the_add_permission(groupements, make_user):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionRefused, match="Droit insuffisant pour importer des versements au grand livre."):
         import_payments(path=FIXTURE, user=make_user(role=READER))
 
 
@@ -181,5 +182,5 @@ def test_command_imports_the_file(groupements, tmp_path):
 
 def test_command_with_a_user_without_the_role_is_refused(groupements, make_user):
     make_user(role=READER, username="lecteur")
-    with pytest.raises(CommandError, match="lecteur : Permission requise : groupements.add_ledgerline."):
+    with pytest.raises(CommandError, match="lecteur : Droit insuffisant pour importer des versements au grand livre."):
         call_command("import_payments", str(FIXTURE), "--user", "lecteur")

@@ -5,7 +5,9 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources
 from import_export.widgets import DecimalWidget, ForeignKeyWidget, IntegerWidget
 
-from .models import Groupement, LedgerLine, SeedCredit
+from groupements.models import Groupement
+
+from .models import LedgerLine, SeedCredit
 from .services.ledger import paid_seed_credit_refusal
 
 

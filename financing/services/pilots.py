@@ -9,11 +9,20 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 
+from calculations.services.transitions import actor_user, audit_context
+from common.errors import ActionRefused, require_permission
 from common.formatting import format_money
 
-from ..models import InnovativeActionClaim, LedgerLine, PilotProject
-from ..models.ledger import COORDINATION_AMOUNT, INNOVATIVE_ACTIONS_CEILING, Nature, innovative_actions_room_left
-from .ledger import require_permission
+from ..models import (
+    COORDINATION_AMOUNT,
+    INNOVATIVE_ACTIONS_CEILING,
+    InnovativeActionClaim,
+    LedgerLine,
+    Nature,
+    PilotProject,
+    innovative_actions_room_left,
+)
+from .ledger import ADD_LEDGER
 
 ZERO = Decimal("0.00")
 
@@ -36,29 +45,27 @@ def innovative_actions_room(
     )
 
 
-def check_innovative_actions_claim(
+def innovative_actions_claim_problems(
     *, project: PilotProject, year: int, amount: Decimal, claim: InnovativeActionClaim | None = None
-) -> None:
-    """Raise ValidationError (French message with the room left) when the claim does not fit.
-    Without the project row locked this is advisory only (forms use it for an early message)."""
+) -> dict[str, str]:
+    """Why the claim does not fit, by form field (French, the room left shown); empty when it fits.
+    Without the project row locked this is advisory only (the admin form uses it for an early message)."""
     amount = Decimal(amount)
-    errors = {}
+    problems = {}
     if amount <= 0:
-        errors["amount"] = "Le montant demandé doit être positif."
+        problems["amount"] = "Le montant demandé doit être positif."
     if not project.covers(year):
-        errors["year"] = (
+        problems["year"] = (
             f"Le projet {project.code} couvre les années {project.start_year} à {project.end_year}, pas {year}."
         )
-    if errors:
-        raise ValidationError(errors)
+    if problems:
+        return problems
     room = innovative_actions_room(project=project, year=year, exclude_claim=claim)
     if amount > room:
-        raise ValidationError(
-            {
-                "amount": f"Dépassement : il reste {format_money(room)} sur {format_money(INNOVATIVE_ACTIONS_CEILING)} pour {year}."
-            },
-            code="innovative_actions_room",
+        problems["amount"] = (
+            f"Dépassement : il reste {format_money(room)} sur {format_money(INNOVATIVE_ACTIONS_CEILING)} pour {year}."
         )
+    return problems
 
 
 def record_innovative_action_claim(
@@ -69,24 +76,29 @@ def record_innovative_action_claim(
     The project row is locked (SELECT … FOR UPDATE) while the room is checked and the claim written,
     so two concurrent claims cannot together exceed the annual ceiling.
     """
-    require_permission(
-        user,
-        "groupements.change_innovativeactionclaim" if claim and claim.pk else "groupements.add_innovativeactionclaim",
-    )
+    if claim is not None and claim.pk:
+        require_permission(user, "financing.change_innovativeactionclaim", "modifier une demande d'actions innovantes")
+    else:
+        require_permission(user, "financing.add_innovativeactionclaim", "enregistrer une demande d'actions innovantes")
     amount = Decimal(amount)
-    with transaction.atomic():
+    with audit_context(user), transaction.atomic():
         project = PilotProject.objects.select_for_update().get(pk=project.pk)
         if claim is not None and claim.pk:
             claim = InnovativeActionClaim.objects.select_for_update().get(pk=claim.pk)
             if claim.status == LedgerLine.Status.PAID:
-                raise ValidationError("Une demande déjà payée ne peut plus être modifiée.")
-        check_innovative_actions_claim(project=project, year=year, amount=amount, claim=claim)
+                raise ActionRefused("Une demande déjà payée ne peut plus être modifiée.")
+        problems = innovative_actions_claim_problems(project=project, year=year, amount=amount, claim=claim)
+        if problems:
+            raise ActionRefused(list(problems.values()))
         if claim is None or not claim.pk:
-            claim = InnovativeActionClaim(pilot_project=project, recorded_by=user)
+            claim = InnovativeActionClaim(pilot_project=project, recorded_by=actor_user(user))
         claim.year = year
         claim.amount = amount
         claim.label = label
-        claim.full_clean()
+        try:
+            claim.full_clean()
+        except ValidationError as error:
+            raise ActionRefused(error.messages) from None
         claim.save()
     return claim
 
@@ -95,9 +107,9 @@ def record_coordination_lines(
     *, project: PilotProject, user, status: str = LedgerLine.Status.PLANNED
 ) -> list[LedgerLine]:
     """The fixed coordination line (COORDINATION_AMOUNT) of every year of the project; idempotent."""
-    require_permission(user, "groupements.add_ledgerline")
+    require_permission(user, ADD_LEDGER, "créer les lignes de coordination d'un projet pilote")
     lines = []
-    with transaction.atomic():
+    with audit_context(user), transaction.atomic():
         for year in range(project.start_year, project.end_year + 1):
             line, _ = LedgerLine.objects.get_or_create(
                 pilot_project=project,
@@ -107,7 +119,7 @@ def record_coordination_lines(
                     "amount": COORDINATION_AMOUNT,
                     "status": status,
                     "label": f"Coordination {year}",
-                    "recorded_by": user,
+                    "recorded_by": actor_user(user),
                 },
             )
             lines.append(line)

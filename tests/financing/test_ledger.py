@@ -5,18 +5,19 @@ from decimal import Decimal
 
 import pytest
 import tablib
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from calculations.models import Campaign
-from groupements.models import LedgerLine, SeedCredit
-from groupements.resources_ledger import SeedCreditResource
+from common.errors import ActionRefused, PermissionRefused
+from financing.models import LedgerLine, SeedCredit
+from financing.resources import SeedCreditResource
+from financing.services.ledger import mark_lines_paid, record_campaign_payments, record_seed_credit
 from groupements.roles import DATA_MANAGER, READER, VALIDATOR
-from groupements.services.ledger import mark_lines_paid, record_campaign_payments, record_seed_credit
 from tests.factories import CampaignFactory, GroupementFactory, GroupementResultFactory, WaveFactory
 
-from .ledger_factories import PilotProjectFactory
+from .factories import PilotProjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -69,10 +70,10 @@ def test_database_refuses_a_second_line_of_a_campaign_for_a_groupement(paid_camp
 
 
 def test_payments_need_the_pay_permission_and_a_published_or_paid_campaign(paid_campaign, make_user):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionRefused, match="Droit insuffisant pour enregistrer au grand livre les versements"):
         record_campaign_payments(campaign=paid_campaign, user=make_user(role=READER))
     computed = CampaignFactory(year=2020, status=Campaign.Status.COMPUTED)
-    with pytest.raises(ValidationError, match="ni publiée ni payée"):
+    with pytest.raises(ActionRefused, match="ni publiée ni payée"):
         record_campaign_payments(campaign=computed, user=make_user(role=VALIDATOR))
     assert not LedgerLine.objects.exists()
 
@@ -113,7 +114,7 @@ def test_an_imported_line_with_another_amount_blocks_the_payment(paid_campaign, 
         groupement=g003, year=2022, nature="interessement", amount=Decimal("98765.00"), status="paid"
     )
 
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(ActionRefused) as refused:
         record_campaign_payments(campaign=paid_campaign, user=make_user(role=VALIDATOR))
     assert refused.value.messages == [
         "Intéressement 2021 déjà présent au grand livre avec un autre montant (import) : "
@@ -141,11 +142,11 @@ def test_seed_credit_is_its_amorcage_ledger_line(make_user):
     # Recording it again updates the same line (one source of truth), then paying freezes it.
     record_seed_credit(groupement=groupement, year=2019, amount=Decimal("80000"), user=manager, status="paid")
     assert LedgerLine.objects.get().amount == Decimal("80000.00")
-    with pytest.raises(ValidationError, match="déjà payés"):
+    with pytest.raises(ActionRefused, match="déjà payés"):
         record_seed_credit(groupement=groupement, year=2019, amount=Decimal("1"), user=manager)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ActionRefused, match="Le montant ne peut pas être négatif."):
         record_seed_credit(groupement=groupement, year=2020, amount=Decimal("-1"), user=manager)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionRefused, match="Droit insuffisant pour enregistrer des crédits d'amorçage."):
         record_seed_credit(groupement=groupement, year=2021, amount=Decimal("1"), user=make_user(role=READER))
 
 
@@ -227,7 +228,7 @@ def test_mark_lines_paid(make_user):
     planned.refresh_from_db()
     assert planned.status == "paid" and planned.paid_at is not None
     assert mark_lines_paid(lines=[planned], user=make_user(role=DATA_MANAGER)) == 0
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionRefused, match="Droit insuffisant pour marquer payées"):
         mark_lines_paid(lines=[planned], user=make_user(role=READER))
 
 
@@ -240,7 +241,7 @@ def test_seed_credit_added_in_the_admin_goes_through_the_service(client, make_us
     client.force_login(manager)
 
     response = client.post(
-        reverse("admin:groupements_seedcredit_add"),
+        reverse("admin:financing_seedcredit_add"),
         {"groupement": groupement.pk, "year": 2019, "amount": "77500", "status": "planned", "label": ""},
     )
 
@@ -248,7 +249,7 @@ def test_seed_credit_added_in_the_admin_goes_through_the_service(client, make_us
     credit = SeedCredit.objects.get()
     assert (credit.nature, credit.amount, credit.recorded_by) == ("amorcage", Decimal("77500.00"), manager)
     duplicate = client.post(
-        reverse("admin:groupements_seedcredit_add"),
+        reverse("admin:financing_seedcredit_add"),
         {"groupement": groupement.pk, "year": 2019, "amount": "1", "status": "planned", "label": ""},
     )
     assert "existe déjà pour ce groupement et cette année" in duplicate.content.decode()
@@ -258,40 +259,25 @@ def test_campaign_lines_cannot_be_edited_or_deleted_in_the_admin(paid_campaign, 
     line = record_campaign_payments(campaign=paid_campaign, user=make_user(role=VALIDATOR))[0]
     client.force_login(make_user(role=DATA_MANAGER))
 
-    response = client.post(reverse("admin:groupements_ledgerline_change", args=[line.pk]), {"amount": "1"})
+    response = client.post(reverse("admin:financing_ledgerline_change", args=[line.pk]), {"amount": "1"})
     assert response.status_code == 403
-    assert (
-        client.post(reverse("admin:groupements_ledgerline_delete", args=[line.pk]), {"post": "yes"}).status_code == 403
-    )
+    assert client.post(reverse("admin:financing_ledgerline_delete", args=[line.pk]), {"post": "yes"}).status_code == 403
     line.refresh_from_db()
     assert line.amount == Decimal("123456.78")
-
-
-@pytest.mark.postgres
-def test_ledger_changes_are_audited(make_user, settings):
-    if not settings.USES_POSTGRES:
-        pytest.skip("pghistory records only on PostgreSQL (triggers): set DATABASE_URL")
-    manager = make_user(role=DATA_MANAGER)
-    groupement = GroupementFactory()
-    credit = record_seed_credit(groupement=groupement, year=2019, amount=Decimal("10"), user=manager)
-    record_seed_credit(groupement=groupement, year=2019, amount=Decimal("12"), user=manager)
-
-    events = LedgerLine.pgh_event_model.objects.filter(pgh_obj=credit).order_by("pgh_id")
-    assert [(e.pgh_label, e.amount) for e in events] == [("insert", Decimal("10.00")), ("update", Decimal("12.00"))]
 
 
 @pytest.mark.parametrize(
     "url",
     [
-        "admin:groupements_ledgerline_changelist",
-        "admin:groupements_ledgerline_export",
-        "admin:groupements_seedcredit_changelist",
-        "admin:groupements_seedcredit_import",
-        "admin:groupements_pilotproject_changelist",
-        "admin:groupements_pilotproject_add",
-        "admin:groupements_innovativeactionclaim_changelist",
-        "admin:groupements_innovativeactionclaim_add",
-        "admin:groupements_ledgerline_import_payments",
+        "admin:financing_ledgerline_changelist",
+        "admin:financing_ledgerline_export",
+        "admin:financing_seedcredit_changelist",
+        "admin:financing_seedcredit_import",
+        "admin:financing_pilotproject_changelist",
+        "admin:financing_pilotproject_add",
+        "admin:financing_innovativeactionclaim_changelist",
+        "admin:financing_innovativeactionclaim_add",
+        "admin:financing_ledgerline_import_payments",
     ],
 )
 def test_ledger_admin_pages_open_for_the_data_manager(paid_campaign, client, make_user, url):
@@ -307,7 +293,7 @@ def test_admin_action_marks_seed_credits_paid(client, make_user):
     client.force_login(manager)
 
     response = client.post(
-        reverse("admin:groupements_seedcredit_changelist"), {"action": "mark_paid", "_selected_action": [credit.pk]}
+        reverse("admin:financing_seedcredit_changelist"), {"action": "mark_paid", "_selected_action": [credit.pk]}
     )
 
     assert response.status_code == 302
@@ -330,7 +316,7 @@ def test_a_paid_line_cannot_be_changed_through_the_ledger_admin(client, make_use
         "status": "planned",
         "label": "",
     }
-    response = client.post(reverse("admin:groupements_ledgerline_change", args=[credit.pk]), data)
+    response = client.post(reverse("admin:financing_ledgerline_change", args=[credit.pk]), data)
 
     assert response.status_code == 403
     credit.refresh_from_db()
@@ -349,7 +335,7 @@ def test_a_line_added_as_paid_in_the_ledger_admin_has_its_payment_date(client, m
         "status": "paid",
         "label": "",
     }
-    response = client.post(reverse("admin:groupements_ledgerline_add"), data)
+    response = client.post(reverse("admin:financing_ledgerline_add"), data)
 
     assert response.status_code == 302
     assert LedgerLine.objects.get().paid_at is not None

@@ -1,15 +1,16 @@
 import sys
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from calculations.bundle import BundleError
 from calculations.services.transitions import SystemActor
-from groupements.services.ledger import import_payments
+from common.errors import ActionRefused
+from financing.services.ledger import ADD_LEDGER
+from financing.services.payments import import_payments
 
 # Whoever runs the command on the server may record payments; with --user, that user's role decides.
-COMMAND_LINE = SystemActor("ligne de commande", frozenset({"groupements.add_ledgerline"}))
+COMMAND_LINE = SystemActor("ligne de commande", frozenset({ADD_LEDGER}))
 
 
 class Command(BaseCommand):
@@ -31,8 +32,8 @@ class Command(BaseCommand):
             for line in error.lines():
                 sys.stderr.write(line + "\n")
             raise CommandError(f"{len(error.problems)} problème(s) : aucun versement n'a été importé.") from None
-        except PermissionDenied as error:
-            raise CommandError(f"{user} : {error}") from None
+        except ActionRefused as refusal:
+            raise CommandError(f"{user or recorder} : {' '.join(refusal.messages)}") from None
         except FileNotFoundError:
             raise CommandError(f"Fichier introuvable : {file}") from None
         for warning in summary.warnings:

@@ -6,22 +6,22 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from calculations.models import Campaign
-from groupements.models import InnovativeActionClaim, LedgerLine, PilotProject
-from groupements.roles import DATA_MANAGER, READER
-from groupements.selectors.ledger import pilot_budget_guarantees, pilot_years
-from groupements.services.pilots import (
+from common.errors import ActionRefused, PermissionRefused
+from financing.models import InnovativeActionClaim, LedgerLine, PilotProject
+from financing.selectors.pilots import pilot_budget_guarantees, pilot_years
+from financing.services.pilots import (
     innovative_actions_room,
     record_coordination_lines,
     record_innovative_action_claim,
 )
+from groupements.roles import DATA_MANAGER, READER
 from tests.factories import CampaignFactory, GroupementFactory, GroupementResultFactory
 
-from .ledger_factories import PilotProjectFactory
+from .factories import PilotProjectFactory
 
 NBSP = "\u00a0"
 
@@ -45,7 +45,7 @@ def test_claims_fill_the_annual_room_and_the_next_one_is_refused_with_the_room_l
     claim(project, manager, "120000")
     claim(project, manager, "80000")
 
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(ActionRefused) as refused:
         claim(project, manager, "10000")
 
     # 208 333 − 120 000 − 80 000 = 8 333
@@ -55,7 +55,7 @@ def test_claims_fill_the_annual_room_and_the_next_one_is_refused_with_the_room_l
     assert InnovativeActionClaim.objects.count() == 2
     claim(project, manager, "8333")  # exactly the room left is accepted
     assert innovative_actions_room(project=project, year=2022) == Decimal("0.00")
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(ActionRefused) as refused:
         claim(project, manager, "0.01")
     assert refused.value.messages == [f"Dépassement : il reste 0,00{NBSP}€ sur 208{NBSP}333,00{NBSP}€ pour 2022."]
 
@@ -101,7 +101,7 @@ def test_changing_a_claim_does_not_count_it_twice(project, manager):
     )
     assert (changed.pk, changed.amount) == (first.pk, Decimal("208333"))
     LedgerLine.objects.filter(pk=first.pk).update(status="paid")
-    with pytest.raises(ValidationError, match="déjà payée"):
+    with pytest.raises(ActionRefused, match="déjà payée"):
         record_innovative_action_claim(
             project=project, year=2022, amount=Decimal("1"), label="x", user=manager, claim=first
         )
@@ -117,14 +117,14 @@ def test_changing_a_claim_does_not_count_it_twice(project, manager):
     ],
 )
 def test_claims_outside_the_project_years_or_not_positive_are_refused(project, manager, year, amount, message):
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(ActionRefused, match=message):
         claim(project, manager, amount, year=year)
     assert not LedgerLine.objects.exists()
 
 
 @pytest.mark.django_db
 def test_claims_need_the_add_permission(project, make_user):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionRefused, match="Droit insuffisant pour enregistrer une demande d'actions innovantes."):
         claim(project, make_user(role=READER), "10")
 
 
@@ -148,14 +148,14 @@ def test_admin_claim_form_shows_the_room_left(project, manager, client):
     client.force_login(manager)
 
     response = client.post(
-        reverse("admin:groupements_innovativeactionclaim_add"),
+        reverse("admin:financing_innovativeactionclaim_add"),
         {"pilot_project": project.pk, "year": 2022, "amount": "500", "label": "Atelier"},
     )
 
     assert response.status_code == 200
     assert f"Dépassement : il reste 333,00{NBSP}€ sur 208{NBSP}333,00{NBSP}€ pour 2022." in response.content.decode()
     response = client.post(
-        reverse("admin:groupements_innovativeactionclaim_add"),
+        reverse("admin:financing_innovativeactionclaim_add"),
         {"pilot_project": project.pk, "year": 2022, "amount": "333", "label": "Atelier"},
     )
     assert response.status_code == 302
@@ -176,7 +176,7 @@ def test_admin_claim_form_shows_the_room_left(project, manager, client):
 def test_ledger_admin_refuses_pilot_lines_that_bypass_the_rules(project, manager, client, values, message):
     client.force_login(manager)
     data = {"pilot_project": project.pk, "year": 2022, "status": "planned", "label": "", **values}
-    response = client.post(reverse("admin:groupements_ledgerline_add"), data)
+    response = client.post(reverse("admin:financing_ledgerline_add"), data)
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not LedgerLine.objects.exists()
@@ -232,7 +232,7 @@ def test_budget_guarantee_shown_per_year_from_the_campaign_in_force(followed_pro
 
 def test_pilot_admin_page_shows_the_guarantee_to_a_reader(followed_project, client, make_user):
     client.force_login(make_user(role=READER))
-    html = client.get(reverse("admin:groupements_pilotproject_change", args=[followed_project.pk])).content.decode()
+    html = client.get(reverse("admin:financing_pilotproject_change", args=[followed_project.pk])).content.decode()
     assert "jamais payée" in html
     assert f"6{NBSP}262{NBSP}000,00{NBSP}€" in html and f"-62{NBSP}000,00{NBSP}€" in html
 
@@ -253,7 +253,7 @@ def test_concurrent_claims_cannot_exceed_the_room(make_user):
         try:
             claim(project, manager, "150000")
             outcomes.append("ok")
-        except ValidationError:
+        except ActionRefused:
             outcomes.append("refused")
         finally:
             connection.close()

@@ -1,5 +1,4 @@
-"""Read queries on the financing ledger: the FISS report, the break-even view of a campaign and the
-yearly figures of pilot projects.
+"""Read queries on the financing ledger: the FISS report and the break-even view of a campaign.
 
 FISS report rules (METHODOLOGY section 7):
 - it counts **paid** lines to groupements, grouped by payment year, wave and nature (planned lines
@@ -23,10 +22,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
+from calculations.models import Campaign
 from common.formatting import NBSP, format_integer, format_number
 
-from ..models import InnovativeActionClaim, LedgerLine, PilotProject
-from ..models.ledger import COORDINATION_AMOUNT, Nature, innovative_actions_room_left
+from ..models import LedgerLine, Nature
 
 ZERO = Decimal("0.00")
 EMPTY_CELL = "–"
@@ -273,8 +272,6 @@ class BreakEven:
 
 
 def break_even_campaigns():
-    from calculations.models import Campaign
-
     return Campaign.objects.filter(status__in=Campaign.statuses_where("reportable")).order_by("-year", "-version")
 
 
@@ -306,80 +303,3 @@ def break_even(*, campaign) -> BreakEven | None:
         expected_growth=expected_growth,
         observed_saving=math.fsum(r.budget_guarantee_gain for r in results),
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Pilot projects.
-
-
-@dataclass
-class PilotYear:
-    year: int
-    coordination: LedgerLine | None
-    innovative_used: Decimal
-
-    @property
-    def innovative_room(self) -> Decimal:
-        return innovative_actions_room_left(self.innovative_used)
-
-    @property
-    def coordination_amount(self) -> Decimal:
-        return self.coordination.amount if self.coordination else COORDINATION_AMOUNT
-
-
-def pilot_years(*, project: PilotProject) -> list[PilotYear]:
-    """Per year of the project: its coordination line and the innovative actions used / left."""
-    coordination = {
-        line.year: line for line in LedgerLine.objects.filter(pilot_project=project, nature=Nature.COORDINATION)
-    }
-    used: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for claim in InnovativeActionClaim.objects.filter(pilot_project=project).only("year", "amount"):
-        used[claim.year] += claim.amount
-    return [
-        PilotYear(year, coordination.get(year), used[year]) for year in range(project.start_year, project.end_year + 1)
-    ]
-
-
-@dataclass
-class GuaranteeYear:
-    """Garantie budgétaire (METHODOLOGY step 12), for information only: never paid."""
-
-    year: int
-    campaign: object
-    n_patients: int
-    budget_guarantee: float
-    real_expenditure: float  # n · DR̄_N, the same (truncated) basis as the guarantee
-    gain: float  # budget_guarantee_gain: guarantee − real, signed (negative = loss)
-
-
-def pilot_budget_guarantees(*, project: PilotProject) -> list[GuaranteeYear]:
-    """The garantie budgétaire of the project's linked groupement, one row per campaign year (the
-    campaign in force when there is one, else the latest computed version)."""
-    if project.groupement_id is None:
-        return []
-    from calculations.models import Campaign, GroupementResult
-
-    results = (
-        GroupementResult.objects.filter(
-            groupement_id=project.groupement_id, campaign__status__in=Campaign.statuses_where("reportable")
-        )
-        .select_related("campaign")
-        .order_by("campaign__year", "-campaign__version")
-    )
-    in_force = Campaign.IN_FORCE_STATUSES
-    chosen: dict[int, GroupementResult] = {}
-    for result in results:
-        current = chosen.get(result.campaign.year)
-        if current is None or (result.campaign.status in in_force and current.campaign.status not in in_force):
-            chosen[result.campaign.year] = result
-    return [
-        GuaranteeYear(
-            year=year,
-            campaign=r.campaign,
-            n_patients=r.n_patients,
-            budget_guarantee=r.budget_guarantee,
-            real_expenditure=r.n_patients * r.real_per_patient,
-            gain=r.budget_guarantee_gain,
-        )
-        for year, r in sorted(chosen.items())
-    ]

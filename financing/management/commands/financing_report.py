@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from groupements.selectors.ledger import financing_csv, financing_json, financing_report, financing_text
+from financing.selectors.report import financing_csv, financing_json, financing_report, financing_text
 
 RENDERERS = {"text": financing_text, "csv": financing_csv, "json": financing_json}
 

@@ -1,0 +1,114 @@
+"""Admin of pilot projects: the project with its yearly coordination and innovative actions, the
+garantie budgétaire of the groupement it follows, and the claims for innovative actions (room checked)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.template.loader import render_to_string
+
+from common.audit import AuditHistoryMixin
+from common.errors import ActionRefused
+
+from ..models import InnovativeActionClaim, LedgerLine, PilotProject
+from ..selectors.pilots import pilot_budget_guarantees, pilot_years
+from ..services import pilots as pilot_services
+from .refusals import RefusalsAsMessagesMixin, mark_paid, show_refusal
+
+
+class LedgerLineInline(admin.TabularInline):
+    model = LedgerLine
+    fk_name = "pilot_project"
+    fields = ("year", "nature", "amount", "status", "label")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "lignes du grand livre"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PilotProject)
+class PilotProjectAdmin(RefusalsAsMessagesMixin, AuditHistoryMixin, admin.ModelAdmin):
+    list_display = ("code", "name", "start_year", "end_year", "groupement")
+    search_fields = ("code", "name")
+    autocomplete_fields = ("groupement",)
+    readonly_fields = ("yearly_lines", "budget_guarantee")
+    fields = ("code", "name", "start_year", "end_year", "groupement", "yearly_lines", "budget_guarantee")
+    inlines = [LedgerLineInline]
+    actions = ["create_coordination_lines"]
+
+    @admin.display(description="coordination et actions innovantes par année")
+    def yearly_lines(self, obj):
+        if obj is None or obj.pk is None:
+            return "–"
+        return render_to_string("admin/financing/pilotproject/yearly_lines.html", {"years": pilot_years(project=obj)})
+
+    @admin.display(description="garantie budgétaire (pour information, jamais payée)")
+    def budget_guarantee(self, obj):
+        if obj is None or obj.pk is None:
+            return "–"
+        return render_to_string(
+            "admin/financing/pilotproject/budget_guarantee.html",
+            {"project": obj, "rows": pilot_budget_guarantees(project=obj)},
+        )
+
+    @admin.action(description="Créer les lignes de coordination (152 520 € par an)", permissions=["add"])
+    def create_coordination_lines(self, request, queryset):
+        try:
+            count = sum(
+                len(pilot_services.record_coordination_lines(project=project, user=request.user))
+                for project in queryset
+            )
+        except ActionRefused as refusal:
+            show_refusal(self, request, refusal)
+        else:
+            self.message_user(request, f"{count} ligne(s) de coordination présentes.", messages.SUCCESS)
+
+
+class InnovativeActionClaimForm(forms.ModelForm):
+    class Meta:
+        model = InnovativeActionClaim
+        fields = ("pilot_project", "year", "amount", "label")
+
+    def clean(self):
+        cleaned = super().clean()
+        project, year, amount = cleaned.get("pilot_project"), cleaned.get("year"), cleaned.get("amount")
+        if project and year and amount is not None:
+            problems = pilot_services.innovative_actions_claim_problems(
+                project=project, year=year, amount=amount, claim=self.instance
+            )
+            for field, message in problems.items():
+                self.add_error(field, message)
+        return cleaned
+
+
+@admin.register(InnovativeActionClaim)
+class InnovativeActionClaimAdmin(RefusalsAsMessagesMixin, admin.ModelAdmin):
+    form = InnovativeActionClaimForm
+    list_display = ("pilot_project", "year", "amount", "label", "status", "recorded_by")
+    list_filter = ("year", "status", "pilot_project")
+    search_fields = ("pilot_project__code", "label")
+    list_select_related = ("pilot_project", "recorded_by")
+    actions = [mark_paid]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status == LedgerLine.Status.PAID:
+            return ("pilot_project", "year", "amount", "label")
+        return ("pilot_project",) if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status == LedgerLine.Status.PAID:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        # The service re-checks the room with the project row locked (the form check is advisory).
+        claim = pilot_services.record_innovative_action_claim(
+            project=obj.pilot_project,
+            year=obj.year,
+            amount=obj.amount,
+            label=obj.label,
+            user=request.user,
+            claim=obj if change else None,
+        )
+        obj.pk = claim.pk
