@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
@@ -9,8 +10,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# ../shared beside the clone; a worktree elsewhere names it with IPEP_SHARED (the generator lives only there).
+SHARED = Path(os.environ.get("IPEP_SHARED", REPO.parent / "shared"))
 GENERATOR = SHARED / "tools" / "gen_bundle.py"
+# The golden bundle: ../shared when present, else the copy kept in demo/ (as the tests do).
+GOLDEN = SHARED / "data" / "golden-2022"
+if not GOLDEN.is_dir():
+    GOLDEN = REPO / "demo" / "golden-2022"
 YEAR = 2022
 SEED = 7
 GROUPEMENTS = 12

@@ -26,9 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import REPO, SHARED, YEAR, generate_beneficiaries, peak_rss_mb, size_label
-
-GOLDEN = SHARED / "data" / "golden-2022"
+from common import GOLDEN, REPO, YEAR, generate_beneficiaries, peak_rss_mb, size_label
 
 
 def prepare_bundle(directory: Path, patients: int, conversion: str) -> list[Path]:
