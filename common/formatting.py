@@ -7,7 +7,6 @@ lines; pdftotext turns it back into a plain space, which is what tests match.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from fractions import Fraction
 
 NBSP = "\u00a0"
 CENT = Decimal("0.01")
@@ -73,8 +72,3 @@ def format_parameter(value) -> str:
     if "/" in text:
         return text
     return text.replace(".", ",")
-
-
-def parameter_fraction(value) -> Fraction:
-    """The exact value of a stored parameter (`"1/3"`, `"0.005"`, `99`)."""
-    return Fraction(str(value))

@@ -4,7 +4,6 @@ the order it was computed, so a groupement can redo the arithmetic with a pocket
 from __future__ import annotations
 
 from calculations.models import Campaign, GroupementResult
-from common.formatting import parameter_fraction
 from common.pdf import render_pdf
 
 PARAMETER_LABELS = {
@@ -43,25 +42,14 @@ def statement_date(campaign: Campaign, *, draft: bool):
     return campaign.computed_at or campaign.created_at
 
 
-def _parameter(parameters: dict, name: str, default=None):
-    value = parameters.get(name, default)
-    return None if value is None else parameter_fraction(value)
-
-
-def score_max(parameters: dict):
-    """S max of step 7: base points + maximum patient-experience points (None if a parameter is absent)."""
-    base_points = _parameter(parameters, "base_points")
-    max_experience = _parameter(parameters, "max_experience_points")
-    return base_points + max_experience if base_points is not None and max_experience is not None else None
-
-
 def statement_context(result: GroupementResult, *, draft: bool) -> dict:
-    """Template context of one statement; `result` with its campaign and groupement (and wave) loaded."""
+    """Template context of one statement; `result` with its campaign and groupement (and wave) loaded.
+
+    Every figure is the engine's, as stored with the result: nothing is recomputed here.
+    """
     campaign = result.campaign
     groupement = result.groupement
     parameters = campaign.parameters or {}
-    mu = _parameter(parameters, "phase3_modulation")
-    phase3_factor = 1 - float(mu) + 2 * float(mu) * result.quality_ratio if mu is not None else None
     scaled = campaign.national_coefficient is not None and campaign.national_coefficient < 1
 
     quality_rows = [
@@ -70,9 +58,8 @@ def statement_context(result: GroupementResult, *, draft: bool) -> dict:
             "family_label": FAMILY_LABELS.get(row.get("family"), row.get("family")),
             "direction_label": DIRECTION_LABELS.get(row.get("direction"), row.get("direction")),
         }
-        for row in sorted(result.quality_details or [], key=lambda r: (r.get("family") != "socle", r.get("code", "")))
+        for row in result.quality_details or []
     ]
-    indicator_points = sum(float(row.get("points") or 0) for row in quality_rows)
 
     return {
         "draft": draft,
@@ -91,17 +78,8 @@ def statement_context(result: GroupementResult, *, draft: bool) -> dict:
             for name, value in sorted(parameters.items())
         ],
         "evolution_form": parameters.get("evolution_form", "rate"),
-        "positive_level_gap": max(0.0, result.level_gap),
-        "positive_evolution_gap": max(0.0, result.evolution_gap),
         "quality_rows": quality_rows,
-        "indicator_points": indicator_points,
-        "score_max": score_max(parameters),
-        "phase3_factor": phase3_factor,
-        "real_total_n": result.n_patients * result.real_per_patient,
         "scaled": scaled,
-        "amount_after_coefficient": result.amount_after_cap * campaign.national_coefficient
-        if campaign.national_coefficient is not None
-        else None,
         "datasets": list(campaign.campaign_datasets.select_related("dataset").order_by("year")),
     }
 

@@ -25,7 +25,6 @@ from common.storage import FileIntegrityError
 from . import national, selectors, services
 from .forms import ContestationForm, PortalAuthenticationForm
 from .models import Statement
-from .statements import score_max
 
 logger = logging.getLogger(__name__)
 # A stored file that no longer has its checksum: the request conflicts with the state of the server.
@@ -113,7 +112,6 @@ def portal_campaign(request, groupement, campaign_id: int):
             "form": form,
             "contestation_open": is_open,
             "deadline": selectors.contestation_deadline(campaign),
-            "score_max": score_max(campaign.parameters or {}),
             "contestations": selectors.portal_contestations(groupement=groupement, campaign=campaign),
         },
     )

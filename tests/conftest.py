@@ -9,19 +9,13 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from tests.golden import GOLDEN_DIR, GOLDEN_EXPECTED, REPO, SHARED  # noqa: F401  (imported from here by tests)
+
 # Property tests draw the same examples on every run, so `make test` and CI never fail at random; run
 # `HYPOTHESIS_PROFILE=explore make test` to search new examples (and add any failure as an @example).
 hypothesis_settings.register_profile("default", derandomize=True)
 hypothesis_settings.register_profile("explore", derandomize=False, max_examples=200)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-# ../shared is the source of truth; demo/ keeps a copy so a lone clone still runs.
-GOLDEN_DIR = (
-    SHARED / "data" / "golden-2022" if (SHARED / "data" / "golden-2022").is_dir() else REPO / "demo" / "golden-2022"
-)
-GOLDEN_EXPECTED = GOLDEN_DIR / "expected_2022.json"
 
 
 @pytest.fixture(autouse=True)

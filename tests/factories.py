@@ -143,3 +143,9 @@ class GroupementResultFactory(factory.django.DjangoModelFactory):
     budget_guarantee = 1_000_000.0
     budget_guarantee_gain = 0.0
     final_amount = Decimal("0.00")
+    indicator_points = 0.0
+    score_max = 120.0
+    positive_level_gap = 0.0
+    positive_evolution_gap = 0.0
+    truncated_expenditure_total = 1_000_000.0
+    amount_after_coefficient = 0.0

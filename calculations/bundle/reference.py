@@ -1,6 +1,6 @@
 """Reference files of a bundle (everything but the national beneficiaries files), with every rule
 of METHODOLOGY.md section 3, read into typed records (for the database) or Polars frames (for the
-engine).
+engine: `CampaignInputs`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import polars as pl
-
 from .csvformat import Column, Record, TableReader
+from .inputs import CampaignInputs
 from .problems import Problem, ProblemCollector
 
 WAVES = "vagues.csv"
@@ -295,71 +294,14 @@ def read_reference_records(
     return records, collector
 
 
-@dataclass
-class ReferenceBundle:
-    """The reference data of campaign `year` as Polars frames: what the engine takes."""
-
-    year: int
-    waves: pl.DataFrame
-    phases: pl.DataFrame
-    groupements: pl.DataFrame
-    members: pl.DataFrame
-    indicators: pl.DataFrame
-    deciles: pl.DataFrame
-    indicator_results: pl.DataFrame
-    experience: pl.DataFrame
-    parameters: dict = field(default_factory=dict)
-    warnings: list[Problem] = field(default_factory=list)
-
-    @classmethod
-    def from_rows(
-        cls,
-        *,
-        year: int,
-        waves,
-        phases,
-        groupements,
-        members,
-        indicators,
-        deciles,
-        indicator_results,
-        experience,
-        parameters=None,
-        warnings=None,
-    ) -> ReferenceBundle:
-        """Build the frames from plain dicts (English keys), whether they come from files or the database."""
-        return cls(
-            year=year,
-            waves=pl.DataFrame(waves, schema=WAVE_SCHEMA),
-            phases=pl.DataFrame(phases, schema=PHASE_SCHEMA),
-            groupements=pl.DataFrame(groupements, schema=GROUPEMENT_SCHEMA),
-            members=pl.DataFrame(members, schema=MEMBER_SCHEMA),
-            indicators=pl.DataFrame(indicators, schema=INDICATOR_SCHEMA),
-            deciles=pl.DataFrame(deciles, schema=DECILE_SCHEMA),
-            indicator_results=pl.DataFrame(indicator_results, schema=RESULT_SCHEMA),
-            experience=pl.DataFrame(experience, schema=EXPERIENCE_SCHEMA),
-            parameters=dict(parameters or {}),
-            warnings=list(warnings or []),
-        )
-
-
-WAVE_SCHEMA = {"code": pl.String, "label": pl.String, "entry_year": pl.Int64, "reference_year": pl.Int64}
-PHASE_SCHEMA = {"wave": pl.String, "year": pl.Int64, "phase": pl.Int64}
-GROUPEMENT_SCHEMA = {"code": pl.String, "name": pl.String, "wave": pl.String, "region": pl.String}
-MEMBER_SCHEMA = {"groupement": pl.String, "rpps": pl.String, "start": pl.Date, "end": pl.Date}
-INDICATOR_SCHEMA = {"code": pl.String, "label": pl.String, "family": pl.String, "direction": pl.String}
-DECILE_SCHEMA = {"indicator": pl.String, "d2": pl.Float64, "d3": pl.Float64, "d7": pl.Float64, "d8": pl.Float64}
-RESULT_SCHEMA = {"groupement": pl.String, "indicator": pl.String, "value_n": pl.Float64, "value_n_1": pl.Float64}
-EXPERIENCE_SCHEMA = {"groupement": pl.String, "points": pl.Float64}
-
-
 def _float(value):
     return None if value is None else float(value)
 
 
-def bundle_from_records(records: ReferenceRecords, year: int) -> ReferenceBundle:
+def bundle_from_records(records: ReferenceRecords, year: int) -> CampaignInputs:
+    """The campaign inputs of `year` from checked records (without the national files, attached later)."""
     yearly = records.years.get(year) or YearlyRecords()
-    return ReferenceBundle.from_rows(
+    return CampaignInputs.from_rows(
         year=year,
         waves=[
             {
@@ -404,8 +346,9 @@ def bundle_from_records(records: ReferenceRecords, year: int) -> ReferenceBundle
     )
 
 
-def read_reference_bundle(directory: Path, year: int) -> ReferenceBundle:
-    """The reference data of campaign `year` from a bundle directory; raises BundleError listing every problem."""
+def read_reference_bundle(directory: Path, year: int) -> CampaignInputs:
+    """The reference data of campaign `year` from a bundle directory (national files not attached yet);
+    raises BundleError listing every problem."""
     records, collector = read_reference_records(Path(directory), years=[year])
     collector.raise_if_any()
     return bundle_from_records(records, year)

@@ -12,8 +12,9 @@ from decimal import Decimal
 
 import polars as pl
 
+from calculations.bundle.inputs import CampaignInputs
+
 from .errors import EngineError, engine_problem
-from .inputs import CampaignInputs, years_needed
 from .parameters import Parameters
 from .results import CampaignResults, CampaignTotals, GroupementResultRow
 from .steps.averages import YearAverages, groupement_averages
@@ -55,7 +56,7 @@ def compute_campaign(
 
     participants = participating_groupements(inputs)
     indicator_results = gather_indicator_results(inputs, participants)
-    years = years_needed(inputs.waves, inputs.phases, inputs.groupements, year)
+    years = inputs.years_needed()
     missing_years = [y for y in years if y not in inputs.beneficiaries]
     if missing_years:
         raise EngineError(
@@ -126,7 +127,7 @@ def compute_campaign(
 
     report("10. caps", 0.98)
     caps = {p.code: groupement_cap(averages[p.code, year].real_expenditure_total, parameters) for p in participants}
-    after_cap = [min(phase_amounts[p.code][1], caps[p.code]) for p in participants]
+    after_cap = [min(phase_amounts[p.code].amount_before_cap, caps[p.code]) for p in participants]
     ceiling = national_ceiling(real_expenditure_total, parameters)
     after_cap_total, coefficient = national_coefficient(after_cap, ceiling)
 
@@ -141,9 +142,8 @@ def compute_campaign(
     rows = []
     for p, amount_after_cap, final_amount in zip(participants, after_cap, final_amounts, strict=True):
         year_n, reference = averages[p.code, year], averages[p.code, p.reference_year]
-        gain = efficiencies[p.code]
-        guarantee, guarantee_gain = budget_guarantee(year_n, reference)
-        quality_amount, before_cap = phase_amounts[p.code]
+        gain, quality, phase_amount = efficiencies[p.code], qualities[p.code], phase_amounts[p.code]
+        guarantee, truncated_total, guarantee_gain = budget_guarantee(year_n, reference)
         rows.append(
             GroupementResultRow(
                 code=p.code,
@@ -162,18 +162,27 @@ def compute_campaign(
                 evolution_gap=gain.evolution_gap,
                 amount_per_patient=gain.amount_per_patient,
                 efficiency_amount=gain.efficiency_amount,
-                quality_score=qualities[p.code].score,
-                quality_ratio=qualities[p.code].ratio,
+                quality_score=quality.score,
+                quality_ratio=quality.ratio,
                 drawing_right=drawing_rights[p.code],
                 quality_value=quality_values[p.code],
-                quality_amount=quality_amount,
-                amount_before_cap=before_cap,
+                quality_amount=phase_amount.quality_amount,
+                amount_before_cap=phase_amount.amount_before_cap,
                 real_expenditure_total=year_n.real_expenditure_total,
                 cap=caps[p.code],
                 amount_after_cap=amount_after_cap,
                 budget_guarantee=guarantee,
                 budget_guarantee_gain=guarantee_gain,
                 final_amount=final_amount,
+                quality_details=quality.indicators,
+                indicator_points=quality.indicator_points,
+                experience_points=quality.experience_points,
+                score_max=quality.score_max,
+                phase3_factor=phase_amount.phase3_factor,
+                positive_level_gap=gain.positive_level_gap,
+                positive_evolution_gap=gain.positive_evolution_gap,
+                truncated_expenditure_total=truncated_total,
+                amount_after_coefficient=amount_after_cap * coefficient,
             )
         )
     report("done", 1.0)
@@ -281,6 +290,7 @@ def gather_indicator_results(
                 d3=bounds["d3"],
                 d7=bounds["d7"],
                 d8=bounds["d8"],
+                label=definition["label"],
             )
         )
     if not socle_codes:

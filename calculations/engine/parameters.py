@@ -19,23 +19,6 @@ from calculations.bundle.problems import Problem, ProblemsError
 
 EVOLUTION_FORMS = ("rate", "absolute")
 
-# name -> default literal, in the order of section 6 (also the order of the output's `parameters`).
-DEFAULT_LITERALS: dict[str, str] = {
-    "c_ecart": "1/3",
-    "c_evolution": "2/3",
-    "c_partage": "1/2",
-    "evolution_form": "rate",
-    "truncation_percentile": "99",
-    "quality_envelope_rate": "0.005",
-    "phase3_modulation": "0.2",
-    "phase3_quality_weight": "1/2",
-    "group_cap_rate": "0.02",
-    "national_ceiling_rate": "0.01",
-    "min_patients": "5000",
-    "socle_share_with_carte": "0.7",
-    "base_points": "100",
-    "max_experience_points": "20",
-}
 AT_MOST_ONE = ("c_partage", "phase3_modulation", "phase3_quality_weight", "socle_share_with_carte")
 INTEGER_VALUED = ("min_patients", "base_points", "max_experience_points")
 # Shown as JSON numbers when whole (99, 300); every other value keeps its written text.
@@ -84,30 +67,35 @@ def literal_text(value: object) -> str:
     return str(value).strip()
 
 
+def _default(literal: str, *, choices: tuple[str, ...] | None = None):
+    """A parameter's default, written once as its literal text; `choices` for a parameter that is a word."""
+    value = literal if choices else parse_exact(literal)
+    return field(default=value, metadata={"literal": literal, "choices": choices})
+
+
 @dataclass(frozen=True)
 class Parameters:
-    """A merged, checked parameter set. Build it with `Parameters.merge`; `Parameters()` is the defaults."""
+    """A merged, checked parameter set. Build it with `Parameters.merge`; `Parameters()` is the defaults.
 
-    c_ecart: Fraction = Fraction(1, 3)
-    c_evolution: Fraction = Fraction(2, 3)
-    c_partage: Fraction = Fraction(1, 2)
-    evolution_form: str = "rate"
-    truncation_percentile: Fraction = Fraction(99)
-    quality_envelope_rate: Fraction = Fraction("0.005")
-    phase3_modulation: Fraction = Fraction("0.2")
-    phase3_quality_weight: Fraction = Fraction(1, 2)
-    group_cap_rate: Fraction = Fraction("0.02")
-    national_ceiling_rate: Fraction = Fraction("0.01")
-    min_patients: Fraction = Fraction(5000)
-    socle_share_with_carte: Fraction = Fraction("0.7")
-    base_points: Fraction = Fraction(100)
-    max_experience_points: Fraction = Fraction(20)
+    Fields are in the order of section 6, which is also the order of the output's `parameters`.
+    """
+
+    c_ecart: Fraction = _default("1/3")
+    c_evolution: Fraction = _default("2/3")
+    c_partage: Fraction = _default("1/2")
+    evolution_form: str = _default("rate", choices=EVOLUTION_FORMS)
+    truncation_percentile: Fraction = _default("99")
+    quality_envelope_rate: Fraction = _default("0.005")
+    phase3_modulation: Fraction = _default("0.2")
+    phase3_quality_weight: Fraction = _default("1/2")
+    group_cap_rate: Fraction = _default("0.02")
+    national_ceiling_rate: Fraction = _default("0.01")
+    min_patients: Fraction = _default("5000")
+    socle_share_with_carte: Fraction = _default("0.7")
+    base_points: Fraction = _default("100")
+    max_experience_points: Fraction = _default("20")
     # How each value was written, so the statement and the JSON show "1/3" rather than 0.333….
     literals: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LITERALS), compare=False, repr=False)
-
-    @classmethod
-    def names(cls) -> list[str]:
-        return [f.name for f in fields(cls) if f.name != "literals"]
 
     @classmethod
     def merge(cls, *layers: tuple[str, Mapping[str, object]]) -> Parameters:
@@ -129,9 +117,11 @@ class Parameters:
         parsed: dict[str, object] = {}
         for name, value in raw.items():
             where = source_of[name]
-            if name == "evolution_form":
-                if value not in EVOLUTION_FORMS:
-                    problems.append(_problem(where, name, f"must be 'rate' or 'absolute', got {value!r}"))
+            choices = CHOICES.get(name)
+            if choices:
+                if value not in choices:
+                    allowed = " or ".join(repr(choice) for choice in choices)
+                    problems.append(_problem(where, name, f"must be {allowed}, got {value!r}"))
                 parsed[name] = value
                 continue
             number = parse_exact(value)
@@ -224,3 +214,13 @@ def read_parameters_json(path: Path) -> dict[str, object]:
     if not isinstance(content, dict):
         raise ParameterError([Problem(path.name, 1, None, "must be a JSON object {name: value}", "json")])
     return content
+
+
+# name -> default literal, in the order of section 6 (also the order of the output's `parameters`).
+DEFAULT_LITERALS: dict[str, str] = {
+    f.name: f.metadata["literal"] for f in fields(Parameters) if "literal" in f.metadata
+}
+# Parameters that are a word among a few, not a number.
+CHOICES: dict[str, tuple[str, ...]] = {
+    f.name: f.metadata["choices"] for f in fields(Parameters) if f.metadata.get("choices")
+}

@@ -8,11 +8,13 @@ from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 
 from .parameters import Parameters
+from .steps.quality import IndicatorScore
 
 
 @dataclass(frozen=True)
 class GroupementResultRow:
-    """One groupement's figures; field order is the key order of the JSON output."""
+    """One groupement's figures: the keys of the section-5 JSON (in its order), then what the statement
+    shows besides them (STATEMENT_FIELDS), so that no reader ever recomputes a figure."""
 
     code: str
     wave: str
@@ -42,9 +44,24 @@ class GroupementResultRow:
     budget_guarantee: float
     budget_guarantee_gain: float
     final_amount: Decimal
+    # --- statement figures, not part of the section-5 JSON
+    quality_details: tuple[IndicatorScore, ...]  # step 7, one line per indicator
+    indicator_points: float  # Σ p·f
+    experience_points: float
+    score_max: float  # S_max
+    phase3_factor: float | None  # 1 − μ + 2μq (phase 3 only)
+    positive_level_gap: float  # max(0, E)
+    positive_evolution_gap: float  # max(0, Ev)
+    truncated_expenditure_total: float  # n_N · DR̄_N, beside the budget guarantee
+    amount_after_coefficient: float  # amount_after_cap · k, before the cents of step 11
+
+    @classmethod
+    def json_keys(cls) -> list[str]:
+        """The keys of one groupement in the JSON of section 5, in order."""
+        return [f.name for f in fields(cls) if f.name not in STATEMENT_FIELDS]
 
     def to_json_dict(self) -> dict[str, object]:
-        row = asdict(self)
+        row = {name: getattr(self, name) for name in self.json_keys()}
         row["final_amount"] = money_text(self.final_amount)
         return row
 
@@ -87,7 +104,7 @@ class CampaignResults:
         """One `;`-separated row per groupement, decimal comma, as a French spreadsheet opens it directly."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
-        names = [f.name for f in fields(GroupementResultRow)]
+        names = GroupementResultRow.json_keys()
         writer.writerow(names)
         for row in self.groupements:
             writer.writerow([csv_cell(getattr(row, name)) for name in names])
@@ -110,3 +127,16 @@ def csv_cell(value: object) -> str:
     if isinstance(value, float):
         return repr(value).replace(".", ",")
     return str(value)
+
+
+STATEMENT_FIELDS = (
+    "quality_details",
+    "indicator_points",
+    "experience_points",
+    "score_max",
+    "phase3_factor",
+    "positive_level_gap",
+    "positive_evolution_gap",
+    "truncated_expenditure_total",
+    "amount_after_coefficient",
+)

@@ -1,5 +1,8 @@
 """A yearly campaign, its inputs, its stored results and the audit of its transitions."""
 
+from __future__ import annotations
+
+import dataclasses
 from dataclasses import dataclass
 
 import pghistory
@@ -265,9 +268,18 @@ class GroupementResult(models.Model):
     budget_guarantee = models.FloatField("garantie budgétaire")
     budget_guarantee_gain = models.FloatField("gain sur garantie budgétaire")
     final_amount = models.DecimalField("montant final", **MONEY)
-    # Per-indicator quality details for the statement: [{code, label, family, direction, value_n, value_n_1, d2, d3, d7, d8, points, max_points}].
+    # What the statement shows besides the section-5 figures, as the engine computed it (never recomputed).
+    # Step 7, one line per indicator: [{code, label, family, direction, value_n, value_n_1, d2, d3, d7, d8,
+    # fraction, points, max_points}].
     quality_details = models.JSONField("détail qualité", default=list, blank=True)
+    indicator_points = models.FloatField("points des indicateurs")
     experience_points = models.FloatField("points expérience patient", default=0.0)
+    score_max = models.FloatField("score qualité maximal")
+    phase3_factor = models.FloatField("modulation de l'efficience (phase 3)", null=True, blank=True)
+    positive_level_gap = models.FloatField("max(0 ; E)")
+    positive_evolution_gap = models.FloatField("max(0 ; Ev)")
+    truncated_expenditure_total = models.FloatField("dépenses réelles écrêtées N")
+    amount_after_coefficient = models.FloatField("montant après plafond × k")
 
     class Meta:
         verbose_name = "résultat par groupement"
@@ -294,3 +306,10 @@ class GroupementResult(models.Model):
             raise FrozenResultsError(
                 f"Les résultats de {self.campaign} sont figés : publiez une nouvelle version pour les corriger."
             )
+
+    @classmethod
+    def from_engine_row(cls, row, **extra) -> GroupementResult:
+        """An unsaved result holding one row of the engine (`calculations.engine.GroupementResultRow`)."""
+        values = {f.name: getattr(row, f.name) for f in dataclasses.fields(row)}
+        values["quality_details"] = [line.to_json_dict() for line in row.quality_details]
+        return cls(**values, **extra)

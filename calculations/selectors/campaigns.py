@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from calculations.engine import CampaignTotals, GroupementResultRow
+from calculations.engine import CampaignInputs, CampaignTotals, GroupementResultRow
 from calculations.engine.results import money_text
 from calculations.models import Campaign, GroupementResult
 from groupements.models import (
@@ -26,7 +26,7 @@ from groupements.models import (
     YearlyDecile,
 )
 
-RESULT_KEYS = [f.name for f in fields(GroupementResultRow)]
+RESULT_KEYS = GroupementResultRow.json_keys()
 TOTAL_KEYS = [f.name for f in fields(CampaignTotals)]
 # Columns of the admin's results table that may be sorted on (`?tri=-final_amount`).
 SORTABLE_RESULT_KEYS = tuple(key for key in RESULT_KEYS if key not in ("wave",))
@@ -68,7 +68,7 @@ def reference_snapshot(*, year: int) -> dict:
 
     Participating groupements are those whose wave has a phase-calendar row for `year`; the snapshot
     keeps their waves, phases, members, indicator results and patient experience, plus every indicator
-    and the year's deciles. `ReferenceBundle.from_rows(**reference_rows(snapshot))` rebuilds the frames.
+    and the year's deciles. `snapshot_inputs(snapshot)` rebuilds the engine's frames.
     """
     phases = list(PhaseCalendar.objects.filter(year=year).select_related("wave").order_by("wave__code"))
     participating_waves = [p.wave_id for p in phases]
@@ -138,7 +138,7 @@ def _float(text):
 
 
 def reference_rows(snapshot: dict) -> dict:
-    """The snapshot as the keyword arguments of `ReferenceBundle.from_rows` (typed as the frames expect)."""
+    """The snapshot as the keyword arguments of `CampaignInputs.from_rows` (typed as the frames expect)."""
     return {
         "year": snapshot["year"],
         "waves": snapshot["waves"],
@@ -161,9 +161,9 @@ def reference_rows(snapshot: dict) -> dict:
     }
 
 
-def years_needed(snapshot: dict) -> list[int]:
-    """Year N and the reference year of every wave of a participating groupement (section 3)."""
-    return sorted({snapshot["year"], *(w["reference_year"] for w in snapshot["waves"])})
+def snapshot_inputs(snapshot: dict) -> CampaignInputs:
+    """The engine's inputs rebuilt from a launch's reference snapshot (national files not attached yet)."""
+    return CampaignInputs.from_rows(**reference_rows(snapshot))
 
 
 def _money_text(amount: Decimal | None) -> str | None:

@@ -22,7 +22,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from calculations.bundle.problems import Problem
-from calculations.bundle.reference import ReferenceBundle
 from calculations.engine import (
     CampaignInputs,
     CampaignResults,
@@ -31,7 +30,6 @@ from calculations.engine import (
     Parameters,
     compute_campaign,
 )
-from calculations.engine.steps.quality import IndicatorResult, indicator_fraction, indicator_points
 from calculations.models import Campaign, CampaignDataset, GroupementResult
 from calculations.selectors import campaigns as selectors
 from calculations.selectors.datasets import valid_dataset_for_year
@@ -197,7 +195,7 @@ def check_campaign_inputs(*, campaign: Campaign) -> tuple[dict, dict[int, object
             problem("membres", "code_groupement", f"le groupement {code} n'a aucun membre au 31/12/{year}")
 
     datasets = {}
-    for needed in selectors.years_needed(snapshot) if groupements else []:
+    for needed in selectors.snapshot_inputs(snapshot).years_needed() if groupements else []:
         dataset = valid_dataset_for_year(year=needed)
         if dataset is None:
             problem(
@@ -328,7 +326,7 @@ def _campaign_inputs(campaign: Campaign) -> tuple[CampaignInputs, Parameters]:
     """The engine's inputs from the launch's snapshot and the recorded datasets: each the one recorded at
     launch (SHA-256 of its CSV) and its Parquet the one written at validation (SHA-256 of the file)."""
     parameters = merge_parameters((PARAMETERS_SOURCE, campaign.parameters))
-    reference = ReferenceBundle.from_rows(**selectors.reference_rows(campaign.reference_snapshot))
+    reference = selectors.snapshot_inputs(campaign.reference_snapshot)
     beneficiaries = {}
     for used in campaign.campaign_datasets.select_related("dataset"):
         if used.dataset.sha256 != used.sha256:
@@ -342,61 +340,7 @@ def _campaign_inputs(campaign: Campaign) -> tuple[CampaignInputs, Parameters]:
                 f"{error.messages[0]} Calcul refusé : le fichier de données a "
                 "été modifié ou perdu depuis sa validation ; déposez de nouveau le fichier national."
             ) from None
-    return CampaignInputs.from_reference(reference, beneficiaries), parameters
-
-
-def quality_details(snapshot: dict, parameters: Parameters) -> tuple[dict[str, list[dict]], dict[str, float]]:
-    """Per groupement, each indicator's figures and points (p · f of step 7), and the experience points.
-
-    Uses the engine's own step-7 functions on the snapshot, so Σ points + experience = quality_score.
-    """
-    rows = selectors.reference_rows(snapshot)
-    indicators = {i["code"]: i for i in rows["indicators"]}
-    deciles = {d["indicator"]: d for d in rows["deciles"]}
-    by_groupement: dict[str, list[IndicatorResult]] = {}
-    for result in sorted(rows["indicator_results"], key=lambda r: (r["groupement"], r["indicator"])):
-        definition, bounds = indicators[result["indicator"]], deciles[result["indicator"]]
-        by_groupement.setdefault(result["groupement"], []).append(
-            IndicatorResult(
-                code=result["indicator"],
-                family=definition["family"],
-                direction=definition["direction"],
-                value_n=result["value_n"],
-                value_n_1=result["value_n_1"],
-                d2=bounds["d2"],
-                d3=bounds["d3"],
-                d7=bounds["d7"],
-                d8=bounds["d8"],
-            )
-        )
-    details = {}
-    for code, results in by_groupement.items():
-        socle_count = sum(r.family == "socle" for r in results)
-        carte_count = len(results) - socle_count
-        socle_points, carte_points = indicator_points(socle_count, carte_count, parameters)
-        details[code] = []
-        for r in results:
-            maximum = socle_points if r.family == "socle" else carte_points
-            fraction = indicator_fraction(r)
-            details[code].append(
-                {
-                    "code": r.code,
-                    "label": indicators[r.code]["label"],
-                    "family": r.family,
-                    "direction": r.direction,
-                    "value_n": r.value_n,
-                    "value_n_1": r.value_n_1,
-                    "d2": r.d2,
-                    "d3": r.d3,
-                    "d7": r.d7,
-                    "d8": r.d8,
-                    "fraction": fraction,
-                    "points": maximum * fraction,
-                    "max_points": maximum,
-                }
-            )
-    experience = {e["groupement"]: float(e["points"] or 0.0) for e in rows["experience"]}
-    return details, experience
+    return reference.with_beneficiaries(beneficiaries), parameters
 
 
 def _store_results(campaign_id: int, token: str, results: CampaignResults) -> Campaign | None:
@@ -405,19 +349,12 @@ def _store_results(campaign_id: int, token: str, results: CampaignResults) -> Ca
         locked = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
         if locked is None or locked.status != Status.COMPUTING or locked.task_id != token:
             return None
-        details, experience = quality_details(locked.reference_snapshot, results.parameters)
         groupements = dict(
             Groupement.objects.filter(code__in=[r.code for r in results.groupements]).values_list("code", "pk")
         )
         locked.results.all().delete()
         GroupementResult.objects.bulk_create(
-            GroupementResult(
-                campaign=locked,
-                groupement_id=groupements[row.code],
-                quality_details=details.get(row.code, []),
-                experience_points=experience.get(row.code, 0.0),
-                **{f.name: getattr(row, f.name) for f in fields(row)},
-            )
+            GroupementResult.from_engine_row(row, campaign=locked, groupement_id=groupements[row.code])
             for row in results.groupements
         )
         totals = {f.name: getattr(results.totals, f.name) for f in fields(results.totals)}

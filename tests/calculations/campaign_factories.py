@@ -1,25 +1,22 @@
 """Helpers of the campaign tests: golden datasets stored as the datasets service stores them (Parquet in
-the project's storage, with its SHA-256), the golden parameters, the exact-cents comparison of tools/compare_results.py, and
-campaigns put directly into a given status (to test the transitions out of it)."""
+the project's storage, with its SHA-256), the golden parameters, and campaigns put directly into a given
+status (to test the transitions out of it). The expected results and their exact comparison come from
+tests.golden."""
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-from decimal import Decimal
 
-import pytest
 from django.utils import timezone
 
 from calculations.bundle.beneficiaries import scan_beneficiaries
 from calculations.models import Campaign, Dataset
 from calculations.services.dataset_files import store_parquet
 from common.storage import scratch_directory
-from tests.conftest import GOLDEN_DIR, GOLDEN_EXPECTED, SHARED
+from tests.golden import GOLDEN_DIR, exact_cents_differences, expected_golden  # noqa: F401  (used by importers)
 
 GOLDEN_YEARS = (2018, 2019, 2022)
-COMPARE_TOOL = SHARED / "tools" / "compare_results.py"
 
 
 def golden_parameters() -> dict:
@@ -48,23 +45,6 @@ def store_golden_datasets(years=GOLDEN_YEARS) -> dict[int, Dataset]:
             validated_at=timezone.now(),
         )
     return datasets
-
-
-def expected_golden() -> dict:
-    return json.loads(GOLDEN_EXPECTED.read_text(encoding="utf-8"))
-
-
-def exact_cents_differences(expected: dict, actual: dict) -> tuple[list[str], int]:
-    """tools/compare_results.py with --exact-cents: (differences, figures compared)."""
-    if not COMPARE_TOOL.is_file():
-        pytest.skip(f"{COMPARE_TOOL} is not available")
-    spec = importlib.util.spec_from_file_location("compare_results", COMPARE_TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    tool.CENT = Decimal(0)
-    problems, counts = [], [0, 0]
-    tool.compare("", expected, actual, problems, counts)
-    return problems, counts[0] + counts[1]
 
 
 def launch_and_compute(campaign, user, capture):

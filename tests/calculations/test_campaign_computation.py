@@ -2,6 +2,7 @@
 golden file to the exact cent, inputs are checked before computing, a failure is kept and relaunchable,
 a dead worker is detected, and no retry or late message ever duplicates or overwrites results."""
 
+import dataclasses
 import datetime
 import math
 
@@ -24,6 +25,7 @@ from tests.calculations.campaign_factories import (  # noqa: F401
     launch_and_compute,
     store_golden_datasets,
 )
+from tests.golden import golden_results
 
 Status = Campaign.Status
 
@@ -84,6 +86,27 @@ def test_quality_details_are_the_points_of_step_7(draft, calculator, django_capt
     assert math.fsum([*(d["points"] for d in details.values()), g001.experience_points]) == pytest.approx(
         g001.quality_score, rel=1e-12
     )
+
+
+@pytest.mark.django_db
+def test_stored_results_hold_every_figure_the_engine_returned(draft, calculator, django_capture_on_commit_callbacks):
+    """The statement figures (S max, phase-3 factor, indicator lines…) are stored as the engine computed them,
+    exactly as `simulate` returns them for the same bundle."""
+    campaign = launch_and_compute(draft, calculator, django_capture_on_commit_callbacks)
+    stored = {r.code: r for r in campaign.results.all()}
+    for row in golden_results().groupements:
+        result = stored[row.code]
+        for field in dataclasses.fields(row):
+            value = getattr(row, field.name)
+            if field.name == "quality_details":
+                value = [line.to_json_dict() for line in value]
+            assert getattr(result, field.name) == value, (row.code, field.name)
+    g001 = stored["G001"]  # phase 3, q = 0.3241…: 1 − 0.2 + 2 × 0.2 × q
+    assert g001.phase3_factor == 1 - 0.2 + 2 * 0.2 * g001.quality_ratio
+    assert g001.score_max == 120.0
+    assert g001.indicator_points == math.fsum(d["points"] for d in g001.quality_details)
+    assert g001.amount_after_coefficient == g001.amount_after_cap * campaign.national_coefficient
+    assert {r.phase3_factor for r in stored.values() if r.phase != 3} == {None}
 
 
 @pytest.mark.django_db

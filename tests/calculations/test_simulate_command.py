@@ -16,14 +16,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.calculations.test_engine_golden import COMPARE_TOOL, GOLDEN, exact_comparison
-
-REPO = Path(__file__).resolve().parents[2]
-
-pytestmark = pytest.mark.skipif(
-    not (GOLDEN / "expected_2022.json").is_file() or not COMPARE_TOOL.is_file(),
-    reason=f"golden bundle or compare tool not found under {GOLDEN.parent.parent}",
-)
+from tests.golden import GOLDEN_DIR as GOLDEN
+from tests.golden import REPO, exact_comparison
 
 
 def run_simulate(*args: str) -> tuple[str, str]:

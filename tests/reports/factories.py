@@ -1,14 +1,12 @@
-"""Campaigns and results with the figures of the golden 2022 bundle (expected_2022.json), stored
-directly in the database as the campaigns service would have stored them."""
+"""Campaigns and results of the golden 2022 bundle, stored directly in the database as the campaigns
+service would have stored them: every figure is the engine's own (`tests.golden.golden_results`), so a
+statement or a portal page reads exactly what a computation stores."""
 
 from __future__ import annotations
 
 import csv
 import datetime
 import hashlib
-import json
-from decimal import Decimal
-from fractions import Fraction
 from functools import cache
 
 import factory
@@ -17,8 +15,8 @@ from django.utils import timezone
 from calculations.models import Campaign, CampaignDataset, Dataset, GroupementResult
 from groupements.models import PortalAccess
 from reports.models import Contestation
-from tests.conftest import GOLDEN_DIR, GOLDEN_EXPECTED
 from tests.factories import CampaignFactory, GroupementFactory, UserFactory, WaveFactory
+from tests.golden import GOLDEN_DIR, expected_golden, golden_results
 
 COMPUTED_AT = datetime.datetime(2023, 3, 14, 10, 30, tzinfo=datetime.UTC)
 VALIDATED_AT = datetime.datetime(2023, 3, 20, 9, 0, tzinfo=datetime.UTC)
@@ -26,73 +24,23 @@ VALIDATED_AT = datetime.datetime(2023, 3, 20, 9, 0, tzinfo=datetime.UTC)
 
 @cache
 def golden() -> dict:
-    return json.loads(GOLDEN_EXPECTED.read_text(encoding="utf-8"))
+    """expected_2022.json, what the figures must be."""
+    return expected_golden()
 
 
 def golden_row(code: str) -> dict:
     return next(row for row in golden()["groupements"] if row["code"] == code)
 
 
+def engine_row(code: str):
+    """The engine's result row of groupement `code` for the golden bundle."""
+    return next(row for row in golden_results().groupements if row.code == code)
+
+
 @cache
 def _golden_csv(name: str) -> list[dict]:
     with (GOLDEN_DIR / name).open(encoding="utf-8", newline="") as stream:
         return list(csv.DictReader(stream, delimiter=";"))
-
-
-def golden_quality_details(code: str) -> tuple[list[dict], float]:
-    """The statement's quality table for `code` (METHODOLOGY step 7) and its experience points.
-
-    Points are p·f with p = 100 / socle count, or 70 / socle and 30 / carte when carte indicators exist.
-    """
-    indicators = {row["code"]: row for row in _golden_csv("indicateurs.csv")}
-    deciles = {
-        row["code_indicateur"]: {k: float(v) for k, v in row.items() if k != "code_indicateur"}
-        for row in _golden_csv("deciles_2022.csv")
-    }
-    rows = [row for row in _golden_csv("resultats_indicateurs_2022.csv") if row["code_groupement"] == code]
-    socle = sum(indicators[r["code_indicateur"]]["famille"] == "socle" for r in rows)
-    carte = len(rows) - socle
-    socle_points = Fraction(100, socle) if carte == 0 else Fraction(70, socle)
-    carte_points = Fraction(30, carte) if carte else Fraction(0)
-    details = []
-    for row in rows:
-        indicator = indicators[row["code_indicateur"]]
-        d = deciles[row["code_indicateur"]]
-        x, previous = float(row["valeur_n"]), (float(row["valeur_n_1"]) if row["valeur_n_1"] else None)
-        if indicator["sens"] == "hausse":
-            target, threshold, progress = d["d8"], d["d3"], (None if previous is None else x - previous)
-            reached, between = x >= target, x >= threshold
-            share = (x - threshold) / (target - threshold)
-        else:
-            target, threshold, progress = d["d2"], d["d7"], (None if previous is None else previous - x)
-            reached, between = x <= target, x <= threshold
-            share = (threshold - x) / (threshold - target)
-        if reached:
-            fraction = 1.0
-        elif between:
-            fraction = share
-        elif progress is None:
-            fraction = 0.0
-        else:
-            fraction = max(-1.0, min(1.0, progress / abs(target - threshold)))
-        max_points = float(socle_points if indicator["famille"] == "socle" else carte_points)
-        details.append(
-            {
-                "code": row["code_indicateur"],
-                "label": indicator["libelle"],
-                "family": indicator["famille"],
-                "direction": indicator["sens"],
-                "value_n": x,
-                "value_n_1": previous,
-                **d,
-                "points": max_points * fraction,
-                "max_points": max_points,
-            }
-        )
-    experience = next(
-        (float(r["points"]) for r in _golden_csv("experience_patient_2022.csv") if r["code_groupement"] == code), 0.0
-    )
-    return details, experience
 
 
 def golden_wave(code: str):
@@ -112,15 +60,17 @@ class GoldenCampaignFactory(CampaignFactory):
     year = 2022
     version = factory.Sequence(lambda n: n + 1)
     status = Campaign.Status.COMPUTED
-    parameters = factory.LazyFunction(lambda: dict(golden()["parameters"]))
-    truncation_thresholds = factory.LazyFunction(lambda: dict(golden()["truncation_thresholds"]))
-    real_expenditure_total = factory.LazyFunction(lambda: golden()["totals"]["real_expenditure_total"])
-    n_patients = factory.LazyFunction(lambda: golden()["totals"]["n_patients"])
-    quality_envelope = factory.LazyFunction(lambda: golden()["totals"]["quality_envelope"])
-    national_ceiling = factory.LazyFunction(lambda: golden()["totals"]["national_ceiling"])
-    amount_after_cap = factory.LazyFunction(lambda: golden()["totals"]["amount_after_cap"])
-    national_coefficient = factory.LazyFunction(lambda: golden()["totals"]["national_coefficient"])
-    final_amount = factory.LazyFunction(lambda: Decimal(golden()["totals"]["final_amount"]))
+    parameters = factory.LazyFunction(lambda: golden_results().parameters.to_json_dict())
+    truncation_thresholds = factory.LazyFunction(
+        lambda: {str(year): value for year, value in sorted(golden_results().truncation_thresholds.items())}
+    )
+    real_expenditure_total = factory.LazyFunction(lambda: golden_results().totals.real_expenditure_total)
+    n_patients = factory.LazyFunction(lambda: golden_results().totals.n_patients)
+    quality_envelope = factory.LazyFunction(lambda: golden_results().totals.quality_envelope)
+    national_ceiling = factory.LazyFunction(lambda: golden_results().totals.national_ceiling)
+    amount_after_cap = factory.LazyFunction(lambda: golden_results().totals.amount_after_cap)
+    national_coefficient = factory.LazyFunction(lambda: golden_results().totals.national_coefficient)
+    final_amount = factory.LazyFunction(lambda: golden_results().totals.final_amount)
     computed_at = COMPUTED_AT
     validated_at = factory.LazyAttribute(
         lambda c: VALIDATED_AT if c.status in ("validated", "published", "paid", "superseded") else None
@@ -129,16 +79,9 @@ class GoldenCampaignFactory(CampaignFactory):
 
 
 def golden_result(campaign: Campaign, code: str) -> GroupementResult:
-    row = dict(golden_row(code))
-    details, experience = golden_quality_details(code)
-    row["final_amount"] = Decimal(row["final_amount"])
-    return GroupementResult.objects.create(
-        campaign=campaign,
-        groupement=golden_groupement(code),
-        quality_details=details,
-        experience_points=experience,
-        **row,
-    )
+    result = GroupementResult.from_engine_row(engine_row(code), campaign=campaign, groupement=golden_groupement(code))
+    result.save()
+    return result
 
 
 def golden_datasets(campaign: Campaign) -> None:

@@ -2,7 +2,6 @@
 with its checksum, re-rendered idempotently. Figures come from expected_2022.json (G001)."""
 
 import hashlib
-import math
 import re
 import subprocess
 from pathlib import Path
@@ -19,7 +18,7 @@ from reports.models import Statement
 from reports.statements import render_statement_pdf
 from tests.conftest import GOLDEN_DIR
 from tests.reports.conftest import pdf_text
-from tests.reports.factories import VALIDATED_AT, golden_campaign, golden_quality_details, golden_row
+from tests.reports.factories import VALIDATED_AT, golden_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -31,25 +30,6 @@ def g001_result(campaign):
 @pytest.fixture
 def computed(media_root):
     return golden_campaign(status="computed", codes=["G001", "G002"])
-
-
-def test_golden_quality_details_add_up_to_the_golden_score():
-    """The factory's quality table is the real one: Σ points + experience = S of expected_2022.json."""
-    details, experience = golden_quality_details("G001")
-    points = {row["code"]: row["points"] for row in details}
-    # 6 socle indicators share 70 points, the one carte indicator gets 30.
-    assert points["VACC_GRIPPE"] == pytest.approx(
-        70 / 6 * (62.76 - 51.4) / (66.8 - 51.4)
-    )  # hausse, between D3 and D8: 8.6060
-    assert points["DEPIST_CCR"] == pytest.approx(
-        70 / 6 * (20.91 - 25.42) / (48.0 - 30.5)
-    )  # below D3: progress since N-1: −3.0067
-    assert points["HOSP_EVIT"] == pytest.approx(70 / 6)  # baisse, 50.38 ≤ D2 = 59.8: all points
-    assert points["SOINS_NON_PROG"] == pytest.approx(30 * (43.50 - 45.82) / (63.4 - 51.1))  # carte, −5.6585
-    assert experience == 16.4
-    assert math.fsum([*points.values(), experience]) == pytest.approx(
-        golden_row("G001")["quality_score"], rel=1e-12
-    )  # 38.8956
 
 
 def test_statement_shows_every_step_and_the_exact_amount(computed):

@@ -61,7 +61,8 @@ def groupement_averages(cells: pl.DataFrame, model: RiskModel) -> YearAverages:
 
 
 def _level_gap_se(patients: int, sum_of_squared_deviations: Fraction, mean_deviation: Fraction) -> float:
+    """√v / √n in doubles, v the nearest double of the exact sample variance (ddof 1); 0 when n ≤ 1."""
     if patients <= 1:
         return 0.0
-    centred = sum_of_squared_deviations - patients * mean_deviation * mean_deviation
-    return math.sqrt(float(centred / (patients - 1) / patients))
+    variance = (sum_of_squared_deviations - patients * mean_deviation * mean_deviation) / (patients - 1)
+    return math.sqrt(float(variance)) / math.sqrt(patients)

@@ -12,6 +12,8 @@ from .averages import YearAverages
 class Efficiency:
     level_gap: float  # E
     evolution_gap: float  # Ev
+    positive_level_gap: float  # max(0, E)
+    positive_evolution_gap: float  # max(0, Ev)
     amount_per_patient: float
     efficiency_amount: float
 
@@ -44,7 +46,8 @@ def efficiency(year_n: YearAverages, reference: YearAverages, parameters: Parame
     """
     gap = level_gap(year_n)
     evolution = evolution_gap(year_n, reference, parameters.evolution_form)
+    positive_gap, positive_evolution = max(0.0, gap), max(0.0, evolution)
     per_patient = parameters.as_float("c_partage") * (
-        parameters.as_float("c_ecart") * max(0.0, gap) + parameters.as_float("c_evolution") * max(0.0, evolution)
+        parameters.as_float("c_ecart") * positive_gap + parameters.as_float("c_evolution") * positive_evolution
     )
-    return Efficiency(gap, evolution, per_patient, per_patient * year_n.patients)
+    return Efficiency(gap, evolution, positive_gap, positive_evolution, per_patient, per_patient * year_n.patients)

@@ -10,9 +10,11 @@ def below_min_patients(patients: int, min_patients: int) -> bool:
     return patients < min_patients
 
 
-def budget_guarantee(year_n: YearAverages, reference: YearAverages) -> tuple[float, float]:
-    """Step 12: (garantie, gain) with garantie = n_N · DR̄_R · DA̅_N / DA̅_R and gain = garantie − n_N · DR̄_N (signed)."""
+def budget_guarantee(year_n: YearAverages, reference: YearAverages) -> tuple[float, float, float]:
+    """Step 12: (garantie, n_N · DR̄_N, gain) with garantie = n_N · DR̄_R · DA̅_N / DA̅_R and
+    gain = garantie − n_N · DR̄_N (signed)."""
     guarantee = (
         year_n.patients * reference.real_per_patient * year_n.expected_per_patient / reference.expected_per_patient
     )
-    return guarantee, guarantee - year_n.patients * year_n.real_per_patient
+    truncated_total = year_n.patients * year_n.real_per_patient
+    return guarantee, truncated_total, guarantee - truncated_total

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from fractions import Fraction
+from dataclasses import asdict, dataclass
 
 from ..errors import EngineError, engine_problem
 from ..parameters import Parameters
@@ -15,18 +14,45 @@ class IndicatorResult:
     code: str
     family: str  # socle | carte
     direction: str  # hausse | baisse
+    value_n: float  # x_N
+    value_n_1: float | None  # x_{N−1}
+    d2: float
+    d3: float
+    d7: float
+    d8: float
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class IndicatorScore:
+    """One line of the statement's quality table: an indicator's result and the points it earned."""
+
+    code: str
+    label: str
+    family: str
+    direction: str
     value_n: float
     value_n_1: float | None
     d2: float
     d3: float
     d7: float
     d8: float
+    fraction: float  # f ∈ [−1, 1]
+    points: float  # p · f
+    max_points: float  # p
+
+    def to_json_dict(self) -> dict[str, object]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
 class Quality:
     score: float  # S (may be negative)
     ratio: float  # q = clamp(S / S_max, 0, 1)
+    score_max: float  # S_max = base_points + max_experience_points
+    indicator_points: float  # Σ p·f over the indicators
+    experience_points: float
+    indicators: tuple[IndicatorScore, ...]  # socle first, then carte, each by code
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -87,9 +113,37 @@ def quality_score(
             ]
         )
     socle_points, carte_points = indicator_points(len(socle), len(carte), parameters)
-    earned = [socle_points * indicator_fraction(r) for r in socle] + [
-        carte_points * indicator_fraction(r) for r in carte
-    ]
+    scores = tuple(indicator_score(r, socle_points) for r in sorted(socle, key=lambda r: r.code)) + tuple(
+        indicator_score(r, carte_points) for r in sorted(carte, key=lambda r: r.code)
+    )
+    earned = [s.points for s in scores]
     score = math.fsum([*earned, experience_points])
-    maximum = Fraction(parameters.base_points + parameters.max_experience_points)
-    return Quality(score, _clamp(score / float(maximum), 0.0, 1.0))
+    maximum = float(parameters.base_points + parameters.max_experience_points)
+    return Quality(
+        score=score,
+        ratio=_clamp(score / maximum, 0.0, 1.0),
+        score_max=maximum,
+        indicator_points=math.fsum(earned),
+        experience_points=experience_points,
+        indicators=scores,
+    )
+
+
+def indicator_score(result: IndicatorResult, max_points: float) -> IndicatorScore:
+    """An indicator worth `max_points` (p) earns p · f."""
+    fraction = indicator_fraction(result)
+    return IndicatorScore(
+        code=result.code,
+        label=result.label,
+        family=result.family,
+        direction=result.direction,
+        value_n=result.value_n,
+        value_n_1=result.value_n_1,
+        d2=result.d2,
+        d3=result.d3,
+        d7=result.d7,
+        d8=result.d8,
+        fraction=fraction,
+        points=max_points * fraction,
+        max_points=max_points,
+    )

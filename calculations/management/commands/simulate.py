@@ -17,14 +17,12 @@ from calculations.bundle.beneficiaries import scan_beneficiaries
 from calculations.bundle.problems import BundleError, Problem, format_problems
 from calculations.bundle.reference import beneficiaries_path, read_reference_bundle
 from calculations.engine import (
-    CampaignInputs,
     CampaignResults,
     EngineError,
     ParameterError,
     Parameters,
     compute_campaign,
 )
-from calculations.engine.inputs import years_needed
 from calculations.engine.parameters import BUNDLE_SOURCE, OVERRIDE_SOURCE, parse_assignments
 
 
@@ -91,7 +89,7 @@ def simulate(
         (BUNDLE_SOURCE, reference.parameters), (OVERRIDE_SOURCE, parse_assignments(assignments))
     )
     beneficiaries, problems = {}, []
-    for y in years_needed(reference.waves, reference.phases, reference.groupements, year):
+    for y in reference.years_needed():
         path = beneficiaries_path(bundle, y)
         if not path.is_file():
             problems.append(
@@ -110,7 +108,7 @@ def simulate(
             problems.extend(error.problems)
     if problems:
         raise BundleError(problems)
-    return compute_campaign(CampaignInputs.from_reference(reference, beneficiaries, year), parameters)
+    return compute_campaign(reference.with_beneficiaries(beneficiaries), parameters)
 
 
 def render(results: CampaignResults, format: str) -> str:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from calculations.engine import Parameters, compute_campaign
 from calculations.engine.steps.caps import national_coefficient
 from calculations.engine.steps.cents import rounded_amounts, scaled_amounts
-from tests.calculations.engine_builders import G1_DOCTOR, G2_DOCTOR, OUTSIDE_DOCTOR, toy_inputs
+from tests.calculations.engine.builders import G1_DOCTOR, G2_DOCTOR, OUTSIDE_DOCTOR, toy_inputs
 
 CENT = Decimal("0.01")
 HALF_CENT = Decimal("0.005")

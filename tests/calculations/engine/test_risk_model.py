@@ -16,7 +16,7 @@ from calculations.engine.steps.risk_model import (
     risk_cell_expression,
     solve_exact,
 )
-from tests.calculations.engine_builders import G1_DOCTOR, G2_DOCTOR, OUTSIDE_DOCTOR, toy_inputs
+from tests.calculations.engine.builders import G1_DOCTOR, G2_DOCTOR, OUTSIDE_DOCTOR, toy_inputs
 
 
 def cell_of(age: int, sexe: int, ald: int, css: int, deces: int) -> int:

@@ -1,50 +1,24 @@
-"""The engine against ../shared/data/golden-2022/expected_2022.json: every figure to 1e-6, every cent exact."""
+"""The engine against the golden bundle's expected_2022.json: every figure to 1e-6, every cent exact
+(compare_results.py --exact-cents)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from calculations.bundle.beneficiaries import scan_beneficiaries
 from calculations.bundle.reference import beneficiaries_path, read_reference_bundle
-from calculations.engine import CampaignInputs, Parameters, compute_campaign
-from calculations.engine.inputs import years_needed
-
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-GOLDEN = SHARED / "data" / "golden-2022"
-COMPARE_TOOL = SHARED / "tools" / "compare_results.py"
-
-pytestmark = pytest.mark.skipif(
-    not (GOLDEN / "expected_2022.json").is_file() or not COMPARE_TOOL.is_file(),
-    reason=f"golden bundle or compare tool not found under {SHARED} (the shared folder beside the repository)",
-)
-
-
-def load_compare_tool():
-    spec = importlib.util.spec_from_file_location("compare_results", COMPARE_TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.CENT = Decimal(0)  # the tool's --exact-cents
-    return module
-
-
-def exact_comparison(expected: dict, actual: dict) -> tuple[list[str], int, int]:
-    tool = load_compare_tool()
-    problems, counts = [], [0, 0]
-    tool.compare("", expected, actual, problems, counts)
-    return problems, counts[0], counts[1]
+from calculations.engine import Parameters, compute_campaign
+from tests.golden import GOLDEN_DIR, exact_comparison, expected_golden
 
 
 @pytest.fixture(scope="module")
 def golden_run():
-    reference = read_reference_bundle(GOLDEN, 2022)
-    years = years_needed(reference.waves, reference.phases, reference.groupements, 2022)
-    inputs = CampaignInputs.from_reference(
-        reference, {y: scan_beneficiaries(beneficiaries_path(GOLDEN, y)) for y in years}
+    reference = read_reference_bundle(GOLDEN_DIR, 2022)
+    inputs = reference.with_beneficiaries(
+        {y: scan_beneficiaries(beneficiaries_path(GOLDEN_DIR, y)) for y in reference.years_needed()}
     )
     parameters = Parameters.merge(("parametres.json", reference.parameters))
     steps = []
@@ -55,15 +29,14 @@ def golden_run():
 
 def test_golden_campaign_matches_expected_file_to_the_cent(golden_run):
     actual, _ = golden_run
-    expected = json.loads((GOLDEN / "expected_2022.json").read_text(encoding="utf-8"))
-    problems, passed, failed = exact_comparison(expected, actual)
+    problems, passed, failed = exact_comparison(expected_golden(), actual)
     assert problems == [] and failed == 0, "\n".join(problems)
     assert passed > 300  # every figure of 12 groupements was compared, not an empty walk
 
 
 def test_golden_output_has_the_expected_shape_and_parameters(golden_run):
     actual, _ = golden_run
-    expected = json.loads((GOLDEN / "expected_2022.json").read_text(encoding="utf-8"))
+    expected = expected_golden()
     assert list(actual) == list(expected)
     assert list(actual["totals"]) == list(expected["totals"])
     assert [list(g) for g in actual["groupements"]] == [list(g) for g in expected["groupements"]]

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from calculations.engine import Parameters, compute_campaign
 from calculations.engine.steps import truncation
 from calculations.engine.steps.truncation import nearest_rank, truncation_threshold_cents
-from tests.calculations.engine_builders import toy_inputs
+from tests.calculations.engine.builders import toy_inputs
 
 
 def spend_frame(cents: list[int]) -> pl.LazyFrame:

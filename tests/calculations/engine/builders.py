@@ -18,16 +18,6 @@ from datetime import date
 import polars as pl
 
 from calculations.bundle.beneficiaries import BENEFICIARY_SCHEMA
-from calculations.bundle.reference import (
-    DECILE_SCHEMA,
-    EXPERIENCE_SCHEMA,
-    GROUPEMENT_SCHEMA,
-    INDICATOR_SCHEMA,
-    MEMBER_SCHEMA,
-    PHASE_SCHEMA,
-    RESULT_SCHEMA,
-    WAVE_SCHEMA,
-)
 from calculations.engine import CampaignInputs
 
 G1_DOCTOR, G2_DOCTOR, OUTSIDE_DOCTOR = "11111111111", "22222222222", "99999999999"
@@ -99,26 +89,22 @@ def toy_inputs(
             {"groupement": "G1", "rpps": G1_DOCTOR, "start": date(2020, 1, 1), "end": None},
             {"groupement": "G2", "rpps": G2_DOCTOR, "start": date(2020, 1, 1), "end": None},
         ]
-    return CampaignInputs(
+    return CampaignInputs.from_rows(
         year=2022,
-        waves=pl.DataFrame(
-            [{"code": "W1", "label": "Vague 1", "entry_year": 2022, "reference_year": 2021}], schema=WAVE_SCHEMA
-        ),
-        phases=pl.DataFrame([{"wave": "W1", "year": 2022, "phase": phase}], schema=PHASE_SCHEMA),
-        groupements=pl.DataFrame(
-            [
-                {"code": "G1", "name": "Un", "wave": "W1", "region": "R"},
-                {"code": "G2", "name": "Deux", "wave": "W1", "region": "R"},
-            ],
-            schema=GROUPEMENT_SCHEMA,
-        ),
-        members=pl.DataFrame(members, schema=MEMBER_SCHEMA),
-        indicators=pl.DataFrame(indicators, schema=INDICATOR_SCHEMA),
-        deciles=pl.DataFrame(
-            [{"indicator": i["code"], "d2": 10.0, "d3": 20.0, "d7": 60.0, "d8": 80.0} for i in indicators],
-            schema=DECILE_SCHEMA,
-        ),
-        indicator_results=pl.DataFrame(results, schema=RESULT_SCHEMA),
-        experience=pl.DataFrame(experience, schema=EXPERIENCE_SCHEMA),
-        beneficiaries={year: beneficiaries(rows) for year, rows in spend.items()},
-    )
+        waves=[{"code": "W1", "label": "Vague 1", "entry_year": 2022, "reference_year": 2021}],
+        phases=[{"wave": "W1", "year": 2022, "phase": phase}],
+        groupements=[
+            {"code": "G1", "name": "Un", "wave": "W1", "region": "R"},
+            {"code": "G2", "name": "Deux", "wave": "W1", "region": "R"},
+        ],
+        members=members,
+        indicators=indicators,
+        deciles=[{"indicator": i["code"], "d2": 10.0, "d3": 20.0, "d7": 60.0, "d8": 80.0} for i in indicators],
+        indicator_results=results,
+        experience=experience,
+    ).with_beneficiaries({year: beneficiaries(rows) for year, rows in spend.items()})
+
+
+def rows_by_code(results) -> dict:
+    """A campaign's groupement rows by code."""
+    return {row.code: row for row in results.groupements}

@@ -1,0 +1,38 @@
+"""`compute_campaign` itself: which groupements take part, which years are needed, and the errors that
+stop a campaign before any amount (each naming the groupement or the year)."""
+
+from __future__ import annotations
+
+import pytest
+
+from calculations.engine import EngineError, Parameters, compute_campaign
+from tests.calculations.engine.builders import G1_DOCTOR, G2_DOCTOR, OUTSIDE_DOCTOR, TOY_SPEND, toy_inputs
+
+
+def test_missing_beneficiaries_year_is_an_error():
+    inputs = toy_inputs()
+    del inputs.beneficiaries[2021]
+    with pytest.raises(EngineError, match="2021"):
+        compute_campaign(inputs, Parameters())
+
+
+def test_groupements_outside_the_calendar_take_no_part():
+    inputs = toy_inputs()
+    inputs.phases = inputs.phases.clear()
+    with pytest.raises(EngineError, match="no groupement takes part"):
+        compute_campaign(inputs, Parameters())
+
+
+def test_zero_expected_spend_in_reference_year_is_an_error():
+    # Everybody spends 0 € in 2021: DA̅_R = 0 and DR̄_R · DA̅_N / DA̅_R is undefined.
+    spend = {2022: TOY_SPEND[2022], 2021: [(G1_DOCTOR, 0), (G2_DOCTOR, 0), (OUTSIDE_DOCTOR, 0)]}
+    with pytest.raises(EngineError) as caught:
+        compute_campaign(toy_inputs(spend=spend), Parameters())
+    assert [p.file for p in caught.value.problems] == ["beneficiaires_2021", "beneficiaires_2021"]
+    assert "groupement G1" in str(caught.value) and "groupement G2" in str(caught.value)
+
+
+def test_groupements_come_out_by_code():
+    results = compute_campaign(toy_inputs(), Parameters())
+    assert [row.code for row in results.groupements] == ["G1", "G2"]
+    assert results.truncation_thresholds == {2021: 240.0, 2022: 300.0}  # rank 6 of 6: the maximum
