@@ -255,6 +255,39 @@ def test_seed_credit_added_in_the_admin_goes_through_the_service(client, make_us
     assert "existe déjà pour ce groupement et cette année" in duplicate.content.decode()
 
 
+def test_a_negative_seed_credit_is_refused_by_the_admin_form(client, make_user):
+    client.force_login(make_user(role=DATA_MANAGER))
+    groupement = GroupementFactory(code="G001")
+
+    response = client.post(
+        reverse("admin:financing_seedcredit_add"),
+        {"groupement": groupement.pk, "year": 2019, "amount": "-1", "status": "planned", "label": ""},
+    )
+
+    assert response.status_code == 200
+    assert "Le montant ne peut pas être négatif." in response.content.decode()
+    assert not LedgerLine.objects.exists()
+
+
+def test_saving_a_paid_seed_credit_in_the_admin_shows_the_refusal(client, make_user):
+    """Every field of a paid credit is read-only; saving it anyway reaches the service, whose refusal is
+    shown as an error message (not a server error) and changes nothing."""
+    manager = make_user(role=DATA_MANAGER)
+    credit = record_seed_credit(
+        groupement=GroupementFactory(code="G001"), year=2019, amount=Decimal("77500"), user=manager, status="paid"
+    )
+    client.force_login(manager)
+
+    response = client.post(reverse("admin:financing_seedcredit_change", args=[credit.pk]), {}, follow=True)
+
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == [
+        "Les crédits d'amorçage 2019 de G001 sont déjà payés : ils ne peuvent plus être modifiés."
+    ]
+    credit.refresh_from_db()
+    assert (credit.amount, credit.status) == (Decimal("77500.00"), "paid")
+
+
 def test_campaign_lines_cannot_be_edited_or_deleted_in_the_admin(paid_campaign, client, make_user):
     line = record_campaign_payments(campaign=paid_campaign, user=make_user(role=VALIDATOR))[0]
     client.force_login(make_user(role=DATA_MANAGER))
