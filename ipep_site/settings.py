@@ -188,6 +188,12 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Every django-import-export admin: importing needs the model's change permission, exporting its view
+# permission; a file waits between preview and confirmation in a private directory (common.importexport).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "common.importexport.PrivateTempStorage"
+IMPORT_EXPORT_TMP_DIR = env.str("IMPORT_EXPORT_TMP_DIR", default="") or None
 
 # Business settings (documented in README.md).
 IPEP_PLANNED_ENVELOPE = env.dict(

@@ -1,0 +1,76 @@
+"""django-import-export, hardened for every admin that uses it (settings.IMPORT_EXPORT_TMP_STORAGE_CLASS).
+
+Between an import's preview and its confirmation the uploaded file waits on the server, and the
+confirmation names it in a hidden field the browser sends back. The files wait in a directory that
+only the server's user may enter, under names this storage made (uuid4 hex): any other name
+(`planted`, `../x`, a file of /tmp) is refused as a suspicious operation (400), so a confirmation can
+neither read nor delete a file the preview did not store.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from import_export.tmp_storages import BaseStorage
+
+STORED_NAME = re.compile(r"[0-9a-f]{32}")
+ABANDONED_AFTER_SECONDS = 24 * 3600  # a preview never confirmed
+
+
+def private_directory() -> Path:
+    """settings.IMPORT_EXPORT_TMP_DIR, else a directory of the server's user in the system's temp
+    directory; created 0700, and refused when another user owns it or may enter it."""
+    configured = getattr(settings, "IMPORT_EXPORT_TMP_DIR", None)
+    directory = Path(configured or Path(tempfile.gettempdir()) / f"ipep-imports-{os.getuid()}")
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = os.lstat(directory)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise ImproperlyConfigured(
+            f"{directory} must be a directory of the server's user that no one else may enter (0700)."
+        )
+    return directory
+
+
+class PrivateTempStorage(BaseStorage):
+    def save(self, data):
+        directory = private_directory()
+        _remove_abandoned(directory)
+        self.name = uuid.uuid4().hex
+        if isinstance(data, str):
+            data = data.encode(self.encoding or "utf-8")
+        descriptor = os.open(self.get_full_path(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+
+    def read(self):
+        path = self.get_full_path()
+        if not os.path.isfile(path):
+            raise SuspiciousFileOperation("No import file of that name is waiting for its confirmation.")
+        with open(path, self.read_mode, encoding=None if "b" in self.read_mode else self.encoding) as handle:
+            return handle.read()
+
+    def remove(self):
+        os.remove(self.get_full_path())
+
+    def get_full_path(self) -> str:
+        if not STORED_NAME.fullmatch(self.name or ""):
+            raise SuspiciousFileOperation("An import file name must be one the import's preview gave.")
+        return str(private_directory() / self.name)
+
+
+def _remove_abandoned(directory: Path) -> None:
+    limit = time.time() - ABANDONED_AFTER_SECONDS
+    for path in directory.iterdir():
+        try:
+            if STORED_NAME.fullmatch(path.name) and path.stat().st_mtime < limit:
+                path.unlink()
+        except FileNotFoundError:  # removed meanwhile by another worker
+            continue
