@@ -1,6 +1,8 @@
-"""django-import-export, hardened for every admin that uses it (settings.IMPORT_EXPORT_TMP_STORAGE_CLASS).
+"""django-import-export, hardened for every admin that uses it.
 
-Between an import's preview and its confirmation the uploaded file waits on the server, and the
+Exports: the formats below write every cell through `common.spreadsheets.safe_cell`.
+
+Imports (settings.IMPORT_EXPORT_TMP_STORAGE_CLASS): between an import's preview and its confirmation the uploaded file waits on the server, and the
 confirmation names it in a hidden field the browser sends back. The files wait in a directory that
 only the server's user may enter, under names this storage made (uuid4 hex): any other name
 (`planted`, `../x`, a file of /tmp) is refused as a suspicious operation (400), so a confirmation can
@@ -17,9 +19,13 @@ import time
 import uuid
 from pathlib import Path
 
+import tablib
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from import_export.formats import base_formats
 from import_export.tmp_storages import BaseStorage
+
+from .spreadsheets import safe_row
 
 STORED_NAME = re.compile(r"[0-9a-f]{32}")
 ABANDONED_AFTER_SECONDS = 24 * 3600  # a preview never confirmed
@@ -74,3 +80,22 @@ def _remove_abandoned(directory: Path) -> None:
                 path.unlink()
         except FileNotFoundError:  # removed meanwhile by another worker
             continue
+
+
+class SafeExport:
+    """A django-import-export format whose exported cells go through `common.spreadsheets.safe_cell`
+    (every admin export: the test of the admins checks that each export format is one)."""
+
+    def export_data(self, dataset, **kwargs):
+        safe = tablib.Dataset(headers=safe_row(dataset.headers or []), title=dataset.title)
+        for row in dataset:
+            safe.append(safe_row(row))
+        return super().export_data(safe, **kwargs)
+
+
+class SafeCSV(SafeExport, base_formats.CSV):
+    pass
+
+
+class SafeXLSX(SafeExport, base_formats.XLSX):
+    pass

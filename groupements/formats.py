@@ -1,7 +1,8 @@
 """CSV as the bundles write it (METHODOLOGY section 3): `;` when the header line has one, else `,`;
-UTF-8 (a BOM dropped) when the bytes decode as UTF-8, else Windows-1252."""
+UTF-8 (a BOM dropped) when the bytes decode as UTF-8, else Windows-1252. Exports are safe for
+spreadsheets (common.importexport)."""
 
-from import_export.formats import base_formats
+from common.importexport import SafeCSV, SafeXLSX
 
 
 def decode_bundle_text(data) -> str:
@@ -13,7 +14,7 @@ def decode_bundle_text(data) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-class BundleCSV(base_formats.CSV):
+class BundleCSV(SafeCSV):
     def create_dataset(self, in_stream, **kwargs):
         text = decode_bundle_text(in_stream)
         header_line = next((line for line in text.splitlines() if line.strip()), "")
@@ -25,4 +26,4 @@ class BundleCSV(base_formats.CSV):
         return super().export_data(dataset, **kwargs)
 
 
-FORMATS = [BundleCSV, base_formats.XLSX]
+FORMATS = [BundleCSV, SafeXLSX]

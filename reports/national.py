@@ -3,7 +3,6 @@ coefficient, charts; as HTML (admin), PDF, CSV and XLSX."""
 
 from __future__ import annotations
 
-import csv
 import io
 from decimal import Decimal
 
@@ -11,6 +10,7 @@ from calculations.engine.results import csv_cell
 from calculations.models import Campaign, GroupementResult
 from calculations.selectors.campaigns import campaign_results, campaign_totals
 from common.pdf import render_pdf
+from common.spreadsheets import csv_writer, safe_row
 
 # Exported columns, in order: GroupementResult fields (labelled with their verbose names) and the name.
 COLUMNS = (
@@ -161,7 +161,7 @@ def national_report_csv(campaign: Campaign) -> bytes:
     """`;`-separated, UTF-8 with BOM (opens as is in a French spreadsheet), full precision."""
     rows = report_rows(campaign)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([column_label(name) for name in COLUMNS])
     for row in rows:
         writer.writerow([csv_cell(row[name]) for name in COLUMNS])
@@ -186,13 +186,13 @@ def national_report_xlsx(campaign: Campaign) -> bytes:
     sheet = workbook.active
     sheet.title = "Groupements"
     bold, header_fill = Font(bold=True), PatternFill("solid", fgColor="E8EEF5")
-    sheet.append([column_label(name) for name in COLUMNS])
+    sheet.append(safe_row(column_label(name) for name in COLUMNS))
     for cell in sheet[1]:
         cell.font, cell.fill, cell.alignment = bold, header_fill, Alignment(wrap_text=True, vertical="top")
     for row in rows:
-        sheet.append([row[name] for name in COLUMNS])
+        sheet.append(safe_row(row[name] for name in COLUMNS))
     total = total_row(rows)
-    sheet.append([total.get(name) for name in COLUMNS])
+    sheet.append(safe_row(total.get(name) for name in COLUMNS))
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     for index, name in enumerate(COLUMNS, start=1):
@@ -204,10 +204,10 @@ def national_report_xlsx(campaign: Campaign) -> bytes:
     sheet.freeze_panes = "C2"
 
     summary = workbook.create_sheet("Synthèse")
-    summary.append([f"Campagne {campaign.year} version {campaign.version}", campaign.get_status_display()])
+    summary.append(safe_row([f"Campagne {campaign.year} version {campaign.version}", campaign.get_status_display()]))
     summary["A1"].font = bold
     for label, value, kind in campaign_totals(campaign):
-        summary.append([label, value])
+        summary.append(safe_row([label, value]))
         summary.cell(summary.max_row, 2).number_format = {"money": "#,##0.00", "integer": "#,##0", "ratio": "0.000000"}[
             kind
         ]
@@ -215,7 +215,7 @@ def national_report_xlsx(campaign: Campaign) -> bytes:
     summary.append(["Paramètre", "Valeur"])
     summary.cell(summary.max_row, 1).font = summary.cell(summary.max_row, 2).font = bold
     for name, value in sorted((campaign.parameters or {}).items()):
-        summary.append([name, str(value)])
+        summary.append(safe_row([name, str(value)]))
     summary.column_dimensions["A"].width = 38
     summary.column_dimensions["B"].width = 22
 

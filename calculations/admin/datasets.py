@@ -4,7 +4,6 @@ written by `calculations.services.datasets` only: the change page is read-only."
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 
 from django import forms
@@ -21,6 +20,7 @@ from calculations.models import Dataset
 from calculations.selectors import datasets as selectors
 from calculations.services import datasets as services
 from common.formatting import format_integer, format_money, format_number
+from common.spreadsheets import csv_writer
 
 POLL_SECONDS = 2
 
@@ -248,7 +248,7 @@ class DatasetAdmin(admin.ModelAdmin):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="problemes_jeu_{dataset.pk}_{dataset.year}.csv"'
         response.write("\ufeff")
-        writer = csv.writer(response, delimiter=";")
+        writer = csv_writer(response, delimiter=";")
         writer.writerows(selectors.dataset_problem_rows(dataset))
         return response
 

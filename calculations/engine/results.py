@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 
@@ -100,15 +98,11 @@ class CampaignResults:
             "groupements": [row.to_json_dict() for row in self.groupements],
         }
 
-    def to_csv(self) -> str:
-        """One `;`-separated row per groupement, decimal comma, as a French spreadsheet opens it directly."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    def csv_rows(self) -> list[list[str]]:
+        """The header, then one row per groupement in the `;`-file convention of `csv_cell` (the writer,
+        outside the engine, makes the cells safe for spreadsheets)."""
         names = GroupementResultRow.json_keys()
-        writer.writerow(names)
-        for row in self.groupements:
-            writer.writerow([csv_cell(getattr(row, name)) for name in names])
-        return buffer.getvalue()
+        return [names, *([csv_cell(getattr(row, name)) for name in names] for row in self.groupements)]
 
 
 def money_text(amount: Decimal) -> str:

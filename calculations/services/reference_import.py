@@ -101,7 +101,8 @@ def _decoded(content: bytes, file_name: str) -> str:
 
 def _yearly_files(content: bytes, kind: str, file_name: str) -> dict[str, tuple[int, bytes, list[int]]]:
     """Each year of an upload with an `annee` column as that year's bundle file, without `annee`,
-    with the physical line of the upload for each of its lines (header = lines 0 and 1)."""
+    with the physical line of the upload for each of its lines (header = lines 0 and 1). These files
+    are read by the bundle reader only: their cells are written as uploaded."""
     text = _decoded(content, file_name)
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = header_delimiter(first_line)

@@ -3,6 +3,9 @@ problems, status endpoint polled while validating, problems CSV, deletion guard.
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.urls import reverse
@@ -124,6 +127,18 @@ def test_rejected_dataset_shows_and_downloads_its_problems(client, make_user, tm
         "beneficiaires_2021.csv;3;rpps_mt;RPPS must be 11 digits, got '123';rpps",
         "beneficiaires_2021.csv;3;depenses;at most 2 decimal places (an amount in euros and cents), got '10,001';decimal_places",
     ]
+
+
+def test_the_problems_csv_writes_a_hostile_file_name_as_text(client, make_user, tmp_path, media_root):
+    """Issue 16: `problemes.csv` wrote the uploaded file's name raw (a live formula in a spreadsheet)."""
+    name = '=HYPERLINK("https:,,example.org","x")+beneficiaires.csv'
+    source = tmp_path / name
+    source.write_text(f"{HEADER}\nP1;33;1;0;0;0;123;10\n", encoding="utf-8")
+    dataset = services.ingest_dataset(path=source, year=2021)
+    logged_in(client, make_user(role=roles.READER))
+    response = client.get(reverse("admin:calculations_dataset_problems", args=[dataset.pk]))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[1][:3] == ["'" + name, "2", "rpps_mt"]
 
 
 def test_nobody_edits_a_dataset_and_a_used_one_cannot_be_deleted(client, make_user, golden_dir, media_root):

@@ -89,6 +89,24 @@ def test_csv_format(tmp_path):
     assert float(first["real_per_patient"].replace(",", ".")) == expected["groupements"][0]["real_per_patient"]
 
 
+def test_csv_format_writes_a_hostile_wave_code_as_text_and_negative_figures_as_numbers(tmp_path):
+    """Issue 16: a code a spreadsheet would read as a formula (`@…`) gets an apostrophe; `-239,71…` stays."""
+    bundle = copy_of_golden(tmp_path)
+    for name, old, new in [
+        ("vagues.csv", "\nV1;", "\n@V1;"),
+        ("calendrier_phases.csv", "\nV1;", "\n@V1;"),
+        ("groupements.csv", ";V1;", ";@V1;"),
+    ]:
+        path = bundle / name
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    output = tmp_path / "result.csv"
+    run_simulate(str(bundle), "--year", "2022", "--format", "csv", "--output", str(output))
+    rows = list(csv.reader(output.read_text(encoding="utf-8").splitlines(), delimiter=";"))
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert (first["code"], first["wave"], first["final_amount"]) == ("G001", "'@V1", "3553,13")
+    assert first["level_gap"].startswith("-239,716")
+
+
 def test_bad_parameters_are_all_reported(capsys):
     with pytest.raises(CommandError):
         call_command(

@@ -113,3 +113,24 @@ def test_admin_report_page_and_exports(client, campaign, make_user):
 def test_national_report_command(campaign, tmp_path):
     call_command("national_report", year=2022, output=tmp_path / "r.csv")
     assert "244528,88" in (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
+
+
+HOSTILE_NAME = '=HYPERLINK("https://example.org/x","Cliquez ici")'
+
+
+def test_a_hostile_groupement_name_is_text_in_the_csv_and_the_xlsx_and_negative_figures_stay_numbers(campaign):
+    from groupements.models import Groupement
+
+    Groupement.objects.filter(code="G001").update(name=HOSTILE_NAME)
+
+    lines = list(csv.reader(io.StringIO(national.national_report_csv(campaign).decode("utf-8-sig")), delimiter=";"))
+    g001 = dict(zip(lines[0], lines[1], strict=True))
+    assert g001["nom"] == "'" + HOSTILE_NAME
+    assert g001["écart des dépenses E"] == "-239,71652407766214"
+
+    sheet = load_workbook(io.BytesIO(national.national_report_xlsx(campaign)))["Groupements"]
+    header = [c.value for c in sheet[1]]
+    name = sheet.cell(2, header.index("nom") + 1)
+    level_gap = sheet.cell(2, header.index("écart des dépenses E") + 1)
+    assert (name.data_type, name.value) == ("s", "'" + HOSTILE_NAME)
+    assert level_gap.data_type == "n" and level_gap.value == pytest.approx(-239.71652407766214)

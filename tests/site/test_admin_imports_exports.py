@@ -223,3 +223,12 @@ def test_import_files_wait_for_their_confirmation_in_a_private_directory(client,
     assert client.post(url(model, "process_import"), confirm).status_code == 302
     assert not os.path.exists(stored)
     assert str(model.objects.get().amount) == "50000.00"
+
+
+@pytest.mark.parametrize("model", EXPORT_MODELS, ids=lambda model: model._meta.label)
+def test_every_admin_export_format_writes_cells_safe_for_spreadsheets(model):
+    """Issue 16, item 2: each export of the admin goes through common.spreadsheets.safe_cell."""
+    from common.importexport import SafeExport
+
+    formats = admin.site._registry[model].get_export_formats()
+    assert formats and all(issubclass(export_format, SafeExport) for export_format in formats)

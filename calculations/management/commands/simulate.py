@@ -6,6 +6,7 @@ A what-if tool: try parameters (`--param c_partage=0.6`) and read the JSON of ME
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from calculations.engine import (
     compute_campaign,
 )
 from calculations.engine.parameters import BUNDLE_SOURCE, OVERRIDE_SOURCE, parse_assignments
+from common.spreadsheets import csv_writer
 
 
 class Command(BaseCommand):
@@ -113,5 +115,7 @@ def simulate(
 
 def render(results: CampaignResults, format: str) -> str:
     if format == "csv":
-        return results.to_csv()
+        buffer = io.StringIO()
+        csv_writer(buffer, delimiter=";", lineterminator="\n").writerows(results.csv_rows())
+        return buffer.getvalue()
     return json.dumps(results.to_json_dict(), indent=2, ensure_ascii=False) + "\n"

@@ -174,3 +174,52 @@ def test_two_overlapping_rows_of_one_rpps_in_the_groupement_members_inline_are_r
     assert response.status_code == 200
     assert "figure deux fois" in response.content.decode()
     assert Member.objects.count() == before
+
+
+HOSTILE_NAME = '=HYPERLINK("https://example.org/x","Cliquez ici")'
+
+
+@pytest.mark.django_db
+def test_the_export_of_a_hostile_name_is_text_in_csv_and_xlsx(client, superuser, loaded_reference):
+    """Issue 16: a groupement named `=HYPERLINK(…)` was a live formula in an export."""
+    import csv
+    import io
+
+    from import_export.formats.base_formats import XLSX
+    from openpyxl import load_workbook
+
+    from tests.admin_exports import export_form_data
+
+    Groupement.objects.filter(code="G001").update(name=HOSTILE_NAME)
+    client.force_login(superuser)
+    export_url = reverse("admin:groupements_groupement_export")
+
+    exported = client.post(export_url, export_form_data(Groupement, user=superuser)).content.decode("utf-8-sig")
+    rows = {row[0]: row for row in csv.reader(io.StringIO(exported), delimiter=";")}
+    assert rows["code"] == ["code", "nom", "vague", "region"]
+    assert rows["G001"][1] == "'" + HOSTILE_NAME
+
+    workbook = load_workbook(io.BytesIO(client.post(export_url, export_form_data(Groupement, XLSX, superuser)).content))
+    cell = next(row[1] for row in workbook.active.iter_rows() if row[0].value == "G001")
+    assert (cell.data_type, cell.value) == ("s", "'" + HOSTILE_NAME)
+
+
+@pytest.mark.django_db
+def test_negative_numbers_stay_numbers_in_an_export(client, superuser):
+    """A negative value is a number, never neutralised (the safe formats touch only formula-like text)."""
+    import io
+
+    from tablib import Dataset
+
+    from groupements.formats import BundleCSV
+
+    dataset = Dataset(headers=["montant", "texte"])
+    dataset.append([-1250.5, "-12,50"])
+    dataset.append(["-3", "-x"])
+    assert BundleCSV().export_data(dataset).splitlines() == ["montant;texte", "-1250.5;-12,50", "-3;'-x"]
+    from openpyxl import load_workbook
+
+    from common.importexport import SafeXLSX
+
+    sheet = load_workbook(io.BytesIO(SafeXLSX().export_data(dataset))).active
+    assert sheet["A2"].value == -1250.5 and sheet["A2"].data_type == "n" and sheet["B3"].value == "'-x"
