@@ -12,7 +12,6 @@ FISS report rules (METHODOLOGY section 7):
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
@@ -24,6 +23,7 @@ from django.conf import settings
 
 from calculations.models import Campaign
 from common.formatting import NBSP, format_integer, format_number
+from common.spreadsheets import csv_writer
 
 from ..models import LedgerLine, Nature
 
@@ -175,7 +175,7 @@ def financing_csv(report: FinancingReport) -> str:
     """`;`-separated, decimal comma, cents kept; the planned years are extra columns."""
     years = report.all_years
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer = csv_writer(buffer, delimiter=";", lineterminator="\n")
     writer.writerow(["ligne", "vague", "nature", *years, "total"])
     for row in report.rows:
         writer.writerow(

@@ -95,6 +95,24 @@ def test_csv_report_keeps_the_cents_and_adds_the_planned_years(real_payments):
     ]
 
 
+def test_csv_report_writes_a_hostile_wave_as_text(real_payments):
+    """Issue 16: a wave labelled `=HYPERLINK(…)` (or coded `@…`) was a live formula in the FISS CSV."""
+    from groupements.models import Wave
+
+    Wave.objects.filter(code="V1").update(code="@V1", label='=HYPERLINK("https://example.org","x")')
+    import csv
+
+    rows = list(csv.reader(StringIO(report_output("csv")), delimiter=";"))
+    assert rows[1] == [
+        '\'=HYPERLINK("https://example.org","x") — crédits d\'amorçage',
+        "'@V1",
+        "amorcage",
+        "1395000,00",
+        *[""] * 4,
+        "1395000,00",
+    ]
+
+
 def test_json_report(real_payments):
     data = json.loads(report_output("json"))
     assert data["years"] == [2019, 2020, 2021]
