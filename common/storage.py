@@ -172,13 +172,6 @@ def integrity_problem(storage: Storage, name: str, expected_sha256: str) -> str 
     return None
 
 
-def verify_stored_file(storage: Storage, name: str, expected_sha256: str, *, label: str) -> None:
-    """Raises FileIntegrityError (« label : reason ») unless the stored file has its recorded SHA-256."""
-    problem = integrity_problem(storage, name, expected_sha256)
-    if problem is not None:
-        raise FileIntegrityError(f"{label} : {problem}.")
-
-
 def verified_copy(storage: Storage, name: str, expected_sha256: str, *, label: str, in_memory: int = 16 << 20):
     """The stored bytes, read once in chunks while hashed, as a temporary file positioned at its start
     (in memory up to `in_memory` bytes, then on the local disk, removed on close): what is served is

@@ -70,6 +70,18 @@ def media_root(tmp_path, settings):
 
 
 @pytest.fixture
+def local_temp(tmp_path, monkeypatch):
+    """The system's temporary directory for this test (uploads in progress, validation scratch, local
+    copies), to check that nothing is left in it."""
+    import tempfile
+
+    directory = tmp_path / "system-tmp"
+    directory.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(directory))
+    return directory
+
+
+@pytest.fixture
 def loaded_reference(db, golden_dir):
     """The golden bundle's reference data in the database."""
     from calculations.services.reference import load_reference_bundle

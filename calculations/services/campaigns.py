@@ -37,7 +37,7 @@ from common.errors import require_permission
 from common.storage import FileIntegrityError
 from groupements.models import Groupement
 
-from .dataset_files import parquet_exists, verified_beneficiaries
+from .dataset_files import parquet_exists, verified_beneficiaries_by_year
 from .datasets import MAX_YEAR, MIN_YEAR, supported_year
 from .transitions import (
     COMPUTATION_TASK,
@@ -327,19 +327,22 @@ def _campaign_inputs(campaign: Campaign) -> tuple[CampaignInputs, Parameters]:
     launch (SHA-256 of its CSV) and its Parquet the one written at validation (SHA-256 of the file)."""
     parameters = merge_parameters((PARAMETERS_SOURCE, campaign.parameters))
     reference = selectors.snapshot_inputs(campaign.reference_snapshot)
-    beneficiaries = {}
-    for used in campaign.campaign_datasets.select_related("dataset"):
-        if used.dataset.sha256 != used.sha256:
+    used = list(campaign.campaign_datasets.select_related("dataset"))
+    for recorded in used:
+        if recorded.dataset.sha256 != recorded.sha256:
             raise CampaignError(
-                f"beneficiaires_{used.year}:: -: le jeu de données a changé depuis le lancement (SHA-256)"
+                f"beneficiaires_{recorded.year}:: -: le jeu de données a changé depuis le lancement (SHA-256)"
             )
-        try:
-            beneficiaries[used.year] = verified_beneficiaries(used.dataset)
-        except FileIntegrityError as error:
-            raise CampaignError(
-                f"{error.messages[0]} Calcul refusé : le fichier de données a "
-                "été modifié ou perdu depuis sa validation ; déposez de nouveau le fichier national."
-            ) from None
+    try:
+        beneficiaries = verified_beneficiaries_by_year({recorded.year: recorded.dataset for recorded in used})
+    except FileIntegrityError as error:
+        raise CampaignError(
+            [
+                *error.messages,
+                "Calcul refusé : un fichier de données a été modifié ou perdu depuis sa validation ; "
+                "déposez de nouveau le fichier national.",
+            ]
+        ) from None
     return reference.with_beneficiaries(beneficiaries), parameters
 
 

@@ -5,12 +5,13 @@
   written once (validated into a temporary directory, then published whole), its own SHA-256 recorded
   on the dataset and checked before every use.
 
-`verified_beneficiaries(dataset)` is the one way to read a dataset: the computation and the what-if
-simulations call it, and it refuses a Parquet that no longer has its checksum.
+`verified_beneficiaries(dataset)` (or `…_by_year` for several) is the one way to read a dataset: the
+computation and the what-if simulations call it, and it refuses a Parquet that no longer has its checksum.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import polars as pl
 from calculations.models import Dataset
 from calculations.selectors.datasets import dataset_label
 from common.storage import (
+    FileIntegrityError,
     TemporaryFile,
     delete_stored,
     integrity_problem,
@@ -26,11 +28,11 @@ from common.storage import (
     polars_source,
     project_storage,
     store_immutable,
-    verify_stored_file,
 )
 
 UPLOADS_DIRECTORY = "uploads"
 DATASETS_DIRECTORY = "datasets"
+MAX_PARALLEL_CHECKS = 4
 
 
 def upload_name(sha256: str) -> str:
@@ -75,19 +77,32 @@ def parquet_integrity_problem(dataset: Dataset) -> str | None:
     return integrity_problem(project_storage(), dataset.parquet_file.name, dataset.parquet_sha256)
 
 
-def verify_parquet(dataset: Dataset) -> None:
-    """Raises FileIntegrityError (French, naming the dataset) unless its Parquet is the one written."""
-    verify_stored_file(
-        project_storage(), dataset.parquet_file.name, dataset.parquet_sha256, label=dataset_label(dataset)
-    )
+def verify_parquets(datasets) -> None:
+    """Checks each dataset's Parquet against its SHA-256, all at once (one thread per file: hashing
+    releases the GIL and reads overlap); FileIntegrityError (French) naming every one that differs."""
+    datasets = list(datasets)
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_CHECKS, len(datasets)))) as pool:
+        problems = list(pool.map(parquet_integrity_problem, datasets))
+    messages = [f"{dataset_label(d)} : {problem}." for d, problem in zip(datasets, problems, strict=True) if problem]
+    if messages:
+        raise FileIntegrityError(messages)
+
+
+def _scan(dataset: Dataset) -> pl.LazyFrame:
+    # Where the file lives: a local path, or straight from the bucket (`s3://…` with its options),
+    # streaming, never copied whole to disk first.
+    source, options = polars_source(project_storage(), dataset.parquet_file.name)
+    return pl.scan_parquet(source, storage_options=options)
 
 
 def verified_beneficiaries(dataset: Dataset) -> pl.LazyFrame:
-    """The dataset's beneficiaries as a lazy frame, after checking its Parquet against its SHA-256.
+    """The dataset's beneficiaries as a lazy frame, after checking its Parquet against its SHA-256 (what
+    the what-if simulations call); FileIntegrityError when the file was changed or lost."""
+    verify_parquets([dataset])
+    return _scan(dataset)
 
-    Read where it lives: a local path, or straight from the bucket (`s3://…` with its options),
-    streaming, never copied whole to disk first. Raises FileIntegrityError when the file was changed.
-    """
-    verify_parquet(dataset)
-    source, options = polars_source(project_storage(), dataset.parquet_file.name)
-    return pl.scan_parquet(source, storage_options=options)
+
+def verified_beneficiaries_by_year(datasets: dict[int, Dataset]) -> dict[int, pl.LazyFrame]:
+    """`verified_beneficiaries` of several datasets (a campaign's years), checked together."""
+    verify_parquets(datasets.values())
+    return {year: _scan(dataset) for year, dataset in datasets.items()}

@@ -12,7 +12,7 @@ from django.apps import apps
 from calculations.bundle.beneficiaries import BENEFICIARY_SCHEMA
 from calculations.models import Campaign, Dataset
 from calculations.services import campaigns as services
-from calculations.services.dataset_files import verified_beneficiaries
+from calculations.services.dataset_files import verified_beneficiaries, verified_beneficiaries_by_year
 from common.storage import FileIntegrityError
 from groupements.roles import CALCULATOR
 from tests.calculations.campaign_factories import golden_parameters, launch_and_compute, store_golden_datasets
@@ -52,8 +52,8 @@ def test_a_parquet_replaced_by_another_valid_one_is_refused_by_the_computation(
         "Échec à l'étape « chargement des données » :\n"
         f"Jeu de données n° {year_2022.pk} (bénéficiaires 2022) : le fichier "
         f"{year_2022.parquet_file.name} ne correspond plus à son empreinte SHA-256 "
-        f"(enregistrée {year_2022.parquet_sha256[:16]}…, trouvée {hashlib.sha256(target.read_bytes()).hexdigest()[:16]}…). "
-        "Calcul refusé : le fichier de données a été modifié ou perdu depuis sa validation ; "
+        f"(enregistrée {year_2022.parquet_sha256[:16]}…, trouvée {hashlib.sha256(target.read_bytes()).hexdigest()[:16]}…).\n"
+        "Calcul refusé : un fichier de données a été modifié ou perdu depuis sa validation ; "
         "déposez de nouveau le fichier national."
     )
 
@@ -93,3 +93,14 @@ def test_the_migration_records_the_checksum_of_parquet_files_already_stored(gold
     for year in (2018, 2022):
         path = media_root / golden_datasets[year].parquet_file.name
         assert recorded[year] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_every_changed_parquet_of_a_campaign_is_named_at_once(golden_datasets, media_root):
+    for year in (2018, 2022):
+        (media_root / golden_datasets[year].parquet_file.name).write_bytes(b"PAR1 not a parquet PAR1")
+    with pytest.raises(FileIntegrityError) as refused:
+        verified_beneficiaries_by_year(golden_datasets)
+    assert [message.split(" : ")[0] for message in refused.value.messages] == [
+        f"Jeu de données n° {golden_datasets[2018].pk} (bénéficiaires 2018)",
+        f"Jeu de données n° {golden_datasets[2022].pk} (bénéficiaires 2022)",
+    ]

@@ -3,7 +3,6 @@ local copy, and whatever happens (valid, rejected, crashed) no temporary file st
 and nothing half-done stays in the bucket."""
 
 import hashlib
-import tempfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,14 +14,6 @@ from groupements import roles
 
 pytestmark = [pytest.mark.s3, pytest.mark.django_db]
 HEADER = "id_patient;age;sexe;ald;css;deces;rpps_mt;depenses"
-
-
-@pytest.fixture
-def local_temp(tmp_path, monkeypatch):
-    directory = tmp_path / "system-tmp"
-    directory.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(directory))
-    return directory
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ embedded mode they run eagerly.
 
 import hashlib
 import io
-import tempfile
 import time
 
 import polars as pl
@@ -40,15 +39,6 @@ def wait_for(condition, what: str):
             return value
         time.sleep(0.1)
     raise AssertionError(f"still waiting for {what} after {WAIT_SECONDS} s")
-
-
-@pytest.fixture
-def local_temp(tmp_path, monkeypatch):
-    """The system's temporary directory for this test (uploads in progress, validation scratch)."""
-    directory = tmp_path / "system-tmp"
-    directory.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(directory))
-    return directory
 
 
 @pytest.fixture
