@@ -21,6 +21,8 @@ PARAMETER_LABELS = {
     "socle_share_with_carte": "Part des points sur le socle avec indicateurs à la carte",
     "base_points": "Points de base (indicateurs)",
     "max_experience_points": "Points maximum d'expérience patient",
+    "confidence_level": "Niveau de confiance des intervalles (étape 13)",
+    "noise_gate": "Gain non distinguable du hasard non versé (on) ou signalé seulement (off)",
 }
 
 DIRECTION_LABELS = {"hausse": "à la hausse", "baisse": "à la baisse"}

@@ -1,4 +1,4 @@
-"""`compute_campaign`: METHODOLOGY.md section 4, steps 1 to 12, in order.
+"""`compute_campaign`: METHODOLOGY.md section 4, steps 1 to 13, in order.
 
 This module only sequences the steps (one function each, in `steps/`) and gathers their figures; it
 reads nothing from disk or database itself, so `simulate` and the Celery task share it unchanged.
@@ -17,7 +17,7 @@ from calculations.bundle.inputs import CampaignInputs
 from .errors import EngineError, engine_problem
 from .parameters import Parameters
 from .results import CampaignResults, CampaignTotals, GroupementResultRow
-from .steps.averages import YearAverages, groupement_averages
+from .steps.averages import YearAverages, groupement_averages, untruncated_averages
 from .steps.caps import groupement_cap, national_ceiling, national_coefficient
 from .steps.cents import rounded_amounts, scaled_amounts
 from .steps.efficiency import efficiency
@@ -28,6 +28,7 @@ from .steps.patient_lists import YearAggregate, aggregate_patient_lists, check_p
 from .steps.phases import amounts_for_phase
 from .steps.quality import IndicatorResult, quality_score
 from .steps.risk_model import RiskModel, fit_risk_model
+from .steps.robustness import gated, robustness
 from .steps.truncation import truncation_threshold_cents
 
 Progress = Callable[[str, float], None]
@@ -85,21 +86,38 @@ def compute_campaign(
 
     report("4. risk model", 0.92)
     models: dict[int, RiskModel] = {y: fit_risk_model(y, *aggregates[y].national_cells()) for y in years}
+    # Step 13's sensitivity: the same design refitted on untruncated spend, from the same cell sums.
+    untruncated_models = {y: fit_risk_model(y, *aggregates[y].national_cells("spend_cents")) for y in years}
 
     report("5. averages", 0.94)
     averages: dict[tuple[str, int], YearAverages] = {}
+    untruncated: dict[tuple[str, int], YearAverages] = {}
     for p in participants:
         for y in {year, p.reference_year}:
-            averages[p.code, y] = groupement_averages(aggregates[y].groupement_cells(p.code), models[y])
+            cells = aggregates[y].groupement_cells(p.code)
+            averages[p.code, y] = groupement_averages(cells, models[y])
+            untruncated[p.code, y] = untruncated_averages(cells, untruncated_models[y])
     check_reference_expectations(participants, averages)
+    check_reference_expectations(participants, untruncated, " without truncation (step 13's sensitivity)")
     real_expenditure_cents = sum(averages[p.code, year].real_expenditure_cents for p in participants)
     real_expenditure_total = real_expenditure_cents / 100
     total_patients = sum(averages[p.code, year].patients for p in participants)
 
     report("6. efficiency", 0.95)
-    efficiencies = {
+    measured = {
         p.code: efficiency(averages[p.code, year], averages[p.code, p.reference_year], parameters) for p in participants
     }
+    report("13. robustness", 0.955)
+    robust = {
+        p.code: robustness(measured[p.code], averages[p.code, year], averages[p.code, p.reference_year], parameters)
+        for p in participants
+    }
+    sensitivity = {
+        p.code: efficiency(untruncated[p.code, year], untruncated[p.code, p.reference_year], parameters)
+        for p in participants
+    }
+    # With noise_gate = on, a flagged gain is 0 from step 6 on.
+    efficiencies = {p.code: gated(measured[p.code], robust[p.code].efficiency_noise, parameters) for p in participants}
 
     report("7. quality", 0.96)
     experience = dict(
@@ -143,6 +161,7 @@ def compute_campaign(
     for p, amount_after_cap, final_amount in zip(participants, after_cap, final_amounts, strict=True):
         year_n, reference = averages[p.code, year], averages[p.code, p.reference_year]
         gain, quality, phase_amount = efficiencies[p.code], qualities[p.code], phase_amounts[p.code]
+        intervals, untruncated_gain = robust[p.code], sensitivity[p.code]
         guarantee, truncated_total, guarantee_gain = budget_guarantee(year_n, reference)
         rows.append(
             GroupementResultRow(
@@ -160,6 +179,15 @@ def compute_campaign(
                 level_gap=gain.level_gap,
                 level_gap_se=year_n.level_gap_se,
                 evolution_gap=gain.evolution_gap,
+                level_gap_se_reference=intervals.level_gap_se_reference,
+                level_gap_low=intervals.level_gap_low,
+                level_gap_high=intervals.level_gap_high,
+                evolution_gap_se=intervals.evolution_gap_se,
+                evolution_gap_low=intervals.evolution_gap_low,
+                evolution_gap_high=intervals.evolution_gap_high,
+                efficiency_noise=intervals.efficiency_noise,
+                amount_per_patient_untruncated=untruncated_gain.amount_per_patient,
+                efficiency_amount_untruncated=untruncated_gain.efficiency_amount,
                 amount_per_patient=gain.amount_per_patient,
                 efficiency_amount=gain.efficiency_amount,
                 quality_score=quality.score,
@@ -200,13 +228,13 @@ def compute_campaign(
 
 
 def check_reference_expectations(
-    participants: list[Participant], averages: dict[tuple[str, int], YearAverages]
+    participants: list[Participant], averages: dict[tuple[str, int], YearAverages], which: str = ""
 ) -> None:
     """DA̅_R divides the rate-form evolution gap (step 6) and the budget guarantee (step 12): it may not be 0."""
     problems = [
         engine_problem(
             f"beneficiaires_{p.reference_year}",
-            f"groupement {p.code}: expected expenditure per patient in reference year {p.reference_year} is 0 "
+            f"groupement {p.code}: expected expenditure per patient in reference year {p.reference_year}{which} is 0 "
             "(the risk model predicts nothing for its patients), so DR̄_R · DA̅_N / DA̅_R is undefined",
         )
         for p in participants

@@ -18,6 +18,7 @@ from pathlib import Path
 from calculations.bundle.problems import Problem, ProblemsError
 
 EVOLUTION_FORMS = ("rate", "absolute")
+NOISE_GATES = ("off", "on")
 
 AT_MOST_ONE = ("c_partage", "phase3_modulation", "phase3_quality_weight", "socle_share_with_carte")
 INTEGER_VALUED = ("min_patients", "base_points", "max_experience_points")
@@ -94,6 +95,8 @@ class Parameters:
     socle_share_with_carte: Fraction = _default("0.7")
     base_points: Fraction = _default("100")
     max_experience_points: Fraction = _default("20")
+    confidence_level: Fraction = _default("0.95")
+    noise_gate: str = _default("off", choices=NOISE_GATES)
     # How each value was written, so the statement and the JSON show "1/3" rather than 0.333….
     literals: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LITERALS), compare=False, repr=False)
 
@@ -156,7 +159,7 @@ class Parameters:
         return float(getattr(self, name))
 
     def to_json_dict(self) -> dict[str, object]:
-        """The merged set as in expected_2022.json: integers as numbers, other values as written ("1/3", "0.005")."""
+        """The merged set as in expected_2022.v3.json: integers as numbers, other values as written ("1/3", "0.005")."""
         rendered: dict[str, object] = {}
         for name in DEFAULT_LITERALS:
             value = getattr(self, name)
@@ -183,6 +186,8 @@ def _value_problems(source: str, name: str, number: Fraction) -> Iterable[Proble
         yield _problem(source, name, f"must be an integer, got {number}")
     if name == "truncation_percentile" and not 0 < number <= 100:
         yield _problem(source, name, f"must be in (0, 100], got {number}")
+    if name == "confidence_level" and not 0 < number < 1:
+        yield _problem(source, name, f"must be in (0, 1), both excluded, got {number}")
 
 
 def parse_assignments(assignments: Iterable[str], source: str = OVERRIDE_SOURCE) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The result of a campaign computation, shaped like METHODOLOGY.md section 5 (expected_2022.json)."""
+"""The result of a campaign computation, shaped like METHODOLOGY.md section 5 (expected_2022.v3.json)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,15 @@ class GroupementResultRow:
     level_gap: float
     level_gap_se: float
     evolution_gap: float
+    level_gap_se_reference: float
+    level_gap_low: float
+    level_gap_high: float
+    evolution_gap_se: float
+    evolution_gap_low: float
+    evolution_gap_high: float
+    efficiency_noise: bool
+    amount_per_patient_untruncated: float
+    efficiency_amount_untruncated: float
     amount_per_patient: float
     efficiency_amount: float
     quality_score: float

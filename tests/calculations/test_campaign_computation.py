@@ -25,7 +25,7 @@ from tests.calculations.campaign_factories import (  # noqa: F401
     launch_and_compute,
     store_golden_datasets,
 )
-from tests.golden import golden_results
+from tests.golden import GOLDEN_DIR, GOLDEN_EXPECTED_V2, golden_results
 
 Status = Campaign.Status
 
@@ -55,6 +55,9 @@ def test_stored_results_reproduce_the_golden_file_to_the_exact_cent(
     assert compared > 300
     assert stored["totals"]["final_amount"] == "244528.88"
     assert stored["parameters"] == expected_golden()["parameters"]
+    assert [list(g) for g in stored["groupements"]] == [list(g) for g in expected_golden()["groupements"]]
+    # expected_2022.json (v2, steps 1–12) is still met: noise_gate = off changes nothing.
+    assert exact_cents_differences(expected_golden(GOLDEN_EXPECTED_V2.name), stored)[0] == []
     assert GroupementResult.objects.filter(campaign=campaign).count() == 12
     assert (campaign.progress, campaign.progress_step) == (1.0, "terminé")
     # The datasets it used, with their checksums, and the reference rows, so it can be recomputed.
@@ -107,6 +110,28 @@ def test_stored_results_hold_every_figure_the_engine_returned(draft, calculator,
     assert g001.indicator_points == math.fsum(d["points"] for d in g001.quality_details)
     assert g001.amount_after_coefficient == g001.amount_after_cap * campaign.national_coefficient
     assert {r.phase3_factor for r in stored.values() if r.phase != 3} == {None}
+
+
+@pytest.mark.django_db
+def test_a_stored_campaign_with_the_noise_gate_on_pays_what_simulate_pays(
+    loaded_reference, media_root, calculator, django_capture_on_commit_callbacks
+):
+    """noise_gate = on: G004's gain (the only one flagged) is not paid, and the cents are shared again."""
+    from calculations.management.commands.simulate import simulate
+
+    store_golden_datasets()
+    gated = services.create_campaign(year=2022, user=calculator, parameters={**golden_parameters(), "noise_gate": "on"})
+    campaign = launch_and_compute(gated, calculator, django_capture_on_commit_callbacks)
+    stored = campaign_results_json(campaign=campaign)
+    expected = simulate(GOLDEN_DIR, 2022, ["noise_gate=on"]).to_json_dict()
+    assert exact_cents_differences(expected, stored)[0] == []
+    assert stored["parameters"]["noise_gate"] == "on"
+    g004 = next(g for g in stored["groupements"] if g["code"] == "G004")
+    assert g004["efficiency_noise"] and (g004["amount_per_patient"], g004["efficiency_amount"]) == (0.0, 0.0)
+    ungated = {g["code"]: g for g in expected_golden()["groupements"]}
+    assert g004["efficiency_amount_untruncated"] == ungated["G004"]["efficiency_amount_untruncated"]
+    assert g004["final_amount"] != ungated["G004"]["final_amount"]
+    assert stored["totals"]["final_amount"] == "244528.88"  # the ceiling still binds: the same total, shared again
 
 
 @pytest.mark.django_db

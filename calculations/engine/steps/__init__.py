@@ -1,1 +1,1 @@
-"""One small function per step of METHODOLOGY.md section 4 (steps 1–12)."""
+"""One small function per step of METHODOLOGY.md section 4 (steps 1–13)."""

@@ -1,4 +1,5 @@
-"""Step 5 — per-groupement averages of real (truncated) and expected expenditure, from exact cell sums."""
+"""Step 5 — per-groupement averages of real (truncated) and expected expenditure, from exact cell sums
+(and the same averages without truncation, for the sensitivity of step 13)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ class YearAverages:
     expected_per_patient: float  # DA̅: mean fitted value
     real_expenditure_total: float  # DRtot: Σ untruncated spend
     real_expenditure_cents: int  # the same, exact
-    level_gap_se: float  # sample std (ddof 1) of d − DA, over √n; 0 when n ≤ 1
+    level_gap_se: float | None  # sample std (ddof 1) of d − DA, over √n; 0 when n ≤ 1 (None: not needed)
 
 
 def groupement_averages(cells: pl.DataFrame, model: RiskModel) -> YearAverages:
@@ -66,3 +67,21 @@ def _level_gap_se(patients: int, sum_of_squared_deviations: Fraction, mean_devia
         return 0.0
     variance = (sum_of_squared_deviations - patients * mean_deviation * mean_deviation) / (patients - 1)
     return math.sqrt(float(variance)) / math.sqrt(patients)
+
+
+def untruncated_averages(cells: pl.DataFrame, model: RiskModel) -> YearAverages:
+    """Step 13's sensitivity: DR̄ and DA̅ of step 5 with d = depenses (no truncation), DA from the model
+    refitted on untruncated spend (`model`), from the same per-cell sums; exact until the final doubles."""
+    patients = int(cells["patients"].sum())
+    spend_cents = int(cells["spend_cents"].sum())
+    expected_sum = sum(
+        count * model.expected_numerators[cell] for cell, count in zip(cells["cell"], cells["patients"], strict=True)
+    )
+    return YearAverages(
+        patients=patients,
+        real_per_patient=float(Fraction(spend_cents, 100 * patients)),
+        expected_per_patient=float(Fraction(expected_sum, model.denominator * patients)),
+        real_expenditure_total=spend_cents / 100,
+        real_expenditure_cents=spend_cents,
+        level_gap_se=None,
+    )

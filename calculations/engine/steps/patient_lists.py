@@ -33,12 +33,15 @@ class YearAggregate:
     def truncation_threshold(self) -> float:
         return self.truncation_threshold_cents / 100
 
-    def national_cells(self) -> tuple[dict[int, int], dict[int, int]]:
-        """Patients and Σd (cents) per risk cell over the whole national file (for step 4)."""
-        national = self.cells.group_by("cell").agg(pl.col("patients").sum(), pl.col("truncated_cents").sum())
+    def national_cells(self, spend_column: str = "truncated_cents") -> tuple[dict[int, int], dict[int, int]]:
+        """Patients and Σ spend (cents) per risk cell over the whole national file (for step 4).
+
+        `spend_column` is truncated_cents (d of step 3) or spend_cents (the untruncated refit of step 13).
+        """
+        national = self.cells.group_by("cell").agg(pl.col("patients").sum(), pl.col(spend_column).sum())
         cells = national["cell"].to_list()
         return dict(zip(cells, national["patients"].to_list(), strict=True)), dict(
-            zip(cells, national["truncated_cents"].to_list(), strict=True)
+            zip(cells, national[spend_column].to_list(), strict=True)
         )
 
     def groupement_cells(self, groupement: str) -> pl.DataFrame:

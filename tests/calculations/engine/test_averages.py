@@ -12,7 +12,7 @@ from fractions import Fraction
 import polars as pl
 
 from calculations.engine import Parameters, compute_campaign
-from calculations.engine.steps.averages import groupement_averages
+from calculations.engine.steps.averages import groupement_averages, untruncated_averages
 from calculations.engine.steps.risk_model import RiskModel
 from tests.calculations.engine.builders import rows_by_code, toy_inputs
 
@@ -112,3 +112,15 @@ def test_large_spends_keep_a_tiny_spread_exact():
     averages = groupement_averages(cells(spends), model({0: Fraction(9_999_999_998, 100)}))
     assert averages.level_gap_se == math.sqrt(float(Fraction(1, 10_000))) / math.sqrt(3)
     assert averages.real_per_patient == 99_999_999.98
+
+
+def test_untruncated_averages_use_raw_spend_and_the_refitted_model():
+    # Step 13's sensitivity on the cells of the two-cell case: raw spend 0,12 + 5,00 + 0,33 + 1,50 + 0,99 = 7,94 €
+    # over 5 patients; DA from a model refitted on raw spend (here 7/5 € in cell 0, 1/4 € in cell 9).
+    spends = {0: [12, 500, 33], 9: [150, 99]}
+    averages = untruncated_averages(cells(spends, threshold_cents=100), model({0: Fraction(7, 5), 9: Fraction(1, 4)}))
+    assert averages.real_per_patient == float(Fraction(794, 500))
+    # DA̅ = (3 · 7/5 + 2 · 1/4) / 5 = (21/5 + 1/2) / 5 = 47/50
+    assert averages.expected_per_patient == float(Fraction(47, 50))
+    assert averages.patients == 5 and averages.real_expenditure_cents == 794
+    assert averages.level_gap_se is None  # not part of the sensitivity

@@ -9,6 +9,7 @@ import pytest
 
 from calculations.engine import ParameterError, Parameters
 from calculations.engine.parameters import parse_assignments, parse_exact, read_parameters_json
+from tests.golden import expected_golden
 
 DEFAULT_RENDERING = {
     "c_ecart": "1/3",
@@ -25,6 +26,8 @@ DEFAULT_RENDERING = {
     "socle_share_with_carte": "0.7",
     "base_points": 100,
     "max_experience_points": 20,
+    "confidence_level": "0.95",
+    "noise_gate": "off",
 }
 
 
@@ -86,6 +89,8 @@ def test_golden_parametres_json_renders_like_the_expected_file(tmp_path):
     path.write_text('{\n  "min_patients": 300,\n  "national_ceiling_rate": 0.0065\n}', encoding="utf-8")
     merged = Parameters.merge(("parametres.json", read_parameters_json(path)))
     assert merged.to_json_dict() == {**DEFAULT_RENDERING, "min_patients": 300, "national_ceiling_rate": "0.0065"}
+    # In the order of expected_2022.v3.json (section 6: the two step-13 parameters last).
+    assert list(merged.to_json_dict().items()) == list(expected_golden()["parameters"].items())
 
 
 def test_decimal_percentile_keeps_its_text():
@@ -110,6 +115,8 @@ def test_every_problem_is_reported_at_once_naming_the_parameter():
                     "truncation_percentile": "0",
                     "evolution_form": "linear",
                     "quality_envelope_rate": "five",
+                    "confidence_level": "1",
+                    "noise_gate": "yes",
                 },
             ),
         )
@@ -127,6 +134,8 @@ def test_every_problem_is_reported_at_once_naming_the_parameter():
         "truncation_percentile",
         "evolution_form",
         "quality_envelope_rate",
+        "confidence_level",
+        "noise_gate",
     ):
         assert name in columns, name
     by_column = {p.column: p for p in caught.value.problems}
@@ -159,6 +168,43 @@ def test_percentile_must_be_in_0_excluded_to_100(percentile, accepted):
         with pytest.raises(ParameterError) as caught:
             Parameters.merge(("--param", {"truncation_percentile": percentile}))
         assert problem_columns(caught.value) == ["truncation_percentile"]
+
+
+@pytest.mark.parametrize(
+    ("level", "accepted"),
+    [("0.95", True), ("0.5", True), ("0.999", True), ("1/2", True), ("0", False), ("1", False), ("1.2", False)],
+)
+def test_confidence_level_must_be_strictly_between_0_and_1(level, accepted):
+    if accepted:
+        assert Parameters.merge(("--param", {"confidence_level": level})).confidence_level == Fraction(level)
+    else:
+        with pytest.raises(ParameterError) as caught:
+            Parameters.merge(("--param", {"confidence_level": level}))
+        assert problem_columns(caught.value) == ["confidence_level"]
+        assert "(0, 1)" in caught.value.problems[0].reason
+
+
+def test_negative_confidence_level_is_refused():
+    with pytest.raises(ParameterError) as caught:
+        Parameters.merge(("parametres.json", {"confidence_level": "-0.95"}))
+    assert [str(p) for p in caught.value.problems] == [
+        "parametres.json:: confidence_level: must not be negative, got -19/20"
+    ]
+
+
+@pytest.mark.parametrize("gate", ["on", "off"])
+def test_noise_gate_is_on_or_off(gate):
+    merged = Parameters.merge(("--param", {"noise_gate": gate}))
+    assert merged.noise_gate == gate and merged.to_json_dict()["noise_gate"] == gate
+
+
+@pytest.mark.parametrize("gate", ["ON", "Off", "yes", "1", True, 1, "", "on "])
+def test_noise_gate_refuses_anything_else_exactly(gate):
+    with pytest.raises(ParameterError) as caught:
+        Parameters.merge(("parametres.json", {"noise_gate": gate}))
+    assert [str(p) for p in caught.value.problems] == [
+        f"parametres.json:: noise_gate: must be 'off' or 'on', got {gate!r}"
+    ]
 
 
 def test_rates_above_one_are_allowed_where_section_6_does_not_forbid_them():

@@ -58,6 +58,9 @@ def test_counts_per_groupement_and_national_cells(aggregate):
     # The national model sees every row, in a groupement or not.
     assert patients == {CELL_MAN_40: 5, CELL_WOMAN_97_ALD: 1}
     assert truncated == {CELL_MAN_40: 11_000 + 3_000 + 10_725, CELL_WOMAN_97_ALD: 9_999}
+    # The untruncated refit of step 13 reads raw spend from the same sums: no second pass over the rows.
+    patients, raw = aggregate.national_cells("spend_cents")
+    assert raw == {CELL_MAN_40: 26_050 + 3_000 + 50_725, CELL_WOMAN_97_ALD: 9_999}
 
 
 def test_an_empty_list_in_n_or_in_r_names_the_groupement_and_the_year(aggregate):
