@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import GOLDEN, REPO, YEAR, generate_beneficiaries, peak_rss_mb, size_label
+from support import GOLDEN, REPO, YEAR, generate_beneficiaries, peak_rss_mb, size_label
 
 
 def prepare_bundle(directory: Path, patients: int, conversion: str) -> list[Path]:

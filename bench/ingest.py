@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import REPO, YEAR, generate_beneficiaries, peak_rss_mb, size_label
+from support import REPO, YEAR, generate_beneficiaries, peak_rss_mb, size_label
 
 IMPORT_EXPORT_ROWS = 20_000
 

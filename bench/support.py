@@ -1,4 +1,8 @@
-"""What the benchmarks share: the generated national files and the peak-memory reading."""
+"""What the benchmarks share: the generated national files and the peak-memory reading.
+
+Not named `common`: the bench directory is first on sys.path when a script runs, and would hide the
+project's `common` package.
+"""
 
 from __future__ import annotations
 
