@@ -8,11 +8,9 @@ blank lines skipped; values trimmed; standard quoting. Line numbers are physical
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -41,16 +39,6 @@ RPPS_PATTERN = re.compile(r"[0-9]{11}")
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
-@dataclass(frozen=True)
-class Dialect:
-    encoding: str  # "utf-8-sig" (BOM or plain UTF-8) or "cp1252"
-    delimiter: str
-
-    @property
-    def decimal_comma(self) -> bool:
-        return self.delimiter == ";"
-
-
 def binary_kind(head: bytes) -> str | None:
     """What a file that is not CSV text looks like, or None when it may be text."""
     for signature, kind in _BINARY_SIGNATURES.items():
@@ -59,19 +47,6 @@ def binary_kind(head: bytes) -> str | None:
     if b"\x00" in head:
         return "a binary file"
     return None
-
-
-def detect_encoding(path: Path, chunk_size: int = 1 << 20) -> str:
-    """UTF-8 when every byte decodes as UTF-8 (checked incrementally: big files stay on disk)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with open(path, "rb") as handle:
-        try:
-            while chunk := handle.read(chunk_size):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8-sig"
 
 
 def header_delimiter(header_line: str) -> str:
@@ -272,8 +247,3 @@ def check_header(
     if missing or len(seen) != len(names):
         return None
     return {name: seen[name] for name in required}
-
-
-def iter_text_lines(path: Path, encoding: str) -> Iterator[str]:
-    with open(path, encoding=encoding, errors="replace", newline="") as handle:
-        yield from handle

@@ -1,0 +1,42 @@
+"""The report of a rejected file: the first problems in file order, then a count per rule."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from calculations.bundle.beneficiaries.report import first_problems
+from tests.calculations.bundle.beneficiaries.files import NAME, lines, rejected
+
+
+def test_first_hundred_problems_then_a_count_per_rule(tmp_path):
+    rows = [f"P{i};200;1;0;0;0;;1" for i in range(120)] + [f"Q{i};33;1;0;0;0;;-1" for i in range(30)]
+    report = rejected(tmp_path, lines(*rows))
+    assert len(report) == 101
+    assert report[0] == f"{NAME}:2: age: must be between 0 and 125, got '200'"
+    assert report[99] == f"{NAME}:101: age: must be between 0 and 125, got '200'"
+    # 150 problems: 100 shown, the rest are 20 ages (rows 102-121) and 30 negative amounts.
+    assert report[100] == "… and 50 more (negative: 30, range: 20)"
+
+
+def test_a_smaller_limit(tmp_path):
+    report = rejected(tmp_path, lines(*(f"P{i};200;1;0;0;0;;1" for i in range(5))), limit=2)
+    assert report == [
+        f"{NAME}:2: age: must be between 0 and 125, got '200'",
+        f"{NAME}:3: age: must be between 0 and 125, got '200'",
+        "… and 3 more (range: 3)",
+    ]
+
+
+def test_problems_are_ordered_by_line_then_place_on_the_line():
+    candidates = [
+        (3, 8, "id_patient", "duplicate", "duplicate id_patient 'P1' (first on line 2)"),
+        (3, 1, "age", "range", "must be between 0 and 125, got '200'"),
+        (2, -1, None, "field_count", "expected 8 fields, found 7"),
+    ]
+    totals = Counter(duplicate=5, range=1, field_count=1)
+    problems, more = first_problems("f.csv", candidates, totals, limit=2)
+    assert [str(p) for p in problems] == [
+        "f.csv:2: -: expected 8 fields, found 7",
+        "f.csv:3: age: must be between 0 and 125, got '200'",
+    ]
+    assert more == Counter(duplicate=5)
