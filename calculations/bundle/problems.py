@@ -1,4 +1,5 @@
-"""Problems found in input files, reported as `file:line: column: reason`."""
+"""Problems found in input files, reported as `file:line: column: reason`, or `file: column: reason`
+for a problem of no particular line (`-` for no column)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,8 @@ class Problem:
     rule: str = "invalid"
 
     def __str__(self) -> str:
-        line = "" if self.line is None else str(self.line)
-        column = self.column or "-"
-        return f"{self.file}:{line}: {column}: {self.reason}"
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.column or '-'}: {self.reason}"
 
 
 def format_problems(problems: list[Problem], limit: int = DEFAULT_LIMIT, more: Counter | None = None) -> list[str]:
@@ -50,17 +50,38 @@ class BundleError(Exception):
     """Raised when input files break the rules; carries the problems found (`problems`, in file order)
     and, for problems past those kept, a count per rule (`more`)."""
 
-    def __init__(self, problems: list[Problem], warnings: list[Problem] | None = None, more: Counter | None = None):
+    def __init__(
+        self,
+        problems: list[Problem],
+        warnings: list[Problem] | None = None,
+        more: Counter | None = None,
+        *,
+        parts: list[BundleError] | None = None,
+    ):
         self.problems = list(problems)
         self.warnings = list(warnings or [])
         self.more = Counter({rule: count for rule, count in (more or {}).items() if count})
+        self.parts = list(parts or [])
         super().__init__("\n".join(self.lines()))
+
+    @classmethod
+    def combine(cls, errors: list[BundleError]) -> BundleError:
+        """One refusal for several files, each reported as its own: its first problems, then its
+        `… and K more`."""
+        return cls(
+            [problem for error in errors for problem in error.problems],
+            [warning for error in errors for warning in error.warnings],
+            sum((error.more for error in errors), Counter()),
+            parts=errors,
+        )
 
     @property
     def problem_count(self) -> int:
         return len(self.problems) + sum(self.more.values())
 
     def lines(self, limit: int = DEFAULT_LIMIT) -> list[str]:
+        if self.parts:
+            return [line for part in self.parts for line in part.lines(limit)]
         return format_problems(self.problems, limit, self.more)
 
     def report(self, limit: int = DEFAULT_LIMIT) -> str:

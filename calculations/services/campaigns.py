@@ -173,7 +173,7 @@ def check_campaign_inputs(*, campaign: Campaign) -> tuple[dict, dict[int, object
         for indicator in socle:
             if (code, indicator) not in present:
                 problem(
-                    f"resultats_indicateurs_{year}",
+                    f"resultats_indicateurs_{year}.csv",
                     "code_indicateur",
                     f"indicateur socle {indicator} manquant pour le groupement {code}",
                 )
@@ -192,20 +192,22 @@ def check_campaign_inputs(*, campaign: Campaign) -> tuple[dict, dict[int, object
     }
     for code in groupements:
         if code not in active:
-            problem("membres", "code_groupement", f"le groupement {code} n'a aucun membre au 31/12/{year}")
+            problem("membres.csv", "code_groupement", f"le groupement {code} n'a aucun membre au 31/12/{year}")
 
     datasets = {}
     for needed in selectors.snapshot_inputs(snapshot).years_needed() if groupements else []:
         dataset = valid_dataset_for_year(year=needed)
         if dataset is None:
             problem(
-                f"beneficiaires_{needed}",
+                f"beneficiaires_{needed}.csv",
                 None,
                 f"aucun fichier national validé pour {needed} (nécessaire à la campagne {year})",
             )
         elif not parquet_exists(dataset):
             problem(
-                f"beneficiaires_{needed}", None, f"le fichier Parquet du jeu de données {dataset.pk} est introuvable"
+                f"beneficiaires_{needed}.csv",
+                None,
+                f"le fichier Parquet du jeu de données {dataset.pk} est introuvable",
             )
         else:
             datasets[needed] = dataset
@@ -331,7 +333,7 @@ def _campaign_inputs(campaign: Campaign) -> tuple[CampaignInputs, Parameters]:
     for recorded in used:
         if recorded.dataset.sha256 != recorded.sha256:
             raise CampaignError(
-                f"beneficiaires_{recorded.year}:: -: le jeu de données a changé depuis le lancement (SHA-256)"
+                f"beneficiaires_{recorded.year}.csv: -: le jeu de données a changé depuis le lancement (SHA-256)"
             )
     try:
         beneficiaries = verified_beneficiaries_by_year({recorded.year: recorded.dataset for recorded in used})

@@ -176,8 +176,8 @@ def test_missing_dataset_and_missing_socle_indicator_are_refused_at_launch_all_l
         services.launch_campaign(campaign=campaign, user=calculator)
 
     assert refused.value.messages == [
-        "resultats_indicateurs_2022:: code_indicateur: indicateur socle HOSP_EVIT manquant pour le groupement G003",
-        "beneficiaires_2018:: -: aucun fichier national validé pour 2018 (nécessaire à la campagne 2022)",
+        "resultats_indicateurs_2022.csv: code_indicateur: indicateur socle HOSP_EVIT manquant pour le groupement G003",
+        "beneficiaires_2018.csv: -: aucun fichier national validé pour 2018 (nécessaire à la campagne 2022)",
     ]
     campaign.refresh_from_db()
     assert (campaign.status, campaign.task_id, campaign.reference_snapshot) == (Status.DRAFT, "", {})

@@ -131,7 +131,7 @@ def test_a_crash_is_an_error_and_never_leaves_a_dataset_validating(
     dataset.refresh_from_db()
     assert dataset.status == Dataset.Status.REJECTED
     assert dataset_problem_lines(dataset) == [
-        "beneficiaires_2021.csv:: -: Erreur interne pendant la validation de beneficiaires_2021.csv : disque plein"
+        "beneficiaires_2021.csv: -: Erreur interne pendant la validation de beneficiaires_2021.csv : disque plein"
     ]
 
 

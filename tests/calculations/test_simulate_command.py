@@ -126,9 +126,9 @@ def test_bad_parameters_are_all_reported(capsys):
             "c_partage=abc",
         )
     lines = capsys.readouterr().err.splitlines()
-    assert "--param:: bogus: unknown parameter" in "\n".join(lines)
-    assert any(line.startswith("--param:: c_partage: not a number") for line in lines)
-    assert any(line.startswith("--param:: c_ecart: c_ecart + c_evolution must equal 1") for line in lines)
+    assert "--param: bogus: unknown parameter" in "\n".join(lines)
+    assert any(line.startswith("--param: c_partage: not a number") for line in lines)
+    assert any(line.startswith("--param: c_ecart: c_ecart + c_evolution must equal 1") for line in lines)
 
 
 def test_bundle_problems_are_printed_as_file_line_column_reason(tmp_path, capsys):
@@ -149,7 +149,7 @@ def test_missing_beneficiaries_file_is_reported(tmp_path, capsys):
     (bundle / "beneficiaires_2019.csv").unlink()
     with pytest.raises(CommandError):
         call_command("simulate", str(bundle), "--year", "2022")
-    assert "beneficiaires_2019.csv:: -: required file is missing" in capsys.readouterr().err
+    assert "beneficiaires_2019.csv: -: required file is missing" in capsys.readouterr().err
 
 
 def test_engine_problems_are_reported(tmp_path, capsys):
@@ -161,8 +161,8 @@ def test_engine_problems_are_reported(tmp_path, capsys):
     with pytest.raises(CommandError):
         call_command("simulate", str(bundle), "--year", "2022")
     err = capsys.readouterr().err
-    assert "beneficiaires_2022:: rpps_mt: groupement G012: empty patient list in 2022" in err
-    assert "beneficiaires_2019:: rpps_mt: groupement G012: empty patient list in 2019" in err
+    assert "beneficiaires_2022: rpps_mt: groupement G012: empty patient list in 2022" in err
+    assert "beneficiaires_2019: rpps_mt: groupement G012: empty patient list in 2019" in err
 
 
 def test_missing_bundle_directory(tmp_path, capsys):
@@ -192,3 +192,33 @@ def test_bundle_warnings_are_shown(tmp_path):
     (bundle / "vagues.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     _, stderr = run_simulate(str(bundle), "--year", "2022", "--output", str(tmp_path / "r.json"))
     assert "warning: vagues.csv:1: commentaire: unknown column ignored" in stderr
+
+
+def test_unknown_columns_of_a_beneficiaries_file_are_warned(tmp_path):
+    bundle = copy_of_golden(tmp_path)
+    path = bundle / "beneficiaires_2022.csv"
+    rows = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([rows[0] + ";commentaire"] + [row + ";x" for row in rows[1:]]) + "\n", encoding="utf-8")
+    _, stderr = run_simulate(str(bundle), "--year", "2022", "--output", str(tmp_path / "r.json"))
+    assert "warning: beneficiaires_2022.csv:1: commentaire: unknown column ignored" in stderr
+
+
+def test_each_rejected_beneficiaries_file_reports_its_first_problems_then_counts_the_rest(tmp_path, capsys):
+    """Issue 18: 150 bad rows printed 100 problems and said "100 problem(s)"."""
+    bundle = copy_of_golden(tmp_path)
+    for year, broken in ((2019, 150), (2022, 3)):
+        path = bundle / f"beneficiaires_{year}.csv"
+        rows = path.read_text(encoding="utf-8").splitlines()
+        assert rows[0].startswith("id_patient;age;")
+        for index in range(1, broken + 1):  # an age of 200 on lines 2 … broken + 1
+            fields = rows[index].split(";")
+            rows[index] = ";".join([fields[0], "200", *fields[2:]])
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=r"153 problem\(s\)"):
+        call_command("simulate", str(bundle), "--year", "2022")
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "beneficiaires_2019.csv:2: age: must be between 0 and 125, got '200'"
+    assert err[100] == "… and 50 more (range: 50)"
+    assert err[101:104] == [
+        f"beneficiaires_2022.csv:{line}: age: must be between 0 and 125, got '200'" for line in (2, 3, 4)
+    ]

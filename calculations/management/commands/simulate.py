@@ -81,35 +81,33 @@ def simulate(
 ) -> CampaignResults:
     """Read the bundle, merge parameters (defaults → parametres.json → assignments) and compute campaign `year`.
 
-    Raises BundleError, ParameterError or EngineError, each carrying every problem found; `warn` receives
-    the bundle's warnings (unknown columns…) as `file:line: column: reason`.
+    Raises BundleError, ParameterError or EngineError, each carrying every problem found (each
+    beneficiaries file its own first problems and `… and K more`); `warn` receives the bundle's warnings
+    (unknown columns…) as `file:line: column: reason`.
     """
+    say = warn or (lambda text: None)
     reference = read_reference_bundle(bundle, year)
     for line in format_problems(reference.warnings):
-        (warn or (lambda text: None))(f"warning: {line}")
+        say(f"warning: {line}")
     parameters = Parameters.merge(
         (BUNDLE_SOURCE, reference.parameters), (OVERRIDE_SOURCE, parse_assignments(assignments))
     )
-    beneficiaries, problems = {}, []
+    beneficiaries, refusals, warnings = {}, [], []
     for y in reference.years_needed():
         path = beneficiaries_path(bundle, y)
         if not path.is_file():
-            problems.append(
-                Problem(
-                    path.name,
-                    None,
-                    None,
-                    f"required file is missing from the bundle (campaign {year} needs year {y})",
-                    "missing_file",
-                )
-            )
+            reason = f"required file is missing from the bundle (campaign {year} needs year {y})"
+            refusals.append(BundleError([Problem(path.name, None, None, reason, "missing_file")]))
             continue
         try:
-            beneficiaries[y] = scan_beneficiaries(path)
+            beneficiaries[y] = scan_beneficiaries(path, warnings=warnings)
         except BundleError as error:
-            problems.extend(error.problems)
-    if problems:
-        raise BundleError(problems)
+            refusals.append(error)
+            warnings += error.warnings
+    for line in format_problems(warnings):
+        say(f"warning: {line}")
+    if refusals:
+        raise BundleError.combine(refusals)
     return compute_campaign(reference.with_beneficiaries(beneficiaries), parameters)
 
 

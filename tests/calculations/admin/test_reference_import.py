@@ -241,7 +241,7 @@ def test_a_damaged_workbook_and_a_too_large_file_are_refused(client, data_manage
     from calculations.admin import reference_import
 
     response = import_file(client, "groupement", "groupements.xlsx", b"PK\x03\x04 not really a workbook")
-    assert "groupements.xlsx:: -: not a readable XLSX workbook" in response.content.decode()
+    assert "groupements.xlsx: -: not a readable XLSX workbook" in response.content.decode()
     monkeypatch.setattr(reference_import, "MAX_FILE_SIZE", 10)
     response = import_file(client, "groupement", "groupements.csv", "code;nom;vague;region\nG013;X;V2;Y\n")
     assert "Fichier trop volumineux" in response.content.decode()

@@ -144,7 +144,7 @@ def test_every_problem_is_reported_at_once_naming_the_parameter():
     assert "negative" in by_column["group_cap_rate"].reason
     assert "at most 1" in by_column["c_partage"].reason
     assert "integer" in by_column["min_patients"].reason
-    assert str(by_column["truncation_percentile"]).startswith("--param:: truncation_percentile: ")
+    assert str(by_column["truncation_percentile"]).startswith("--param: truncation_percentile: ")
 
 
 def test_overriding_one_weight_alone_is_an_error():

@@ -70,7 +70,7 @@ def test_an_empty_list_in_n_or_in_r_names_the_groupement_and_the_year(aggregate)
     with pytest.raises(EngineError) as caught:
         check_patient_lists({2022: aggregate, 2021: reference}, {"G1": 2021, "G2": 2021}, 2022)
     assert [str(p) for p in caught.value.problems] == [
-        "beneficiaires_2021:: rpps_mt: groupement G2: empty patient list in 2021 "
+        "beneficiaires_2021: rpps_mt: groupement G2: empty patient list in 2021 "
         "(no row has a médecin traitant who is a member on 31/12/2022)"
     ]
 

@@ -164,7 +164,7 @@ BROKEN = [
     (
         "missing socle",
         lambda b: edit(b, "resultats_indicateurs_2022.csv", "G001;VACC_GRIPPE;62.76;61.85\n", ""),
-        "resultats_indicateurs_2022.csv:: code_indicateur: socle indicator VACC_GRIPPE is missing for groupement G001",
+        "resultats_indicateurs_2022.csv: code_indicateur: socle indicator VACC_GRIPPE is missing for groupement G001",
     ),
     (
         "indicator without deciles",
@@ -204,12 +204,12 @@ BROKEN = [
     (
         "missing file",
         lambda b: (b / "groupements.csv").unlink(),
-        "groupements.csv:: -: required file is missing from the bundle",
+        "groupements.csv: -: required file is missing from the bundle",
     ),
     (
         "results without their deciles",
         lambda b: (b / "deciles_2022.csv").unlink(),
-        "deciles_2022.csv:: -: required file is missing from the bundle",
+        "deciles_2022.csv: -: required file is missing from the bundle",
     ),
     (
         "missing column",
