@@ -12,8 +12,17 @@ from pathlib import Path
 import polars as pl
 
 from .profile import profile_expressions, profile_from_row
-from .reading import BLANK, FIELDS, LINE, ODD_QUOTES, Rows
-from .rules import BENEFICIARY_SCHEMA, REQUIRED_COLUMNS, Rule, breaks_none, first_broken, rules_by_column, typed_columns
+from .reading import BLANK, FIELDS, LINE, Rows
+from .rules import (
+    BENEFICIARY_SCHEMA,
+    REQUIRED_COLUMNS,
+    Rule,
+    breaks_none,
+    first_broken,
+    rule_fields,
+    rules_by_column,
+    typed_columns,
+)
 
 HASH = "__hash"
 _CODE = "__code_"  # + column: 1-based index of the column's first broken rule, 0 when none
@@ -25,7 +34,6 @@ _BAD = "__broken"
 class PassResult:
     rows: int  # data rows, blank lines excluded
     broken_rows: int  # rows that break a rule or have a wrong field count
-    odd_quote_lines: int  # lines with an odd number of `"`: a quoted field spans lines (or a stray quote)
     profile: dict
     rule_counts: Counter = field(default_factory=Counter)  # diagnosis: problems per rule name
     failing: pl.DataFrame | None = None  # diagnosis: the first failing rows, in file order
@@ -52,14 +60,15 @@ def check_rows(
     `target`; the hash of each id to compare (with its line, when the rows are numbered) to `hashes`;
     the stats; and, when the rows are numbered, the diagnosis: which rule each row breaks first, and
     the first `limit` failing rows. Unnumbered (optimistic) rows only get a verdict."""
-    fields = rows.fields
+    derived, fields = rule_fields(reader_integers=rows.reader_integers, delimiter=delimiter)
+    frame = rows.frame.with_columns(derived)
     identifier = fields["id_patient"].text
     diagnose = rows.numbered
     if diagnose:
         wrong_count = pl.col(FIELDS) != width
         checked = ~pl.col(BLANK) & ~wrong_count
         by_column = rules_by_column(rules)
-        frame = rows.frame.with_columns(
+        frame = frame.with_columns(
             pl.when(checked).then(first_broken(by_column[c], fields[c])).otherwise(0).alias(column_code(c))
             for c in REQUIRED_COLUMNS
         )
@@ -68,20 +77,17 @@ def check_rows(
         details = [
             pl.col(LINE),
             pl.col(FIELDS),
-            pl.col(ODD_QUOTES),
             *(pl.col(column_code(c)) for c in REQUIRED_COLUMNS),
             *(fields[c].text.str.slice(0, 48).alias(text_column(c)) for c in REQUIRED_COLUMNS),
         ]
     else:
-        frame, details = rows.frame, []
+        details = []
         broken = ~breaks_none(rules, fields)
         hashed = identifier.hash()
-    kept = frame.filter(~pl.col(BLANK)).select(
-        *typed_columns(fields, delimiter), hashed.alias(HASH), broken.alias(_BAD), *details
-    )
+    kept = frame.filter(~pl.col(BLANK)).select(*typed_columns(fields), hashed.alias(HASH), broken.alias(_BAD), *details)
     stats = [pl.col(_BAD).sum().alias("__broken_rows"), *profile_expressions()]
     if diagnose:
-        stats += [pl.col(ODD_QUOTES).sum().alias("__odd_quotes"), (pl.col(FIELDS) != width).sum().alias("field_count")]
+        stats.append((pl.col(FIELDS) != width).sum().alias("field_count"))
         for column, column_rules in rules_by_column(rules).items():
             for index, rule in enumerate(column_rules, start=1):
                 stats.append((pl.col(column_code(column)) == index).sum().alias(f"{column}:{rule.name}"))
@@ -95,14 +101,15 @@ def check_rows(
         kept.select(stats),
     ]
     if diagnose:
-        # The first failing rows in file order (a streaming `head` after a filter does not promise order).
+        # The first failing rows: the streaming engine keeps the file order, and a `head` stops taking
+        # rows once it has them (a `bottom_k` would hold the shared scan back, and memory with it).
         failing = [
             LINE,
             FIELDS,
             *(column_code(c) for c in REQUIRED_COLUMNS),
             *(text_column(c) for c in REQUIRED_COLUMNS),
         ]
-        queries.append(kept.filter(pl.col(_BAD)).select(failing).bottom_k(limit, by=LINE))
+        queries.append(kept.filter(pl.col(_BAD)).select(failing).head(limit))
     return queries
 
 
@@ -119,7 +126,6 @@ def pass_result(frames: list[pl.DataFrame], rules: tuple[Rule, ...]) -> PassResu
     return PassResult(
         rows=stats["rows"],
         broken_rows=stats["__broken_rows"],
-        odd_quote_lines=stats.get("__odd_quotes", 0),
         profile=profile_from_row(stats),
         rule_counts=+counts,
         failing=failing,

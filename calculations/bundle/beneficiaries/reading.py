@@ -2,13 +2,14 @@
 
 Every reader gives `Rows`: a lazy frame with, per data row (blank lines included), `__blank`, one
 column per required column and, but for the optimistic reading, `__line` (its physical line: the
-header is line 1, or the first non-blank line), `__fields` (its number of fields) and `__odd_quotes`
-(an odd number of `"` on the line); plus the `Field` of each column for the rules.
+header is line 1, or the first non-blank line) and `__fields` (its number of fields); plus the
+`Field` of each column for the rules. Each is one streaming scan: nothing grows with the file.
 
-- `optimistic_rows`: one Polars scan, integers parsed by the CSV reader, no trimming: for the usual
+- `optimistic_rows`: integers parsed by the CSV reader, no trimming, no line numbers: for the usual
   file (`optimistic_possible`), proven clean or sent to the diagnosis in one read.
-- `text_rows`: every column as trimmed text, zipped with the raw lines for field counts and quotes.
-  Row `i` is line `header + 1 + i` as long as no quoted field spans lines (`__odd_quotes` tells).
+- `split_rows`: a file without quotes, each physical line split at the delimiter (the diagnosis).
+- `quoted_rows`: a file with quotes, read by Polars once `quotes_keep_lines` has shown that rows
+  are lines and field counts are right.
 - `csv_module_rows`: the `csv` module reads the file into a clean intermediate (Parquet parts under
   a scratch directory, one row per record with its first physical line), for what Polars cannot read
   or cannot map to lines. Slow, but memory stays flat: rows are written a batch at a time.
@@ -17,6 +18,8 @@ header is line 1, or the first non-blank line), `__fields` (its number of fields
 from __future__ import annotations
 
 import csv
+import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,16 +28,18 @@ import polars as pl
 
 from ..csvformat import check_header, header_delimiter, normalise_header
 from ..problems import Problem, ProblemCollector
-from .rules import INTEGER_RANGES, REQUIRED_COLUMNS, Field
+from .rules import INTEGER_RANGES, REQUIRED_COLUMNS
 
 LINE = "__line"
 BLANK = "__blank"
 FIELDS = "__fields"
-ODD_QUOTES = "__odd_quotes"
-_EXTRA = "__extra"
 # Reads each physical line as one text value (this byte never occurs in CSV text).
 _RAW_SEPARATOR = "\x1f"
 CSV_BATCH_ROWS = 100_000
+# Polars' CSV reader reads ahead four chunks; with its default chunk size that is a few hundred MB
+# held per scan, with 4 MiB chunks a few dozen, at the same speed. Read per scan; a deployment may set
+# its own.
+os.environ.setdefault("POLARS_CSV_CHUNK_SIZE", str(4 << 20))
 
 
 @dataclass(frozen=True)
@@ -51,9 +56,12 @@ class Header:
 
 @dataclass(frozen=True)
 class Rows:
-    frame: pl.LazyFrame
-    fields: dict[str, Field]
-    numbered: bool = True  # the frame has `__line`, `__fields` and `__odd_quotes` (not the optimistic reading)
+    frame: pl.LazyFrame  # the required columns are trimmed text, or integers typed by the reader
+    numbered: bool = True  # the frame has `__line` and `__fields` (all but the optimistic reading)
+
+    @property
+    def reader_integers(self) -> bool:
+        return not self.numbered
 
 
 def read_header(path: Path, name: str) -> tuple[Header | None, list[Problem], list[Problem]]:
@@ -80,13 +88,10 @@ def read_header(path: Path, name: str) -> tuple[Header | None, list[Problem], li
 
 
 def _scan_fields(source: Path, header: Header, *, optimistic: bool) -> pl.LazyFrame:
-    """One column `c<i>` per header field. Optimistic: integers typed by the reader, and a row with
-    more fields than the header makes the reader fail; else every field as text, plus `__extra` (the
-    first field past the header's, further ones dropped)."""
+    """One column `c<i>` per header field; a row with more fields makes the reader fail. Optimistic:
+    integers typed by the reader; else every field as text."""
     typed = {header.positions[c]: pl.Int64 for c in INTEGER_RANGES} if optimistic else {}
     schema = {f"c{i}": typed.get(i, pl.String) for i in range(header.width)}
-    if not optimistic:
-        schema[_EXTRA] = pl.String
     return pl.scan_csv(
         source,
         separator=header.delimiter,
@@ -94,7 +99,7 @@ def _scan_fields(source: Path, header: Header, *, optimistic: bool) -> pl.LazyFr
         skip_lines=header.line,
         schema=schema,
         missing_columns="insert",
-        truncate_ragged_lines=not optimistic,
+        truncate_ragged_lines=False,
         empty_string_is_null=False,
         ignore_errors=optimistic,  # an unparsable integer becomes null, which fails the row
         quote_char='"',
@@ -126,11 +131,7 @@ def optimistic_rows(source: Path, header: Header) -> Rows:
     frame = _scan_fields(source, header, optimistic=True).select(
         blank.alias(BLANK), *(pl.col(f"c{header.positions[c]}").alias(c) for c in REQUIRED_COLUMNS)
     )
-    fields = {
-        c: Field.of_reader_integer(pl.col(c)) if c in INTEGER_RANGES else Field.of_text(pl.col(c))
-        for c in REQUIRED_COLUMNS
-    }
-    return Rows(frame, fields, numbered=False)
+    return Rows(frame, numbered=False)
 
 
 def _scan_lines(source: Path, header: Header) -> pl.LazyFrame:
@@ -148,32 +149,57 @@ def _scan_lines(source: Path, header: Header) -> pl.LazyFrame:
     )
 
 
-def text_rows(source: Path, header: Header, *, quotes: bool) -> Rows:
-    """Every field as text, zipped with its raw line: field count (quoted separators aside), blank
-    lines, odd quotes."""
+def split_rows(source: Path, header: Header) -> Rows:
+    """A file without quotes: each physical line split at the delimiter. One scan gives the exact field
+    count and the fields, trimmed by the rules."""
+    cells = pl.col("__cells")
+    frame = (
+        _with_lines(_scan_lines(source, header), header)
+        .with_columns(pl.col("line").str.split(header.delimiter).alias("__cells"))
+        .select(
+            pl.col(LINE),
+            pl.col("line").str.contains(rf"^[\s{re.escape(header.delimiter)}]*$").alias(BLANK),
+            cells.list.len().cast(pl.Int64).alias(FIELDS),
+            *(
+                cells.list.get(header.positions[c], null_on_oob=True).fill_null("").str.strip_chars().alias(c)
+                for c in REQUIRED_COLUMNS
+            ),
+        )
+    )
+    return Rows(frame)
+
+
+def quotes_keep_lines(source: Path, header: Header) -> bool:
+    """Whether a file with quotes can be read by Polars with physical line numbers: no line holds an
+    odd number of `"` (no quoted field spans lines) and every non-blank line has the header's number of
+    fields, quoted separators aside. Otherwise the `csv` module must read it. One scan of the lines,
+    nothing kept but two counts."""
     line = pl.col("line")
-    unquoted = line.str.replace_all(r'"[^"]*"', "") if quotes else line
+    fields = line.str.replace_all(r'"[^"]*"', "").str.count_matches(header.delimiter, literal=True) + 1
+    blank = line.str.contains(r'^[\s"' + re.escape(header.delimiter) + "]*$")
     counts = _scan_lines(source, header).select(
-        (unquoted.str.count_matches(header.delimiter, literal=True) + 1).cast(pl.Int64).alias(FIELDS),
-        line.str.contains(r'^[\s"' + header.delimiter + "]*$").alias("__blank_line"),
-        (line.str.count_matches('"', literal=True) % 2 == 1 if quotes else pl.lit(False)).alias(ODD_QUOTES),
+        (line.str.count_matches('"', literal=True) % 2 == 1).sum().alias("odd_quotes"),
+        (~blank & (fields != header.width)).sum().alias("wrong_counts"),
     )
-    cells = [pl.col(f"c{i}").str.strip_chars() for i in range(header.width)]
-    parsed_blank = pl.all_horizontal(*(cell == "" for cell in cells), pl.col(_EXTRA).str.strip_chars() == "")
-    frame = pl.concat([_with_lines(_scan_fields(source, header, optimistic=False), header), counts], how="horizontal")
-    frame = frame.select(
-        pl.col(LINE),
-        # Past the header's fields plus one, the reader drops fields: the raw line says if they are blank.
-        (parsed_blank & ((pl.col(FIELDS) <= header.width + 1) | pl.col("__blank_line"))).alias(BLANK),
-        pl.col(FIELDS),
-        pl.col(ODD_QUOTES),
-        *(pl.col(f"c{header.positions[c]}").alias(c) for c in REQUIRED_COLUMNS),
-    )
-    return Rows(frame, _text_fields())
+    odd_quotes, wrong_counts = counts.collect(engine="streaming").row(0)
+    return odd_quotes == 0 and wrong_counts == 0
 
 
-def _text_fields() -> dict[str, Field]:
-    return {c: Field.of_text(pl.col(c).str.strip_chars()) for c in REQUIRED_COLUMNS}
+def quoted_rows(source: Path, header: Header) -> Rows:
+    """A file with quotes where `quotes_keep_lines`: Polars reads the fields (quotes undone), every
+    row has the header's number of fields and row `i` is line `header + 1 + i`."""
+    cells = [f"c{i}" for i in range(header.width)]
+    frame = (
+        _with_lines(_scan_fields(source, header, optimistic=False), header)
+        .with_columns(pl.col(cells).str.strip_chars())
+        .select(
+            pl.col(LINE),
+            pl.all_horizontal(pl.col(cell) == "" for cell in cells).alias(BLANK),
+            pl.lit(header.width, pl.Int64).alias(FIELDS),
+            *(pl.col(f"c{header.positions[c]}").alias(c) for c in REQUIRED_COLUMNS),
+        )
+    )
+    return Rows(frame)
 
 
 def csv_module_rows(source: Path, header: Header, scratch: Path, name: str) -> tuple[Rows, list[Problem]]:
@@ -189,8 +215,9 @@ def csv_module_rows(source: Path, header: Header, scratch: Path, name: str) -> t
     def flush() -> None:
         nonlocal batch, parts
         if batch and batch[LINE]:
-            frame = pl.DataFrame(batch, schema=_CSV_SCHEMA).with_columns(pl.lit(False).alias(ODD_QUOTES))
-            frame.write_parquet(scratch / f"part-{parts:06d}.parquet", compression="lz4")
+            pl.DataFrame(batch, schema=_CSV_SCHEMA).write_parquet(
+                scratch / f"part-{parts:06d}.parquet", compression="lz4"
+            )
             parts += 1
         batch = {column: [] for column in _CSV_SCHEMA}
 
@@ -217,11 +244,11 @@ def csv_module_rows(source: Path, header: Header, scratch: Path, name: str) -> t
             problems.append(Problem(name, line, None, f"malformed CSV: {exc}", "malformed"))
     flush()
     if parts == 0:
-        pl.DataFrame(schema=_CSV_SCHEMA).with_columns(pl.lit(False).alias(ODD_QUOTES)).write_parquet(
-            scratch / "part-000000.parquet"
-        )
-    frame = pl.scan_parquet(scratch / "part-*.parquet").select(LINE, BLANK, FIELDS, ODD_QUOTES, *REQUIRED_COLUMNS)
-    return Rows(frame, _text_fields()), problems
+        pl.DataFrame(schema=_CSV_SCHEMA).write_parquet(scratch / "part-000000.parquet")
+    frame = pl.scan_parquet(scratch / "part-*.parquet").select(
+        LINE, BLANK, FIELDS, *(pl.col(c).str.strip_chars() for c in REQUIRED_COLUMNS)
+    )
+    return Rows(frame), problems
 
 
 _CSV_SCHEMA = {LINE: pl.Int64, BLANK: pl.Boolean, FIELDS: pl.Int64, **dict.fromkeys(REQUIRED_COLUMNS, pl.String)}

@@ -50,10 +50,13 @@ class Field:
     text: pl.Expr | None  # the value as written, trimmed; None when the reader typed the column
     integer_form: pl.Expr  # the text is `-?[0-9]+`
     integer: pl.Expr  # its Int64 value (null when it is not an integer or does not fit)
+    cents: pl.Expr | None = None  # money: its exact cents (see `cents`)
 
     @classmethod
-    def of_text(cls, text: pl.Expr) -> Field:
-        return cls(text == "", text, text.str.contains(INTEGER_PATTERN), text.cast(pl.Int64, strict=False))
+    def of_text(cls, text: pl.Expr, *, integer: pl.Expr | None = None, cents: pl.Expr | None = None) -> Field:
+        """`integer` and `cents`, when given, hold the value already computed in a column."""
+        integer = text.cast(pl.Int64, strict=False) if integer is None else integer
+        return cls(text == "", text, text.str.contains(INTEGER_PATTERN), integer, cents)
 
     @classmethod
     def of_reader_integer(cls, value: pl.Expr) -> Field:
@@ -136,13 +139,13 @@ def _money_rules(delimiter: str) -> tuple[Rule, ...]:
         Rule(
             "depenses",
             "negative",
-            lambda f: f.text.str.starts_with("-") & (cents(f.text, delimiter) != 0).fill_null(True),
+            lambda f: f.text.str.starts_with("-") & (f.cents != 0).fill_null(True),
             "must not be negative, got {value}",
         ),
         Rule(
             "depenses",
             "range",
-            lambda f: ~(cents(f.text, delimiter) < MONEY_LIMIT_CENTS).fill_null(False),
+            lambda f: ~(f.cents < MONEY_LIMIT_CENTS).fill_null(False),
             f"too large: must be less than {MONEY_LIMIT_EUROS} euros, got {{value}}",
         ),
     )
@@ -162,6 +165,28 @@ def rule_table(delimiter: str) -> tuple[Rule, ...]:
         ),
         *_money_rules(delimiter),
     )
+
+
+def rule_fields(*, reader_integers: bool, delimiter: str) -> tuple[list[pl.Expr], dict[str, Field]]:
+    """The fields of rows holding one (trimmed) column per required column, for the rules; and the
+    columns to add first: the values several rules read (integers, cents), computed once, as the
+    streaming engine computes a shared sub-expression again for each expression that holds it.
+    `reader_integers`: the integer columns were typed by the CSV reader (see `Field.of_reader_integer`)."""
+    derived: list[pl.Expr] = []
+    fields: dict[str, Field] = {}
+    for column in REQUIRED_COLUMNS:
+        value = pl.col(column)
+        if column in INTEGER_RANGES and reader_integers:
+            fields[column] = Field.of_reader_integer(value)
+        elif column in INTEGER_RANGES:
+            derived.append(value.cast(pl.Int64, strict=False).alias(f"__integer_{column}"))
+            fields[column] = Field.of_text(value, integer=pl.col(f"__integer_{column}"))
+        elif column == "depenses":
+            derived.append(cents(value, delimiter).alias("__cents"))
+            fields[column] = Field.of_text(value, cents=pl.col("__cents"))
+        else:
+            fields[column] = Field.of_text(value)
+    return derived, fields
 
 
 def rules_by_column(rules: tuple[Rule, ...]) -> dict[str, list[Rule]]:
@@ -184,12 +209,12 @@ def first_broken(rules: list[Rule], field: Field) -> pl.Expr:
     return code
 
 
-def typed_columns(fields: dict[str, Field], delimiter: str) -> list[pl.Expr]:
+def typed_columns(fields: dict[str, Field]) -> list[pl.Expr]:
     """The CONTRACT columns from the fields (meaningful for rows that break no rule)."""
     rpps = fields["rpps_mt"].text
     return [
         fields["id_patient"].text.alias("id_patient"),
         *(fields[c].integer.cast(BENEFICIARY_SCHEMA[c], strict=False).alias(c) for c in INTEGER_RANGES),
         pl.when(rpps == "").then(None).otherwise(rpps).alias("rpps_mt"),
-        cents(fields["depenses"].text, delimiter).alias("depenses_cents"),
+        fields["depenses"].cents.alias("depenses_cents"),
     ]

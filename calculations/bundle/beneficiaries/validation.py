@@ -148,9 +148,13 @@ def _validate_rows(source, header, name, facts, scratch, report, *, limit, warni
             result = None
     if result is None:
         path_taken = "exact"
-        result = run.polars(lambda: reading.text_rows(source, header, quotes=facts.has_quotes), reads=2)
-    if result is None or result.odd_quote_lines:
-        # Quoted line breaks: rows are not lines, and field counts of raw lines mean nothing.
+        if not facts.has_quotes:
+            result = run.polars(lambda: reading.split_rows(source, header))
+        elif run.readable(lambda: reading.quotes_keep_lines(source, header)):
+            result = run.polars(lambda: reading.quoted_rows(source, header))
+    if result is None:
+        # Quoted line breaks (rows are not lines), a stray quote, or a quoted file with a wrong field
+        # count (which a Polars row does not show).
         path_taken = "csv"
         rows, malformed = run_with_progress(
             lambda: reading.csv_module_rows(source, header, scratch / "records", name),
@@ -189,17 +193,22 @@ class _Runner:
     size: int
     limit: int
 
-    def polars(self, rows, *, reads: int = 1) -> PassResult | None:
+    def polars(self, rows) -> PassResult | None:
         """A pass over rows Polars reads from the file; None when Polars cannot read them (a row longer
-        than the header for the optimistic reader; an unbalanced quote, or rows that are not lines)."""
+        than the header, an unbalanced quote…)."""
+        return self.readable(lambda: self.rows(rows(), self.report))
+
+    @staticmethod
+    def readable(work):
+        """`work()`, or None when Polars fails to read the file (but for bytes that are not UTF-8)."""
         try:
-            return self.rows(rows(), self.report, expected_bytes=reads * self.size)
+            return work()
         except (pl.exceptions.ComputeError, pl.exceptions.SchemaError, pl.exceptions.ShapeError) as exc:
             if "utf-8" in str(exc).lower():
                 raise
             return None
 
-    def rows(self, rows, report, *, expected_bytes: int | None = None) -> PassResult:
+    def rows(self, rows, report) -> PassResult:
         queries = check_rows(
             rows,
             self.rules,
@@ -211,7 +220,7 @@ class _Runner:
         )
         frames = run_with_progress(
             lambda: pl.collect_all(queries, engine="streaming"),
-            expected_bytes=expected_bytes or self.size,
+            expected_bytes=self.size,
             report=report,
             label="validation détaillée des lignes" if rows.numbered else "validation des lignes",
         )

@@ -3,7 +3,6 @@ numbers, through the three readings (optimistic, as text, through the `csv` modu
 
 from __future__ import annotations
 
-import polars as pl
 import pytest
 
 from calculations.bundle.beneficiaries import reading
@@ -124,12 +123,37 @@ def test_the_csv_module_reading_writes_batches(tmp_path, monkeypatch):
     assert rows.frame.select(reading.LINE).collect().to_series().to_list() == [2, 3, 4, 5]
 
 
-def test_text_rows_count_fields_per_line_quoted_separators_aside(tmp_path):
-    path = write(tmp_path, lines('"P;1";33;1;0;0;0;;1', "P2;33", " ; ; "))
+def test_split_rows_count_fields_and_blank_lines(tmp_path):
+    path = write(tmp_path, lines("P1;33;1;0;0;0;;1", "P2;33", " ; ; ", "", "P3;33;1;0;0;0;;1;;", end="\r\n"))
     header, _, _ = reading.read_header(path, NAME)
-    frame = reading.text_rows(path, header, quotes=True).frame.collect()
-    assert frame[reading.LINE].to_list() == [2, 3, 4]
-    assert frame[reading.FIELDS].to_list() == [8, 2, 3]
-    assert frame[reading.BLANK].to_list() == [False, False, True]
-    assert frame[reading.ODD_QUOTES].to_list() == [False, False, False]
-    assert frame.select(pl.col("id_patient").str.strip_chars()).to_series().to_list()[:2] == ["P;1", "P2"]
+    frame = reading.split_rows(path, header).frame.collect()
+    assert frame[reading.LINE].to_list() == [2, 3, 4, 5, 6]
+    assert frame[reading.FIELDS].to_list() == [8, 2, 3, 1, 10]
+    assert frame[reading.BLANK].to_list() == [False, False, True, True, False]
+    assert frame["id_patient"].to_list() == ["P1", "P2", "", "", "P3"]  # trimmed
+    assert frame["depenses"].to_list() == ["1", "", "", "", "1"]  # a missing field reads as empty
+
+
+@pytest.mark.parametrize(
+    ("rows", "keep"),
+    [
+        (['"P;1";33;1;0;0;0;"";1', '"";"";"";"";"";"";"";""'], True),
+        (['"P;1";33;1;0;0;0;"";1', '"P2";33'], False),  # a wrong field count
+        (['"P\n1";33;1;0;0;0;"";1'], False),  # a quoted line break
+        (['P"1;33;1;0;0;0;;1'], False),  # a stray quote
+    ],
+)
+def test_quotes_keep_lines_only_when_rows_are_lines_with_the_right_count(tmp_path, rows, keep):
+    path = write(tmp_path, lines(*rows))
+    header, _, _ = reading.read_header(path, NAME)
+    assert reading.quotes_keep_lines(path, header) is keep
+
+
+def test_quoted_rows_undo_the_quotes(tmp_path):
+    path = write(tmp_path, lines('"P;1";"33";1;0;0;0;"";"1"', '"";"";"";"";"";"";"";""'))
+    header, _, _ = reading.read_header(path, NAME)
+    frame = reading.quoted_rows(path, header).frame.collect()
+    assert frame.select(reading.LINE, reading.BLANK, "id_patient", "age").rows() == [
+        (2, False, "P;1", "33"),
+        (3, True, "", ""),
+    ]

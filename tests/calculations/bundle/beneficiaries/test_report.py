@@ -40,3 +40,14 @@ def test_problems_are_ordered_by_line_then_place_on_the_line():
         "f.csv:3: age: must be between 0 and 125, got '200'",
     ]
     assert more == Counter(duplicate=5)
+
+
+def test_the_first_problems_are_the_first_of_the_file_across_many_chunks(tmp_path, monkeypatch):
+    """The failing rows are taken with a streaming `head`: they must be the first ones of the file
+    even when the file is read in many chunks (here 64 KiB, about 80 of them)."""
+    monkeypatch.setenv("POLARS_CSV_CHUNK_SIZE", str(64 << 10))
+    rows = [f"P{i};{200 if i % 997 == 0 else 33};1;0;0;0;;1" for i in range(200_000)]
+    report = rejected(tmp_path, lines(*rows))
+    broken_lines = [i + 2 for i in range(0, 200_000, 997)]  # 201 of them, the 100th on line 98 705
+    assert report[:100] == [f"{NAME}:{line}: age: must be between 0 and 125, got '200'" for line in broken_lines[:100]]
+    assert report[100] == "… and 101 more (range: 101)"

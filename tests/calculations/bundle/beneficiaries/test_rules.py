@@ -11,6 +11,7 @@ from calculations.bundle.beneficiaries.rules import (
     REQUIRED_COLUMNS,
     Field,
     breaks_none,
+    cents,
     first_broken,
     rule_table,
     rules_by_column,
@@ -127,7 +128,8 @@ def test_the_rule_table_names_the_first_broken_rule_as_the_oracle_does(delimiter
     by_column = rules_by_column(rule_table(delimiter))
     for column in REQUIRED_COLUMNS:
         values = pl.DataFrame({"text": VALUES[column]})
-        codes = values.select(first_broken(by_column[column], Field.of_text(pl.col("text"))))
+        field = Field.of_text(pl.col("text"), cents=cents(pl.col("text"), delimiter))
+        codes = values.select(first_broken(by_column[column], field))
         for text, code in zip(VALUES[column], codes.to_series(), strict=True):
             expected = oracle._problem(column, text, delimiter)
             if expected is None:
