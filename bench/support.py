@@ -34,10 +34,11 @@ def size_label(patients: int) -> str:
     return f"{patients // 1_000_000}m" if patients % 1_000_000 == 0 else str(patients)
 
 
-def generate_beneficiaries(directory: Path, patients: int) -> bool:
-    """Generate `beneficiaires_Y.csv` files into `directory` with gen_bundle.py, unless the files of
-    these same arguments are already there (a file put there by hand, without marker, is kept).
-    Returns whether files were generated."""
+def generate_beneficiaries(directory: Path, patients: int, *, reference_files: bool = False) -> bool:
+    """Generate `beneficiaires_Y.csv` files (and the reference files of the bundle with
+    `reference_files`) into `directory` with gen_bundle.py, unless the files of these same arguments
+    are already there (a file put there by hand, without marker, is kept). Returns whether files were
+    generated."""
     arguments = [
         "--year",
         str(YEAR),
@@ -47,12 +48,14 @@ def generate_beneficiaries(directory: Path, patients: int) -> bool:
         str(GROUPEMENTS),
         "--seed",
         str(SEED),
-        "--only-beneficiaries",
+        *([] if reference_files else ["--only-beneficiaries"]),
     ]
     marker = directory / GENERATED_MARKER
     present = (directory / f"beneficiaires_{YEAR}.csv").is_file()
     if present and (not marker.is_file() or marker.read_text() == " ".join(arguments)):
         return False
+    if not GENERATOR.is_file():
+        raise SystemExit(f"{GENERATOR} not found: set IPEP_SHARED to the directory holding tools/gen_bundle.py")
     print(f"generating {patients:,} patients a year in {directory} (a few minutes for 10 M)…", flush=True)
     started = time.perf_counter()
     subprocess.run([sys.executable, str(GENERATOR), str(directory), *arguments], check=True)
