@@ -188,7 +188,7 @@ def test_negative_confidence_level_is_refused():
     with pytest.raises(ParameterError) as caught:
         Parameters.merge(("parametres.json", {"confidence_level": "-0.95"}))
     assert [str(p) for p in caught.value.problems] == [
-        "parametres.json:: confidence_level: must not be negative, got -19/20"
+        "parametres.json: confidence_level: must not be negative, got -19/20"
     ]
 
 
@@ -203,7 +203,7 @@ def test_noise_gate_refuses_anything_else_exactly(gate):
     with pytest.raises(ParameterError) as caught:
         Parameters.merge(("parametres.json", {"noise_gate": gate}))
     assert [str(p) for p in caught.value.problems] == [
-        f"parametres.json:: noise_gate: must be 'off' or 'on', got {gate!r}"
+        f"parametres.json: noise_gate: must be 'off' or 'on', got {gate!r}"
     ]
 
 
