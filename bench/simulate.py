@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import REPO, YEAR, generate_beneficiaries, size_label
+from support import REPO, YEAR, generate_beneficiaries, size_label
 
 YEARS = (2018, 2019, YEAR)
 TARGET = 2.5

@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import REPO, peak_rss_mb
+from support import REPO, peak_rss_mb
 
 HEADER = "id_patient;age;sexe;ald;css;deces;rpps_mt;depenses\n"
 LIMIT_MB = 600
