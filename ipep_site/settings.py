@@ -5,6 +5,8 @@ in-process, DEBUG on. Production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DJANGO_
 DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 """
 
+import ipaddress
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -31,6 +33,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "import_export",
+    "axes",
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
@@ -52,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a lock-out into its response (ipep_site.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ipep_site.urls"
@@ -86,6 +91,9 @@ if USES_POSTGRES:
     MIDDLEWARE.append("pghistory.middleware.HistoryMiddleware")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -203,12 +211,33 @@ IPEP_CONTESTATION_DAYS = env.int("IPEP_CONTESTATION_DAYS", default=30)
 IPEP_CAMPAIGN_STALE_AFTER_SECONDS = env.int("IPEP_CAMPAIGN_STALE_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT + 300)
 # Absolute links in e-mails (statement published).
 IPEP_SITE_URL = env.str("IPEP_SITE_URL", default="http://127.0.0.1:8000")
-# Login throttling (portal and admin): failures before a lock-out, per account and per address.
+# Login lock-out (portal and admin), by django-axes: ipep_site/lockout.py explains the two limits.
 IPEP_LOGIN_MAX_FAILURES = env.int("IPEP_LOGIN_MAX_FAILURES", default=5)
-IPEP_LOGIN_MAX_FAILURES_PER_ADDRESS = env.int("IPEP_LOGIN_MAX_FAILURES_PER_ADDRESS", default=30)
+IPEP_LOGIN_MAX_FAILURES_PER_ADDRESS = env.int("IPEP_LOGIN_MAX_FAILURES_PER_ADDRESS", default=100)
 IPEP_LOGIN_LOCKOUT_SECONDS = env.int("IPEP_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
-# Reverse proxies in front of the site that append to X-Forwarded-For (0: clients connect directly).
-IPEP_TRUSTED_PROXIES = env.int("IPEP_TRUSTED_PROXIES", default=0)
+# Addresses (or networks) of the reverse proxies in front of the site: X-Forwarded-For is believed only
+# on a connection from one of them.
+IPEP_TRUSTED_PROXIES = env.list("IPEP_TRUSTED_PROXIES", default=[])
+for _proxy in IPEP_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"IPEP_TRUSTED_PROXIES: « {_proxy} » n'est pas une adresse ni un réseau IP ; "
+            "indiquez les adresses des proxys (ex. 127.0.0.1), pas leur nombre."
+        ) from None
+AXES_HANDLER = "ipep_site.lockout.AccountThenAddressHandler"  # counters in the database: shared by all processes
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = IPEP_LOGIN_MAX_FAILURES
+AXES_COOLOFF_TIME = timedelta(seconds=IPEP_LOGIN_LOCKOUT_SECONDS)
+AXES_RESET_ON_SUCCESS = True
+# Attempts refused while locked are not counted: the lock ends on time, as announced.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "ipep_site.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "ipep_site.lockout.lockout_response"
+AXES_COOLOFF_MESSAGE = (
+    f"Trop de tentatives de connexion échouées. Réessayez dans {max(1, IPEP_LOGIN_LOCKOUT_SECONDS // 60)} minutes."
+)
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

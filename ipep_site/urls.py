@@ -6,7 +6,7 @@ from reports.forms import StaffAuthenticationForm
 admin.site.site_header = "IPEP – administration"
 admin.site.site_title = "IPEP"
 admin.site.index_title = "Back-office de l'intéressement IPEP"
-admin.site.login_form = StaffAuthenticationForm  # login throttling (reports.throttle), as on the portal
+admin.site.login_form = StaffAuthenticationForm  # shows the lock-out (ipep_site.lockout), as on the portal
 
 urlpatterns = [
     # The reference tables' upload page (calculations), before the admin's own catch-all URLs.

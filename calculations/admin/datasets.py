@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -23,17 +24,6 @@ from common.formatting import format_integer, format_money, format_number
 from common.spreadsheets import csv_writer
 
 POLL_SECONDS = 2
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return "–"
-    value = float(size)
-    for unit in ("octets", "Ko", "Mo", "Go"):
-        if value < 1024 or unit == "Go":
-            return f"{format_integer(value)} {unit}" if unit == "octets" else f"{format_number(value, 1)} {unit}"
-        value /= 1024
-    return str(size)  # pragma: no cover - the loop always returns
 
 
 class DatasetUploadForm(forms.Form):
@@ -93,7 +83,7 @@ class DatasetAdmin(admin.ModelAdmin):
 
     @admin.display(description="taille", ordering="size")
     def size_display(self, obj):
-        return human_size(obj.size)
+        return filesizeformat(obj.size)
 
     @admin.display(description="fichier Parquet")
     def parquet_display(self, obj):

@@ -48,6 +48,12 @@ def test_data_manager_uploads_and_sees_the_profile(
     assert f"25{NBSP}000" in page
     assert f"53{NBSP}431{NBSP}939,87{NBSP}€" in page  # sum of the golden 2022 depenses
     assert 'id="dataset-problems"' not in page
+    # Django's filesizeformat in French: 1 043 112 bytes / 1024 = 1018.66 Kio.
+    assert dataset.size == 1_043_112
+    assert (
+        f'<td class="field-size_display">1018,7{NBSP}Kio</td>'
+        in client.get(reverse("admin:calculations_dataset_changelist")).content.decode()
+    )
     # The same bytes again: back to the existing dataset.
     response = upload(client, golden_dir / "beneficiaires_2022.csv", 2022, django_capture_on_commit_callbacks)
     assert response["Location"].endswith(f"/{dataset.pk}/change/") and Dataset.objects.count() == 1

@@ -4,18 +4,9 @@ import shutil
 import subprocess
 
 import pytest
-from django.core.cache import cache
 
 from reports import services
 from tests.reports.factories import golden_campaign, portal_user
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    """Login-failure counters live in the cache: each test starts from none."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def pdf_text(pdf: bytes) -> str:

@@ -1,5 +1,5 @@
-"""The groupement portal: own groupement only, published statements only, contestation window,
-login throttling. Every URL is checked anonymous, as another groupement and as staff."""
+"""The groupement portal: own groupement only, published statements only, contestation window, login
+(its lock-out: tests/site/test_lockout.py). Every URL is checked anonymous, as another groupement and as staff."""
 
 import datetime
 import hashlib
@@ -250,7 +250,7 @@ def test_staff_answer_in_the_admin_is_mailed_to_the_groupement_user(
     assert client.post(url, {"status": "accepted", "answer": "?"}).status_code == 403
 
 
-# --- Login and throttling -----------------------------------------------------------------------------
+# --- Login ---------------------------------------------------------------------------------------------
 
 
 def login(client, username, password, address="10.0.0.1"):
@@ -263,70 +263,12 @@ def test_login_goes_to_the_portal_home(client, published):
     assert "G001" in client.get(reverse("portal:home")).content.decode()
 
 
-def test_repeated_failures_lock_the_account_from_that_address(client, published):
-    username = published["g001_user"].username
-    for _ in range(5):
-        response = login(client, username, "wrong-password")
-        assert response.status_code == 200 and "Trop de tentatives" not in response.content.decode()
-    response = login(client, username, PASSWORD)  # the right password, too late
-    assert response.status_code == 200
-    assert "Trop de tentatives de connexion échouées. Réessayez dans 15 minutes." in response.content.decode()
-    assert "_auth_user_id" not in client.session
-    # The owner is not locked out from another address, and other accounts are untouched.
-    assert login(client, username, PASSWORD, address="10.0.0.2").status_code == 302
-    client.logout()
-    assert login(client, published["g002_user"].username, PASSWORD).status_code == 302
-
-
-def test_spraying_many_accounts_from_one_address_is_locked(client, published, settings):
-    settings.IPEP_LOGIN_MAX_FAILURES_PER_ADDRESS = 6
-    for i in range(6):
-        login(client, f"nobody{i}", "guess", address="10.9.9.9")
-    assert (
-        "Trop de tentatives"
-        in login(client, published["g001_user"].username, PASSWORD, address="10.9.9.9").content.decode()
-    )
-
-
-def test_success_resets_the_account_counter(client, published):
-    username = published["g001_user"].username
-    for _ in range(4):
-        login(client, username, "wrong-password")
-    assert login(client, username, PASSWORD).status_code == 302
-    client.logout()
-    for _ in range(4):
-        login(client, username, "wrong-password")
-    assert login(client, username, PASSWORD).status_code == 302
-
-
-def test_admin_login_is_throttled_too(client, make_user):
-    staff = make_user(role=roles.READER)
-    for _ in range(5):
-        client.post(reverse("admin:login"), {"username": staff.username, "password": "nope"}, REMOTE_ADDR="10.0.0.7")
-    response = client.post(
-        reverse("admin:login"), {"username": staff.username, "password": PASSWORD}, REMOTE_ADDR="10.0.0.7"
-    )
-    assert response.status_code == 200 and "Trop de tentatives" in response.content.decode()
-
-
 def test_statement_admin_lists_statements_with_a_download_link(client, published, make_user):
     statement = statement_of(published["campaign"], "G001")
     client.force_login(make_user(role=roles.READER))
     page = client.get(reverse("admin:reports_statement_changelist")).content.decode()
     assert reverse("reports:statement_download", args=[statement.pk]) in page
     assert client.get(reverse("admin:reports_statement_change", args=[statement.pk])).status_code == 200
-
-
-def test_an_empty_password_does_not_reset_the_account_counter(client, published):
-    """A form with no password is not a successful login: it must not clear the failures."""
-    username = published["g001_user"].username
-    for _ in range(4):
-        login(client, username, "wrong-password")
-    login(client, username, "")
-    login(client, username, "wrong-password")
-    response = login(client, username, PASSWORD)
-    assert response.status_code == 200 and "Trop de tentatives" in response.content.decode()
-    assert "_auth_user_id" not in client.session
 
 
 def test_saving_an_answered_contestation_unchanged_does_not_mail_again(
@@ -355,20 +297,3 @@ def test_saving_an_answered_contestation_unchanged_does_not_mail_again(
     assert (contestation.answered_by, contestation.answered_at) == (first, answered_at)
     assert post({"status": "accepted", "answer": "Réponse."}).status_code == 302
     assert len(mailoutbox) == 2
-
-
-@pytest.mark.parametrize(
-    ("proxies", "forwarded", "expected"),
-    [
-        (0, "6.6.6.6", "10.0.0.1"),  # no proxy: a client-written header is ignored
-        (1, "6.6.6.6, 203.0.113.7", "203.0.113.7"),  # the entry the trusted proxy appended, not the client's
-        (1, "", "10.0.0.1"),  # header missing: the connection's address
-        (2, "6.6.6.6, 203.0.113.7, 10.1.1.1", "203.0.113.7"),
-    ],
-)
-def test_client_address_trusts_only_the_configured_proxies(rf, settings, proxies, forwarded, expected):
-    from reports.throttle import client_address
-
-    settings.IPEP_TRUSTED_PROXIES = proxies
-    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
-    assert client_address(request) == expected

@@ -26,7 +26,7 @@ def demo_setup(*args):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_demo_setup_publishes_the_golden_campaign_and_prints_the_logins(media_root):
+def test_demo_setup_publishes_the_golden_campaign_and_prints_the_logins(media_root, rf):
     out = demo_setup()
 
     campaign = Campaign.objects.get(year=2022)
@@ -43,12 +43,13 @@ def test_demo_setup_publishes_the_golden_campaign_and_prints_the_logins(media_ro
 
     assert "Mot de passe de tous les comptes : demo-pass-1" in out
     assert "244\u00a0528,88\u00a0€" in out
-    admin = authenticate(username="admin", password="demo-pass-1")
+    login = rf.post("/connexion/")  # django-axes checks the lock-out of every authentication against a request
+    admin = authenticate(login, username="admin", password="demo-pass-1")
     assert admin is not None and admin.is_superuser
-    validator = authenticate(username="validation", password="demo-pass-1")
+    validator = authenticate(login, username="validation", password="demo-pass-1")
     assert list(validator.groups.values_list("name", flat=True)) == [roles.VALIDATOR]
     assert campaign.transitions.get(to_status="validated").user == validator
-    portal = authenticate(username="g001", password="demo-pass-1")
+    portal = authenticate(login, username="g001", password="demo-pass-1")
     assert not portal.is_staff and PortalAccess.objects.get(user=portal).groupement.code == "G001"
 
 
