@@ -1,6 +1,7 @@
 """django-import-export, hardened for every admin that uses it.
 
-Exports: the formats below write every cell through `common.spreadsheets.safe_cell`.
+Exports: the formats below write every cell through `common.spreadsheets.safe_cell`; the export page
+(FilteredExportMixin) answers an unknown or malformed filter in its address without an error 500.
 
 Imports (settings.IMPORT_EXPORT_TMP_STORAGE_CLASS): between an import's preview and its confirmation the uploaded file waits on the server, and the
 confirmation names it in a hidden field the browser sends back. The files wait in a directory that
@@ -21,7 +22,11 @@ from pathlib import Path
 
 import tablib
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.http import HttpResponseRedirect
+from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 from import_export.tmp_storages import BaseStorage
 
@@ -99,3 +104,15 @@ class SafeCSV(SafeExport, base_formats.CSV):
 
 class SafeXLSX(SafeExport, base_formats.XLSX):
     pass
+
+
+class FilteredExportMixin(ExportMixin):
+    """The export page applies the change list's filters found in its address: an unknown or malformed
+    one (a hand-edited address) brings back the page without them and says so, instead of an error 500."""
+
+    def export_action(self, request):
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            messages.error(request, "Filtre inconnu ou invalide dans l'adresse : il a été retiré de l'export.")
+            return HttpResponseRedirect(request.path)

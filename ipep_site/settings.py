@@ -34,9 +34,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "import_export",
     "axes",
+    "csp",
     "pgtrigger",
     "pghistory",
-    "pghistory.admin",
     "common",
     "groupements",
     "calculations",
@@ -46,7 +46,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ipep_site.middleware.HeadAsGetMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that every response carries them, static files included.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -87,6 +91,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=30, transaction_mode="IMMEDIATE")
 USES_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 if USES_POSTGRES:
+    # The events page of the audit trail: its queries are PostgreSQL's (nothing is recorded on SQLite).
+    INSTALLED_APPS.append("pghistory.admin")
     # Attaches the user and URL of each request to the audit events (PostgreSQL triggers only).
     MIDDLEWARE.append("pghistory.middleware.HistoryMiddleware")
 
@@ -238,6 +244,31 @@ AXES_LOCKOUT_CALLABLE = "ipep_site.lockout.lockout_response"
 AXES_COOLOFF_MESSAGE = (
     f"Trop de tentatives de connexion échouées. Réessayez dans {max(1, IPEP_LOGIN_LOCKOUT_SECONDS // 60)} minutes."
 )
+
+# Browser policies on every response (README, « Security headers »). No inline script or style
+# anywhere: pages use static files, so the policy needs neither 'unsafe-inline' nor nonces.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # the national report's charts are data: URIs
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "bluetooth", "camera", "display-capture", "geolocation", "gyroscope", "hid",
+        "magnetometer", "microphone", "midi", "payment", "publickey-credentials-get", "screen-wake-lock", "serial",
+        "usb", "xr-spatial-tracking",
+    )
+}  # fmt: skip
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

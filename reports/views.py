@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from calculations.models import Campaign
 from common.storage import FileIntegrityError
@@ -56,7 +56,7 @@ class PortalLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-@require_GET
+@require_safe
 @portal_view
 def portal_home(request, groupement):
     campaigns = selectors.portal_campaigns(groupement=groupement)
@@ -75,7 +75,7 @@ def portal_home(request, groupement):
     return render(request, "portal/home.html", {"groupement": groupement, "lines": lines})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @portal_view
 def portal_campaign(request, groupement, campaign_id: int):
     result = selectors.portal_result(groupement=groupement, campaign_id=campaign_id)
@@ -117,7 +117,7 @@ def portal_campaign(request, groupement, campaign_id: int):
     )
 
 
-@require_GET
+@require_safe
 @portal_view
 def portal_statement_download(request, groupement, statement_id: int):
     statement = get_object_or_404(selectors.portal_statements(groupement=groupement), pk=statement_id)
@@ -166,7 +166,7 @@ def _reportable_campaign(campaign_id: int) -> Campaign:
     return campaign
 
 
-@require_GET
+@require_safe
 @staff_permission_required("calculations.view_campaign")
 def national_report(request, campaign_id: int):
     campaign = _reportable_campaign(campaign_id)
@@ -191,26 +191,26 @@ def _national_report_download(campaign_id: int, render, content_type: str, exten
     return response
 
 
-@require_GET
+@require_safe
 @staff_permission_required("calculations.view_campaign")
 def national_report_pdf(request, campaign_id: int):
     return _national_report_download(campaign_id, national.national_report_pdf, "application/pdf", "pdf")
 
 
-@require_GET
+@require_safe
 @staff_permission_required("calculations.view_campaign")
 def national_report_csv(request, campaign_id: int):
     return _national_report_download(campaign_id, national.national_report_csv, "text/csv; charset=utf-8", "csv")
 
 
-@require_GET
+@require_safe
 @staff_permission_required("calculations.view_campaign")
 def national_report_xlsx(request, campaign_id: int):
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return _national_report_download(campaign_id, national.national_report_xlsx, xlsx, "xlsx")
 
 
-@require_GET
+@require_safe
 @staff_permission_required("reports.view_statement")
 def staff_statement_download(request, statement_id: int):
     return _statement_file_response(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from tests.browser import browser  # noqa: F401  (the fixture of the browser tests)
 from tests.golden import GOLDEN_DIR, GOLDEN_EXPECTED, REPO, SHARED  # noqa: F401  (imported from here by tests)
 
 # Property tests draw the same examples on every run, so `make test` and CI never fail at random; run

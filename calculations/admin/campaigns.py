@@ -62,7 +62,7 @@ def _formatted(value, kind: str) -> str:
 class ParametersField(forms.CharField):
     """Section-6 parameters as a JSON object of name → value ("1/3", 0.005); omitted names take their default."""
 
-    widget = forms.Textarea(attrs={"rows": 8, "cols": 60, "style": "font-family: monospace"})
+    widget = forms.Textarea(attrs={"rows": 8, "cols": 60, "class": "monospace"})
 
     def to_python(self, value):
         text = (value or "").strip()

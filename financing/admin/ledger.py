@@ -11,11 +11,12 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from import_export.admin import ExportMixin, ImportExportModelAdmin
+from import_export.admin import ImportExportModelAdmin
 
 from calculations.bundle import BundleError
 from common.audit import AuditHistoryMixin
 from common.formatting import format_money
+from common.importexport import FilteredExportMixin
 from common.pdf import render_pdf
 from groupements.formats import FORMATS
 
@@ -69,7 +70,7 @@ class PaymentsFileForm(forms.Form):
 
 
 @admin.register(LedgerLine)
-class LedgerLineAdmin(RefusalsAsMessagesMixin, AuditHistoryMixin, ExportMixin, admin.ModelAdmin):
+class LedgerLineAdmin(RefusalsAsMessagesMixin, AuditHistoryMixin, FilteredExportMixin, admin.ModelAdmin):
     resource_classes = [resources.LedgerLineResource]
     formats = FORMATS
     import_export_change_list_template = "admin/financing/ledgerline/change_list.html"
@@ -195,7 +196,7 @@ class SeedCreditForm(forms.ModelForm):
 
 
 @admin.register(SeedCredit)
-class SeedCreditAdmin(RefusalsAsMessagesMixin, AuditHistoryMixin, ImportExportModelAdmin):
+class SeedCreditAdmin(RefusalsAsMessagesMixin, AuditHistoryMixin, FilteredExportMixin, ImportExportModelAdmin):
     resource_classes = [resources.SeedCreditResource]
     formats = FORMATS
     form = SeedCreditForm

@@ -1,8 +1,8 @@
 from django import forms
 from django.contrib import admin
-from import_export.admin import ExportMixin
 
 from common.audit import AuditHistoryMixin
+from common.importexport import FilteredExportMixin
 
 from .. import resources
 from ..formats import FORMATS
@@ -20,7 +20,7 @@ from ..models import (
 from ..models.reference import periods_overlap
 
 
-class ReferenceAdmin(AuditHistoryMixin, ExportMixin, admin.ModelAdmin):
+class ReferenceAdmin(AuditHistoryMixin, FilteredExportMixin, admin.ModelAdmin):
     """Reference tables: exported in the bundle's CSV (and XLSX) with its French column names; imported
     one file at a time by the upload page linked from the change list (`reference_import`, which
     reads the file with the bundle's rules), for the roles that may change the table."""

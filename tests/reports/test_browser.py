@@ -1,7 +1,6 @@
 """End to end in a real headless Chromium: a groupement user logs in and downloads its statement."""
 
 import hashlib
-import shutil
 import time
 from pathlib import Path
 
@@ -10,58 +9,11 @@ from django.urls import reverse
 
 from reports import services
 from reports.models import Statement
+from tests.browser import needs_chromium
 from tests.factories import PASSWORD
 from tests.reports.factories import golden_campaign, portal_user
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-        reason="chromium and chromedriver are not installed",
-    ),
-]
-
-
-@pytest.fixture
-def browser(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ):
-        options.add_argument(flag)
-    options.add_experimental_option(
-        "prefs",
-        {
-            "download.default_directory": str(downloads),
-            "download.prompt_for_download": False,
-            "safebrowsing.enabled": False,
-            "plugins.always_open_pdf_externally": True,
-        },
-    )
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    driver.downloads = downloads
-    try:
-        yield driver
-    finally:
-        driver.quit()
+pytestmark = needs_chromium
 
 
 def wait_for_download(directory: Path, timeout: float = 20) -> Path:
