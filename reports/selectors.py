@@ -4,6 +4,7 @@ id taken from a URL can only ever select among that groupement's rows."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
@@ -79,6 +80,57 @@ def contestation_open(campaign: Campaign, *, now: datetime | None = None) -> boo
     if deadline is None or not campaign.status_properties.contestable:
         return False
     return campaign.published_at <= (now or timezone.now()) <= deadline
+
+
+def replacement(campaign: Campaign) -> Campaign | None:
+    """The version that superseded `campaign` (None while it is in force)."""
+    if campaign.status != Campaign.Status.SUPERSEDED:
+        return None
+    return Campaign.objects.filter(supersedes=campaign).first()
+
+
+@dataclass(frozen=True)
+class PortalVersion:
+    """What the portal says about one campaign version of a groupement: which amount it is (to be paid,
+    paid, or replaced), whether the national ceiling scaled it, and where its contestation window stands.
+
+    `window` is `open` (until `deadline`), `closed` (since `deadline`, in the past), `replaced` (a
+    superseded version is contested through the version that replaced it) or `none` (no window)."""
+
+    campaign: Campaign
+    result: GroupementResult | None
+    statement: Statement | None
+    replaced_by: Campaign | None
+    deadline: datetime | None
+    window: str
+
+    @property
+    def amount_label(self) -> str:
+        if self.replaced_by is not None or self.campaign.status == Campaign.Status.SUPERSEDED:
+            return "Montant de cette version (non versé)"
+        if self.campaign.status == Campaign.Status.PAID:
+            return "Montant versé"
+        return "Montant à verser"
+
+    @property
+    def scaled(self) -> bool:
+        """True when the national ceiling scaled every amount (coefficient below 1)."""
+        coefficient = self.campaign.national_coefficient
+        return coefficient is not None and coefficient < 1
+
+
+def portal_version(*, campaign: Campaign, result=None, statement=None, now: datetime | None = None) -> PortalVersion:
+    replaced_by = replacement(campaign)
+    deadline = contestation_deadline(campaign)
+    if replaced_by is not None:
+        window = "replaced"
+    elif contestation_open(campaign, now=now):
+        window = "open"
+    elif deadline is not None and deadline < (now or timezone.now()):
+        window = "closed"
+    else:
+        window = "none"
+    return PortalVersion(campaign, result, statement, replaced_by, deadline, window)
 
 
 def latest_campaign_with_results(year: int) -> Campaign | None:

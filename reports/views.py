@@ -63,13 +63,9 @@ def portal_home(request, groupement):
     statements = {s.campaign_id: s for s in selectors.portal_statements(groupement=groupement)}
     results = {r.campaign_id: r for r in groupement.results.filter(campaign__in=campaigns)}
     lines = [
-        {
-            "campaign": campaign,
-            "result": results.get(campaign.pk),
-            "statement": statements.get(campaign.pk),
-            "contestation_open": selectors.contestation_open(campaign),
-            "deadline": selectors.contestation_deadline(campaign),
-        }
+        selectors.portal_version(
+            campaign=campaign, result=results.get(campaign.pk), statement=statements.get(campaign.pk)
+        )
         for campaign in campaigns
     ]
     return render(request, "portal/home.html", {"groupement": groupement, "lines": lines})
@@ -82,8 +78,10 @@ def portal_campaign(request, groupement, campaign_id: int):
     if result is None:
         raise Http404("Campagne introuvable.")
     campaign = result.campaign
-    is_open = selectors.contestation_open(campaign)
-    form = ContestationForm(request.POST or None) if is_open else None
+    statement = selectors.portal_statements(groupement=groupement).filter(campaign=campaign).first()
+    # One reading of the clock for the whole page: the form is offered exactly when the window says open.
+    version = selectors.portal_version(campaign=campaign, result=result, statement=statement)
+    form = ContestationForm(request.POST or None) if version.window == "open" else None
     if request.method == "POST":
         if form is None:
             messages.error(request, "Cette campagne n'est pas ouverte aux contestations.")
@@ -100,7 +98,6 @@ def portal_campaign(request, groupement, campaign_id: int):
                     request, "Votre contestation a été enregistrée ; vous recevrez une réponse par courriel."
                 )
                 return redirect("portal:campaign", campaign_id=campaign.pk)
-    statement = selectors.portal_statements(groupement=groupement).filter(campaign=campaign).first()
     return render(
         request,
         "portal/campaign.html",
@@ -109,9 +106,8 @@ def portal_campaign(request, groupement, campaign_id: int):
             "campaign": campaign,
             "result": result,
             "statement": statement,
+            "version": version,
             "form": form,
-            "contestation_open": is_open,
-            "deadline": selectors.contestation_deadline(campaign),
             "contestations": selectors.portal_contestations(groupement=groupement, campaign=campaign),
         },
     )

@@ -1,0 +1,124 @@
+"""What the portal says about each version: the national coefficient when the ceiling scaled the amounts,
+a superseded version replaced (never « à verser »), and the contestation window right on both sides of
+its deadline (`published_at + contestation_days`)."""
+
+import datetime
+
+import pytest
+from django.template.defaultfilters import date as date_filter
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from calculations.models import Campaign
+from reports import selectors, services
+from tests.reports.factories import golden_campaign, portal_user
+
+pytestmark = pytest.mark.django_db
+NBSP = "\u00a0"
+
+
+def french_date(moment, pattern="j F Y"):
+    with translation.override("fr"):
+        return date_filter(timezone.localtime(moment), pattern)
+
+
+def page(client, campaign):
+    return client.get(reverse("portal:campaign", args=[campaign.pk])).content.decode().replace(NBSP, " ")
+
+
+def test_the_national_coefficient_is_explained_when_the_ceiling_scaled_the_amounts(client, published):
+    campaign = published["campaign"]
+    client.force_login(published["g001_user"])
+    text = page(client, campaign)
+    # Golden 2022: Σ after cap 288 548,89 € > ceiling 244 528,88 €, k = 244 528,88122 / 288 548,89368 = 0,84744…;
+    # G001 after cap 4 192,77 € (phase 3, quality only) × k = 3 553,13 €.
+    assert (
+        "Le total national des montants après plafond (288 548,89 €) dépassant le plafond national "
+        "(244 528,88 €), chaque montant a été multiplié par le coefficient national de 0,8474 : "
+        "votre montant après plafond de 4 192,77 € devient 3 553,13 €."
+    ) in text
+    assert "Montant à verser : <strong>3 553,13 €</strong>" in text
+
+    Campaign.objects.filter(pk=campaign.pk).update(national_coefficient=1.0)
+    assert "coefficient national" not in page(client, campaign)
+
+
+def test_a_superseded_version_says_replaced_by_version_n_and_never_to_be_paid(client, db, media_root):
+    old = golden_campaign(status="superseded", version=1, codes=["G001"], datasets=False)
+    new = golden_campaign(
+        status="published", version=2, supersedes=old, codes=["G001"], datasets=False, published_at=timezone.now()
+    )
+    services.render_campaign_statements(campaign=old)
+    services.render_campaign_statements(campaign=new)
+    client.force_login(portal_user("G001"))
+
+    old_page = page(client, old)
+    assert "Ce relevé a été remplacé par la version 2" in old_page
+    assert reverse("portal:campaign", args=[new.pk]) in old_page
+    assert "à verser" not in old_page and "Montant de cette version (non versé)" in old_page
+    # Published yesterday, its window would still run: it is not contestable, and not « clos » either.
+    assert "clos depuis" not in old_page and "Contester ce relevé" not in old_page
+    assert "Cette version n'est plus contestable : contestez, le cas échéant, la version 2." in old_page
+    assert client.post(reverse("portal:campaign", args=[old.pk]), {"message": "x"}).status_code == 302
+    assert not old.contestations.exists()
+
+    new_page = page(client, new)
+    assert "Montant à verser" in new_page and "remplacé" not in new_page and "Contester ce relevé" in new_page
+
+    home = client.get(reverse("portal:home")).content.decode().replace(NBSP, " ")
+    v1_row = next(row for row in home.split("<tr>") if "<td>v1</td>" in row)
+    assert "Remplacé par la version 2" in v1_row and "(non versé)" in v1_row and "sur la version 2" in v1_row
+    v2_row = next(row for row in home.split("<tr>") if "<td>v2</td>" in row)
+    assert "Publiée" in v2_row and "ouverte jusqu'au" in v2_row
+
+
+def test_a_paid_version_says_paid(client, published):
+    Campaign.objects.filter(pk=published["campaign"].pk).update(status="paid")
+    client.force_login(published["g001_user"])
+    text = page(client, published["campaign"])
+    assert "Montant versé : <strong>3 553,13 €</strong>" in text and "à verser" not in text
+
+
+@pytest.mark.parametrize(
+    ("offset", "window"),
+    [
+        (datetime.timedelta(seconds=-1), "open"),
+        (datetime.timedelta(0), "open"),  # the deadline itself is still within the window
+        (datetime.timedelta(seconds=1), "closed"),
+    ],
+)
+def test_the_window_around_its_deadline(published, offset, window):
+    campaign = published["campaign"]
+    deadline = campaign.published_at + datetime.timedelta(days=campaign.contestation_days)
+    version = selectors.portal_version(campaign=campaign, now=deadline + offset)
+    assert (version.window, version.deadline) == (window, deadline)
+
+
+def test_the_window_is_open_until_its_date_and_closed_only_after_it(client, published):
+    campaign, now = published["campaign"], timezone.now()
+    client.force_login(published["g001_user"])
+    home_url = reverse("portal:home")
+
+    # Deadline in two minutes: open, its date in the future.
+    Campaign.objects.filter(pk=campaign.pk).update(
+        published_at=now - datetime.timedelta(days=30, minutes=-2), contestation_days=30
+    )
+    deadline = now + datetime.timedelta(minutes=2)
+    text = page(client, campaign)
+    assert f"Le délai de contestation est ouvert jusqu'au {french_date(deadline, 'j F Y à H:i')}." in text
+    assert "clos depuis" not in text and "Contester ce relevé" in text
+    assert f"ouverte jusqu'au {french_date(deadline)}" in client.get(home_url).content.decode()
+
+    # Deadline two minutes ago: closed since that date, no form.
+    Campaign.objects.filter(pk=campaign.pk).update(published_at=now - datetime.timedelta(days=30, minutes=2))
+    deadline = now - datetime.timedelta(minutes=2)
+    text = page(client, campaign)
+    assert f"Le délai de contestation est clos depuis le {french_date(deadline, 'j F Y à H:i')}." in text
+    assert "ouvert jusqu" not in text and "Contester ce relevé" not in text
+    assert f"close depuis le {french_date(deadline)}" in client.get(home_url).content.decode()
+
+    # A long window published today: open, the deadline 90 days ahead (never « clos » before it).
+    Campaign.objects.filter(pk=campaign.pk).update(published_at=now, contestation_days=90)
+    text = page(client, campaign)
+    assert f"ouvert jusqu'au {french_date(now + datetime.timedelta(days=90), 'j F Y à H:i')}" in text
+    assert "clos depuis" not in text
