@@ -25,7 +25,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "ipep_site.apps.LazyAdminConfig",  # django.contrib.admin, its modules discovered by the URLs only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

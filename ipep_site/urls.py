@@ -7,6 +7,8 @@ admin.site.site_header = "IPEP – administration"
 admin.site.site_title = "IPEP"
 admin.site.index_title = "Back-office de l'intéressement IPEP"
 admin.site.login_form = StaffAuthenticationForm  # shows the lock-out (ipep_site.lockout), as on the portal
+# Here rather than at start-up (SimpleAdminConfig in settings): only a process that serves URLs needs them.
+admin.autodiscover()
 
 urlpatterns = [
     # The reference tables' upload page (calculations), before the admin's own catch-all URLs.

@@ -18,6 +18,10 @@ hypothesis_settings.register_profile("default", derandomize=True)
 hypothesis_settings.register_profile("explore", derandomize=False, max_examples=200)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+# The admin registers its models when the URLs load (SimpleAdminConfig); tests that walk the registry at
+# collection time need it before any request.
+import ipep_site.urls  # noqa: E402, F401
+
 
 @pytest.fixture(autouse=True)
 def eager_celery(request):

@@ -7,12 +7,16 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from calculations.engine import CampaignInputs, CampaignTotals, GroupementResultRow
+from calculations.engine import CampaignTotals, GroupementResultRow
+
+if TYPE_CHECKING:
+    from calculations.bundle.inputs import CampaignInputs
 from calculations.engine.results import money_text
 from calculations.models import Campaign, GroupementResult
 from groupements.models import (
@@ -163,6 +167,8 @@ def reference_rows(snapshot: dict) -> dict:
 
 def snapshot_inputs(snapshot: dict) -> CampaignInputs:
     """The engine's inputs rebuilt from a launch's reference snapshot (national files not attached yet)."""
+    from calculations.bundle.inputs import CampaignInputs  # Polars: loaded by the computation only
+
     return CampaignInputs.from_rows(**reference_rows(snapshot))
 
 

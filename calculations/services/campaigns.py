@@ -15,6 +15,7 @@ import time
 import uuid
 from dataclasses import fields
 from datetime import date
+from typing import TYPE_CHECKING
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -22,14 +23,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from calculations.bundle.problems import Problem
-from calculations.engine import (
-    CampaignInputs,
-    CampaignResults,
-    EngineError,
-    ParameterError,
-    Parameters,
-    compute_campaign,
-)
+from calculations.engine import CampaignResults, EngineError, ParameterError, Parameters
+
+if TYPE_CHECKING:
+    from calculations.bundle.inputs import CampaignInputs
 from calculations.models import Campaign, CampaignDataset, GroupementResult
 from calculations.selectors import campaigns as selectors
 from calculations.selectors.datasets import valid_dataset_for_year
@@ -308,6 +305,8 @@ def run_campaign_computation(*, campaign_id: int, token: str) -> Campaign | None
     try:
         report("chargement des données", 0.0)
         inputs, parameters = _campaign_inputs(campaign)
+        from calculations.engine.compute import compute_campaign  # Polars: loaded by the computation only
+
         results = compute_campaign(inputs, parameters, progress=report)
         report("enregistrement des résultats", 1.0)
         return _store_results(campaign_id, token, results)

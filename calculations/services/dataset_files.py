@@ -14,11 +14,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from calculations.models import Dataset
 from calculations.selectors.datasets import dataset_label
+
+if TYPE_CHECKING:
+    import polars as pl
+
 from common.storage import (
     FileIntegrityError,
     TemporaryFile,
@@ -91,6 +94,8 @@ def verify_parquets(datasets) -> None:
 def _scan(dataset: Dataset) -> pl.LazyFrame:
     # Where the file lives: a local path, or straight from the bucket (`s3://…` with its options),
     # streaming, never copied whole to disk first.
+    import polars as pl  # loaded by the computations only, not by every process that lists datasets
+
     source, options = polars_source(project_storage(), dataset.parquet_file.name)
     return pl.scan_parquet(source, storage_options=options)
 

@@ -18,18 +18,21 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from calculations.bundle.beneficiaries import ByteFacts, ValidatedFile, scan_bytes, validate_beneficiaries
 from calculations.bundle.csvformat import MAX_YEAR, MIN_YEAR
 from calculations.bundle.problems import DEFAULT_LIMIT, BundleError, Problem
 from calculations.models import Dataset
 from calculations.selectors import datasets as selectors
 from common.errors import ActionRefused, PermissionRefused, require_permission
 from common.storage import CHUNK_SIZE, delete_stored, local_path, project_storage, scratch_directory
+
+if TYPE_CHECKING:
+    from calculations.bundle.beneficiaries import ByteFacts, ValidatedFile
 
 from .dataset_files import StoredParquet, store_parquet, upload_exists, upload_name
 
@@ -121,6 +124,8 @@ def ingest_dataset(
     name = Path(original_name or path.name).name[:255]
     facts = None
     if Dataset.objects.filter(kind=Dataset.Kind.BENEFICIARIES, size=path.stat().st_size).exists():
+        from calculations.bundle.beneficiaries import scan_bytes  # Polars: loaded by an ingestion only
+
         facts = scan_bytes(path, progress=(lambda f, step: progress(HASH_SHARE * f, step)) if progress else None)
         existing = _existing(sha256=facts.sha256, year=year)
         if existing is not None:
@@ -182,6 +187,8 @@ def _validate(
 
     The typed Parquet is written to `output`, a local temporary file: `_store` publishes it."""
     try:
+        from calculations.bundle.beneficiaries import validate_beneficiaries  # Polars: by an ingestion only
+
         validated = validate_beneficiaries(
             source, display_name=name, output=output, progress=progress, byte_facts=byte_facts
         )

@@ -7,15 +7,16 @@ create, set parameters and launch, nothing else).
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from calculations.engine import ParameterError
 from calculations.engine.parameters import parse_assignments, read_parameters_json
 from calculations.services.campaigns import create_campaign
 from calculations.services.transitions import CampaignError, command_line_actor
+from common.commands import ProjectCommand
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Crée la campagne de l'année N en brouillon, avec ses paramètres (section 6)."
 
     def add_arguments(self, parser):

@@ -7,12 +7,13 @@ problem is then printed to stderr as `file:line: column: reason`.
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from calculations.models import Dataset
 from calculations.selectors.datasets import dataset_problem_lines
 from calculations.services.datasets import DatasetError, ingest_dataset
+from common.commands import ProjectCommand
 from common.formatting import format_integer, format_money
 
 BAR_WIDTH = 30
@@ -45,7 +46,7 @@ class ProgressBar:
             self.stream.flush()
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Valide un fichier beneficiaires_Y.csv national et l'enregistre en jeu de données immuable (Parquet)."
 
     def add_arguments(self, parser):

@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from calculations.bundle import BundleError
 from calculations.services.reference import load_reference_bundle
+from common.commands import ProjectCommand
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Charge les fichiers de référence d'un lot (vagues, calendrier, groupements, membres, indicateurs, déciles, résultats, expérience patient)."
 
     def add_arguments(self, parser):

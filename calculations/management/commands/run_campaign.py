@@ -10,15 +10,16 @@ import json
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from calculations.models import Campaign
 from calculations.selectors.campaigns import campaign_results_json, latest_campaign, open_campaign
 from calculations.services.campaigns import fail_stale_campaigns, launch_campaign, wait_for_computation
 from calculations.services.transitions import CampaignError, command_line_actor
+from common.commands import ProjectCommand
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Lance le calcul de la campagne N, attend la fin et écrit les résultats enregistrés (JSON section 5)."
 
     def add_arguments(self, parser):

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from calculations.bundle.beneficiaries import scan_beneficiaries
 from calculations.bundle.problems import BundleError, Problem, format_problems
@@ -25,10 +25,11 @@ from calculations.engine import (
     compute_campaign,
 )
 from calculations.engine.parameters import BUNDLE_SOURCE, OVERRIDE_SOURCE, parse_assignments
+from common.commands import ProjectCommand
 from common.spreadsheets import csv_writer
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Compute campaign N from a bundle directory without touching the database; writes JSON (or CSV)."
 
     def add_arguments(self, parser):

@@ -5,15 +5,16 @@ Sans --user, seul le lancement est permis (voir `COMMAND_LINE`) : la validation 
 distincte de celle qui a lancé le calcul.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from calculations.selectors.campaigns import campaigns_of_year
 from calculations.services.campaigns import SERVICES_BY_TARGET, transition_campaign
 from calculations.services.transitions import command_line_actor
+from common.commands import ProjectCommand
 from common.errors import ActionRefused
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Fait passer la campagne N au statut demandé (contrôles de rôle, double contrôle, motif)."
 
     def add_arguments(self, parser):

@@ -1,11 +1,10 @@
-from django.core.management.base import BaseCommand
-
+from common.commands import ProjectCommand
 from financing.selectors.report import financing_csv, financing_json, financing_report, financing_text
 
 RENDERERS = {"text": financing_text, "csv": financing_csv, "json": financing_json}
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Rapport de financement FISS : versements payés par année, vague et nature, enveloppe prévue et total général."
     )

@@ -1,10 +1,11 @@
 import sys
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from calculations.bundle import BundleError
 from calculations.services.transitions import SystemActor
+from common.commands import ProjectCommand
 from common.errors import ActionRefused
 from financing.services.ledger import ADD_LEDGER
 from financing.services.payments import import_payments
@@ -13,7 +14,7 @@ from financing.services.payments import import_payments
 COMMAND_LINE = SystemActor("ligne de commande", frozenset({ADD_LEDGER}))
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Importe versements.csv (code_groupement, annee, nature, montant) au grand livre : tout ou rien."
 
     def add_arguments(self, parser):

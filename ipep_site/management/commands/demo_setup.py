@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from calculations.bundle.problems import BundleError
@@ -35,6 +35,7 @@ from calculations.services.campaigns import (
 from calculations.services.datasets import DatasetError, ingest_dataset
 from calculations.services.reference import load_reference_bundle
 from calculations.services.transitions import CampaignError
+from common.commands import ProjectCommand
 from common.formatting import format_money
 from groupements import roles
 from groupements.models import Groupement, PortalAccess
@@ -53,7 +54,7 @@ DEMO_USERS = (
 )
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Base de démonstration : charge un lot, calcule et publie sa campagne, crée un utilisateur par rôle."
 
     def add_arguments(self, parser):

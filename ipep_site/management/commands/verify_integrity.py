@@ -7,9 +7,10 @@ Exit status 0 when every file matches; 1 when one is missing or altered, each na
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from calculations.selectors.datasets import stored_dataset_files
+from common.commands import ProjectCommand
 from common.formatting import format_integer, format_number
 from common.storage import integrity_problem, project_storage
 from reports.selectors import stored_statement_files
@@ -22,7 +23,7 @@ def storage_description(storage) -> str:
     return f"dossier {getattr(storage, 'location', '?')}"
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Vérifie chaque fichier enregistré (Parquet des jeux de données, dépôts en attente, relevés PDF) "
         "contre l'empreinte SHA-256 notée à son écriture ; code de sortie 1 si l'un manque ou a changé."

@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from common.commands import ProjectCommand
 from reports import national, selectors
 
 EXPORTERS = {
@@ -13,7 +14,7 @@ EXPORTERS = {
 }
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Écrit le rapport national d'une campagne ; le format suit l'extension du fichier (.pdf, .csv, .xlsx)."
 
     def add_arguments(self, parser):

@@ -2,12 +2,13 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from common.commands import ProjectCommand
 from reports import selectors, services
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Écrit un relevé PDF par groupement (ex. 2023_G001_v1.pdf) pour la dernière version de campagne de l'année."
 
     def add_arguments(self, parser):
