@@ -7,6 +7,7 @@ lines; pdftotext turns it back into a plain space, which is what tests match.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 
 NBSP = "\u00a0"
 CENT = Decimal("0.01")
@@ -62,6 +63,18 @@ def format_percent(value, places: int = 2, *, separator: str = NBSP) -> str:
     if value is None:
         return "–"
     return f"{format_number(to_decimal(value) * 100, places, separator=separator)}{separator}%"
+
+
+def format_level(value, *, separator: str = NBSP) -> str:
+    """A level given as an exact fraction (`0.95`, `19/20`, `0.975`) as a percentage without trailing zeros:
+    `95 %`, `97,5 %` (a confidence level is read as a whole, "à 95 %", never "à 95,00 %")."""
+    if value is None:
+        return "–"
+    share = Fraction(str(value).strip()) * 100
+    places = 0
+    while share * 10**places != int(share * 10**places) and places < 4:
+        places += 1
+    return f"{format_number(Decimal(share.numerator) / Decimal(share.denominator), places, separator=separator)}{separator}%"
 
 
 def format_parameter(value) -> str:

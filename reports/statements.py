@@ -3,6 +3,9 @@ the order it was computed, so a groupement can redo the arithmetic with a pocket
 
 from __future__ import annotations
 
+from fractions import Fraction
+
+from calculations.engine.steps.robustness import critical_value
 from calculations.models import Campaign, GroupementResult
 from common.pdf import render_pdf
 
@@ -80,6 +83,12 @@ def statement_context(result: GroupementResult, *, draft: bool) -> dict:
             for name, value in sorted(parameters.items())
         ],
         "evolution_form": parameters.get("evolution_form", "rate"),
+        # Step 13: results computed before it have no intervals; their statement shows none.
+        "has_intervals": result.level_gap_low is not None and result.evolution_gap_low is not None,
+        "confidence_level": parameters.get("confidence_level", "0.95"),
+        "noise_gate_on": parameters.get("noise_gate") == "on",
+        "critical_value": critical_value(Fraction(str(parameters.get("confidence_level", "0.95")))),
+        "truncated": Fraction(str(parameters.get("truncation_percentile", "99"))) != 100,
         "quality_rows": quality_rows,
         "scaled": scaled,
         "datasets": list(campaign.campaign_datasets.select_related("dataset").order_by("year")),

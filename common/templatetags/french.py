@@ -30,3 +30,8 @@ def percent(value, places=2):
 @register.filter
 def parameter(value):
     return formatting.format_parameter(value)
+
+
+@register.filter
+def level(value):
+    return formatting.format_level(value)

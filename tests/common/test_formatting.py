@@ -4,7 +4,15 @@ from decimal import Decimal
 
 import pytest
 
-from common.formatting import NBSP, format_integer, format_money, format_number, format_parameter, format_percent
+from common.formatting import (
+    NBSP,
+    format_integer,
+    format_level,
+    format_money,
+    format_number,
+    format_parameter,
+    format_percent,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,6 +52,14 @@ def test_format_number_integer_percent_parameter():
     assert format_parameter("0.0065") == "0,0065"
     assert format_parameter(99) == "99"
     assert format_money(None) == format_number(None) == "–"
+
+
+def test_format_level_is_a_percentage_without_trailing_zeros():
+    assert format_level("0.95").replace(NBSP, " ") == "95 %"
+    assert format_level("19/20").replace(NBSP, " ") == "95 %"
+    assert format_level("0.975").replace(NBSP, " ") == "97,5 %"
+    assert format_level("0.9") == f"90{NBSP}%"
+    assert format_level(None) == "–"
 
 
 def test_format_refuses_what_is_not_a_number():

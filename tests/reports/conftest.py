@@ -9,12 +9,14 @@ from reports import services
 from tests.reports.factories import golden_campaign, portal_user
 
 
-def pdf_text(pdf: bytes) -> str:
-    """pdftotext of `pdf`, no-break spaces turned into plain spaces (the amount format is `3 553,13 €`)."""
+def pdf_text(pdf: bytes, *, page: int | None = None) -> str:
+    """pdftotext of `pdf` (of its page `page` only, when given), no-break spaces turned into plain spaces
+    (the amount format is `3 553,13 €`)."""
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
+    pages = ["-f", str(page), "-l", str(page)] if page else []
     text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
+        ["pdftotext", "-enc", "UTF-8", *pages, "-", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode("utf-8")
     return text.replace("\u00a0", " ").replace("\u202f", " ")
 
