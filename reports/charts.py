@@ -117,6 +117,42 @@ def waves_chart(waves: Sequence[dict]) -> str:
     return _svg(figure)
 
 
+NOISE_COLOUR, MEASURED_COLOUR = "#b3261e", "#1f5a96"
+LABELLED_ROWS = 80  # beyond, one line per groupement still, but no code beside each
+
+
+def forest_chart(rows: Sequence[dict], level: str) -> str:
+    """Forest plot of the level gaps: one line per groupement in the given order (largest E first), its
+    confidence interval as a bar, E as a dot, zero marked; red when the gain is not told apart from chance."""
+    count = len(rows)
+    figure = Figure(figsize=(7.5, min(24.0, max(2.4, 0.2 * count + 1.0))))
+    axes = figure.add_subplot()
+    positions = list(range(count))
+    colours = [NOISE_COLOUR if r["efficiency_noise"] else MEASURED_COLOUR for r in rows]
+    axes.hlines(positions, [r["level_gap_low"] for r in rows], [r["level_gap_high"] for r in rows], colors=colours)
+    axes.scatter(
+        [r["level_gap"] for r in rows], positions, color=colours, s=14 if count <= LABELLED_ROWS else 4, zorder=3
+    )
+    axes.axvline(0, color="#333", linewidth=0.9)
+    if count <= LABELLED_ROWS:
+        axes.set_yticks(positions, [r["code"] for r in rows])
+    else:
+        axes.set_yticks([])
+        axes.set_ylabel(f"{count} groupements")
+    axes.set_ylim(count - 0.5, -0.5)
+    axes.xaxis.set_major_formatter(_euros)
+    axes.set_xlabel("Écart de niveau E par patient (dépense attendue − réelle) ; à droite de 0 : économie")
+    axes.set_title(f"Écart de niveau E et son intervalle de confiance à {level}")
+    axes.grid(axis="x", alpha=0.3)
+    axes.set_axisbelow(True)
+    axes.plot([], [], color=MEASURED_COLOUR, marker="o", markersize=4, label="E et son intervalle")
+    if any(r["efficiency_noise"] for r in rows):
+        axes.plot([], [], color=NOISE_COLOUR, marker="o", markersize=4, label="gain non distinguable du hasard")
+    axes.legend(loc="best", frameon=False)
+    axes.spines[["top", "right"]].set_visible(False)
+    return _svg(figure)
+
+
 def svg_data_uri(svg: str) -> str:
     """An SVG as a `data:` URI, the only kind of URL the PDF renderer is allowed to fetch."""
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")

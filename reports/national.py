@@ -9,6 +9,7 @@ from decimal import Decimal
 from calculations.engine.results import csv_cell
 from calculations.models import Campaign, GroupementResult
 from calculations.selectors.campaigns import campaign_results, campaign_totals
+from common.formatting import format_level
 from common.pdf import render_pdf
 from common.spreadsheets import csv_writer, safe_row
 
@@ -29,8 +30,15 @@ COLUMNS = (
     "level_gap",
     "level_gap_se",
     "evolution_gap",
+    "level_gap_low",
+    "level_gap_high",
+    "evolution_gap_se",
+    "evolution_gap_low",
+    "evolution_gap_high",
+    "efficiency_noise",
     "amount_per_patient",
     "efficiency_amount",
+    "efficiency_amount_untruncated",
     "experience_points",
     "quality_score",
     "quality_ratio",
@@ -49,6 +57,7 @@ SUMMED = (
     "n_patients",
     "n_patients_reference",
     "efficiency_amount",
+    "efficiency_amount_untruncated",
     "drawing_right",
     "quality_value",
     "quality_amount",
@@ -68,8 +77,14 @@ MONEY_COLUMNS = {
     "level_gap",
     "level_gap_se",
     "evolution_gap",
+    "level_gap_low",
+    "level_gap_high",
+    "evolution_gap_se",
+    "evolution_gap_low",
+    "evolution_gap_high",
     "amount_per_patient",
     "efficiency_amount",
+    "efficiency_amount_untruncated",
     "drawing_right",
     "quality_value",
     "quality_amount",
@@ -98,12 +113,32 @@ def report_rows(campaign: Campaign) -> list[dict]:
     return rows
 
 
+def _sum(rows: list[dict], name: str):
+    """Σ of a column; None when a result computed before step 13 has no figure for it."""
+    values = [row[name] for row in rows]
+    if any(value is None for value in values):
+        return None
+    return sum(values, Decimal(0) if name == "final_amount" else 0)
+
+
 def total_row(rows: list[dict]) -> dict:
-    total = {name: sum((row[name] for row in rows), Decimal(0) if name == "final_amount" else 0) for name in SUMMED}
+    total = {name: _sum(rows, name) for name in SUMMED}
     total["code"] = "TOTAL"
     total["count"] = len(rows)
+    # Counts of flagged groupements stand in the flag columns of the total line.
     total["below_min_patients"] = sum(1 for row in rows if row["below_min_patients"])
+    total["efficiency_noise"] = sum(1 for row in rows if row["efficiency_noise"])
     return total
+
+
+COUNTED = ("below_min_patients", "efficiency_noise")
+
+
+def forest_rows(rows: list[dict]) -> list[dict]:
+    """Groupements with a step-13 interval, largest level gap first (the order of the forest plot)."""
+    return sorted(
+        (row for row in rows if row["level_gap_low"] is not None), key=lambda row: (-row["level_gap"], row["code"])
+    )
 
 
 def wave_rows(rows: list[dict]) -> list[dict]:
@@ -130,8 +165,11 @@ def report_context(campaign: Campaign, *, charts_as: str = "inline") -> dict:
 
     rows = report_rows(campaign)
     waves = wave_rows(rows)
+    confidence_level = (campaign.parameters or {}).get("confidence_level", "0.95")
+    forest = forest_rows(rows)
     drawn = (
         {
+            "forest": charts.forest_chart(forest, format_level(confidence_level)) if forest else None,
             "amounts": charts.amounts_chart(rows),
             "quality_efficiency": charts.quality_efficiency_chart(rows),
             "waves": charts.waves_chart(waves),
@@ -140,13 +178,15 @@ def report_context(campaign: Campaign, *, charts_as: str = "inline") -> dict:
         else {}
     )
     if charts_as == "uri":
-        drawn = {name: charts.svg_data_uri(svg) for name, svg in drawn.items()}
+        drawn = {name: charts.svg_data_uri(svg) for name, svg in drawn.items() if svg}
     return {
         "campaign": campaign,
         "rows": rows,
         "total": total_row(rows),
         "waves": waves,
         "charts": drawn,
+        "confidence_level": confidence_level,
+        "noise_gate_on": (campaign.parameters or {}).get("noise_gate") == "on",
         "totals": campaign_totals(campaign),
         "scaled": bool(campaign.national_coefficient is not None and campaign.national_coefficient < 1),
         "parameters": sorted((campaign.parameters or {}).items()),
@@ -166,9 +206,7 @@ def national_report_csv(campaign: Campaign) -> bytes:
     for row in rows:
         writer.writerow([csv_cell(row[name]) for name in COLUMNS])
     total = total_row(rows)
-    writer.writerow(
-        [csv_cell(total.get(name, "")) if name != "below_min_patients" else str(total[name]) for name in COLUMNS]
-    )
+    writer.writerow([csv_cell(total.get(name, "")) if name not in COUNTED else str(total[name]) for name in COLUMNS])
     writer.writerow([])
     for label, value, _kind in campaign_totals(campaign):
         writer.writerow([label, csv_cell(value)])

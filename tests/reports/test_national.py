@@ -100,7 +100,7 @@ def test_admin_report_page_and_exports(client, campaign, make_user):
     page = client.get(reverse("reports:national_report", args=[campaign.pk]))
     assert page.status_code == 200
     html = page.content.decode()
-    assert "244\u00a0528,88\u00a0€" in html and "G012" in html and html.count('src="data:image/svg+xml;base64,') == 3
+    assert "244\u00a0528,88\u00a0€" in html and "G012" in html and html.count('src="data:image/svg+xml;base64,') == 4
     for name, content_type in [
         ("national_report_csv", "text/csv"),
         ("national_report_xlsx", "spreadsheetml"),
