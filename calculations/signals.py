@@ -12,3 +12,7 @@ Arguments: `campaign` (locked, new status saved), `transition` (its name in `TRA
 from django.dispatch import Signal
 
 campaign_transitioned = Signal()
+
+# Sent by the campaign's admin page (arguments `campaign`, `request`) to show what the apps reacting to
+# the campaign know of it (the statements' rendering): each receiver returns safe HTML, or None.
+campaign_page_panels = Signal()

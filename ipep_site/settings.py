@@ -190,6 +190,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=3 * 3600)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task taken by a worker that vanished (SIGKILL, lost host) goes back to the queue once its message has
+# been unacknowledged this long (Redis transport); longer than the longest task, else a running task is
+# given to a second worker. Statements are idempotent, so the tests of a killed worker shorten it.
+visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": visibility_timeout,
+    # How often a worker looks for such messages (kombu: every interval × throttle seconds).
+    "unacked_restore_interval": min(10, visibility_timeout),
+    "unacked_restore_throttle": 1 if visibility_timeout < 60 else 10,
+}
 # Periodic tasks, run by `celery beat` where it is deployed (the admin and the launch also check on every visit).
 CELERY_BEAT_SCHEDULE = {
     "calculations.fail_stale_campaigns": {"task": "calculations.fail_stale_campaigns", "schedule": 300},

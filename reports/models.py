@@ -77,3 +77,60 @@ class Contestation(models.Model):
 
     def __str__(self):
         return f"Contestation {self.groupement.code} – {self.campaign.year} v{self.campaign.version}"
+
+
+class StatementRendering(models.Model):
+    """One fan-out of a campaign's statements (drafts at computation, final ones at validation): one
+    Celery task per groupement, on any worker. The campaign's statements are rendered when the last
+    job ends (`finished_at`), whichever worker ran it; a job whose worker died is redelivered by the
+    broker (acks late) and counted once."""
+
+    campaign = models.ForeignKey(
+        "calculations.Campaign",
+        on_delete=models.CASCADE,
+        related_name="statement_renderings",
+        verbose_name="campagne",
+    )
+    final = models.BooleanField("relevés définitifs")
+    started_at = models.DateTimeField("lancée le", auto_now_add=True)
+    finished_at = models.DateTimeField("terminée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "génération des relevés"
+        verbose_name_plural = "générations des relevés"
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        kind = "définitifs" if self.final else "projets"
+        return f"Relevés {kind} – {self.campaign}"
+
+
+class StatementJob(models.Model):
+    """One groupement's statement within a rendering: who took it, how many times, how it ended."""
+
+    rendering = models.ForeignKey(
+        StatementRendering, on_delete=models.CASCADE, related_name="jobs", verbose_name="génération"
+    )
+    groupement = models.ForeignKey(
+        "groupements.Groupement", on_delete=models.CASCADE, related_name="+", verbose_name="groupement"
+    )
+    attempts = models.PositiveSmallIntegerField("tentatives", default=0)
+    # The task's message came back from the broker (its first worker died before acknowledging it).
+    redelivered = models.BooleanField("redistribuée", default=False)
+    workers = models.JSONField("workers", default=list, blank=True)  # every worker that took it, in order
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    error = models.TextField("erreur", blank=True)
+
+    class Meta:
+        verbose_name = "relevé à générer"
+        verbose_name_plural = "relevés à générer"
+        ordering = ["rendering", "groupement__code"]
+        constraints = [models.UniqueConstraint(fields=["rendering", "groupement"], name="statement_job_unique")]
+
+    def __str__(self):
+        return f"{self.groupement.code} – {self.rendering}"
+
+    @property
+    def retried(self) -> bool:
+        return self.attempts > 1 or self.redelivered

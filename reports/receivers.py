@@ -8,8 +8,9 @@ groupements. A failure here never undoes the transition (`robust`: logged, the s
 from __future__ import annotations
 
 from django.db import transaction
+from django.template.loader import render_to_string
 
-from . import services
+from . import renderings, services
 
 # Transition name → the service (of reports.services) to call once it is committed.
 REACTIONS = {
@@ -23,3 +24,11 @@ def react_to_transition(sender, *, campaign, transition, **kwargs) -> None:
     reaction = REACTIONS.get(transition)
     if reaction is not None:
         transaction.on_commit(lambda: getattr(services, reaction)(campaign=campaign), robust=True)
+
+
+def statement_rendering_panel(sender, *, campaign, request, **kwargs):
+    """The campaign page's panel on its statements' latest rendering (calculations.signals.campaign_page_panels)."""
+    summary = renderings.rendering_summary(campaign=campaign)
+    if summary is None:
+        return None
+    return render_to_string("reports/admin/statement_rendering.html", {"summary": summary}, request=request)

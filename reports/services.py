@@ -28,7 +28,7 @@ from common.formatting import format_money
 from common.storage import delete_stored, project_storage, store_immutable, verified_copy
 from groupements.models import Groupement, PortalAccess
 
-from . import selectors
+from . import renderings, selectors
 from .models import Contestation, Statement
 from .statements import is_draft, render_statement_pdf
 
@@ -58,7 +58,31 @@ def render_campaign_statements(*, campaign: Campaign):
     groupement_ids = list(campaign.results.order_by("code").values_list("groupement_id", flat=True))
     for stale in Statement.objects.filter(campaign=campaign).exclude(groupement_id__in=groupement_ids):
         _delete_statement(stale)
-    return group(render_statement_task.s(campaign.pk, groupement_id) for groupement_id in groupement_ids).apply_async()
+    rendering = renderings.start_rendering(
+        campaign=campaign, final=not is_draft(campaign), groupement_ids=groupement_ids
+    )
+    return group(
+        render_statement_task.s(campaign.pk, groupement_id, rendering.pk) for groupement_id in groupement_ids
+    ).apply_async()
+
+
+def render_statement_job(
+    *, campaign_id: int, groupement_id: int, rendering_id: int | None, worker: str = "", redelivered: bool = False
+) -> str | None:
+    """The body of one task of the fan-out: counts the attempt, renders, marks the job ended (the last
+    one ends the rendering). Returns the statement's SHA-256 (None when the result no longer exists)."""
+    if rendering_id is None:  # a message sent before renderings were recorded
+        statement = render_statement(campaign_id=campaign_id, groupement_id=groupement_id)
+        return statement.sha256 if statement else None
+    job = {"rendering_id": rendering_id, "groupement_id": groupement_id}
+    renderings.job_taken(**job, worker=worker, redelivered=redelivered)
+    try:
+        statement = render_statement(campaign_id=campaign_id, groupement_id=groupement_id)
+    except Exception as error:
+        renderings.job_ended(**job, error=f"{type(error).__name__}: {error}")
+        raise
+    renderings.job_ended(**job, sha256=statement.sha256 if statement else "")
+    return statement.sha256 if statement else None
 
 
 def render_statement(*, campaign_id: int, groupement_id: int) -> Statement | None:

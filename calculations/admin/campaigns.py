@@ -17,6 +17,7 @@ from calculations.models import Campaign, GroupementResult
 from calculations.selectors.campaigns import campaign_results, campaign_totals, open_campaign, result_order
 from calculations.services import campaigns as services
 from calculations.services.transitions import TRANSITIONS_BY_NAME, USER_TRANSITIONS, CampaignError, allowed_transitions
+from calculations.signals import campaign_page_panels
 from common.audit import AuditHistoryMixin
 from common.errors import ActionRefused
 from common.formatting import format_money, format_number
@@ -274,6 +275,11 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
             "results_url": reverse("admin:calculations_groupementresult_changelist")
             + f"?campaign__id__exact={campaign.pk}",
             "transitions": campaign.transitions.select_related("user").order_by("at", "pk"),
+            "panels": [
+                html
+                for _receiver, html in campaign_page_panels.send(sender=Campaign, campaign=campaign, request=request)
+                if html
+            ],
         }
 
     def get_urls(self):
