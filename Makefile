@@ -6,8 +6,8 @@ PIP := $(VENV)/bin/pip
 GOLDEN := $(firstword $(wildcard ../shared/data/golden-2022) demo/golden-2022)
 DEMO_YEAR := 2022
 # System packages from Debian: WeasyPrint's font subsetting and fonts, pdftotext for PDF tests,
-# Chromium and its driver for the browser test. Installed when missing (needs root or sudo).
-SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium chromium-driver
+# Chromium and its driver for the browser test, nginx to check deploy/nginx/ipep.conf. Installed when missing (needs root or sudo).
+SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium chromium-driver nginx-light
 
 .PHONY: demo test lint venv system-packages clean-demo worker
 
