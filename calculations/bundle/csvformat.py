@@ -104,11 +104,20 @@ class Record:
 class TableReader:
     """Reads one small CSV file (reference data) into typed records, collecting every problem."""
 
-    def __init__(self, path: Path, columns: list[Column], collector: ProblemCollector, display_name: str | None = None):
+    def __init__(
+        self,
+        path: Path,
+        columns: list[Column],
+        collector: ProblemCollector,
+        display_name: str | None = None,
+        *,
+        rows_required: bool = True,
+    ):
         self.path = Path(path)
         self.columns = columns
         self.collector = collector
         self.name = display_name or self.path.name
+        self.rows_required = rows_required  # False: a file with only its header is valid (and empty)
 
     def problem(self, line: int | None, column: str | None, reason: str, rule: str) -> None:
         self.collector.add(self.name, line, column, reason, rule)
@@ -139,6 +148,7 @@ class TableReader:
         header: list[str] | None = None
         positions: dict[str, int] = {}
         previous_line = 0
+        data_rows = 0
         try:
             for row in reader:
                 start_line = previous_line + 1
@@ -151,13 +161,14 @@ class TableReader:
                     if positions is None:
                         return []
                     continue
+                data_rows += 1
                 if len(row) != len(header):
                     self.problem(start_line, None, f"expected {len(header)} fields, found {len(row)}", "field_count")
                     continue
                 records.append(self._typed_record(start_line, row, positions, delimiter == ";"))
         except csv.Error as exc:
             self.problem(reader.line_num, None, f"malformed CSV: {exc}", "malformed")
-        if header is not None and not records:
+        if header is not None and not data_rows and self.rows_required:
             self.problem(2, None, "no data rows after the header", "no_rows")
         return records
 

@@ -75,6 +75,16 @@ class BundleError(Exception):
             parts=errors,
         )
 
+    @classmethod
+    def per_file(cls, problems: list[Problem], warnings: list[Problem] | None = None) -> BundleError:
+        """One refusal for problems of several files, each file reported as its own (its first problems,
+        then its `… and K more`), files in the order of their first problem."""
+        by_file: dict[str, list[Problem]] = {}
+        for problem in problems:
+            by_file.setdefault(problem.file, []).append(problem)
+        parts = [cls(file_problems) for file_problems in by_file.values()]
+        return cls(list(problems), warnings, parts=parts)
+
     @property
     def problem_count(self) -> int:
         return len(self.problems) + sum(self.more.values())
@@ -110,4 +120,8 @@ class ProblemCollector:
 
     def raise_if_any(self) -> None:
         if self.problems:
-            raise BundleError(self.problems, self.warnings)
+            raise self.error()
+
+    def error(self) -> BundleError:
+        """The refusal of everything collected, each file with its own first problems and count."""
+        return BundleError.per_file(self.problems, self.warnings)

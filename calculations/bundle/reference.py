@@ -44,15 +44,18 @@ COLUMNS: dict[str, list[Column]] = {
         Column("date_fin", "date", required=False),
     ],
     INDICATORS: [Column("code"), Column("libelle"), Column("famille"), Column("sens")],
-    "deciles": [Column("code_indicateur"), *(Column(name, "decimal", places=6) for name in ("d2", "d3", "d7", "d8"))],
+    # Section 3 limits the decimal places of `depenses` only: values are never negative (no sign).
+    "deciles": [Column("code_indicateur"), *(Column(name, "decimal") for name in ("d2", "d3", "d7", "d8"))],
     "resultats_indicateurs": [
         Column("code_groupement"),
         Column("code_indicateur"),
-        Column("valeur_n", "decimal", places=6),
-        Column("valeur_n_1", "decimal", required=False, places=6),
+        Column("valeur_n", "decimal"),
+        Column("valeur_n_1", "decimal", required=False),
     ],
-    "experience_patient": [Column("code_groupement"), Column("points", "decimal", minimum=0, maximum=20, places=4)],
+    "experience_patient": [Column("code_groupement"), Column("points", "decimal", minimum=0, maximum=20)],
 }
+# Files whose header alone is valid: no experience row means 0 points for every groupement.
+MAY_HAVE_NO_ROWS = {"experience_patient"}
 
 FAMILIES = ("socle", "carte")
 DIRECTIONS = ("hausse", "baisse")
@@ -87,7 +90,9 @@ def _read(
         if required:
             collector.add(name, None, None, "required file is missing from the bundle", "missing_file")
         return None
-    return TableReader(path, COLUMNS[spec], collector, display_name=name).read()
+    return TableReader(
+        path, COLUMNS[spec], collector, display_name=name, rows_required=spec not in MAY_HAVE_NO_ROWS
+    ).read()
 
 
 def _unique(records: list[Record], keys: tuple[str, ...], name: str, collector: ProblemCollector) -> dict:

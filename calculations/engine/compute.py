@@ -19,7 +19,7 @@ from .parameters import Parameters
 from .results import CampaignResults, CampaignTotals, GroupementResultRow
 from .steps.averages import YearAverages, groupement_averages, untruncated_averages
 from .steps.caps import groupement_cap, national_ceiling, national_coefficient
-from .steps.cents import rounded_amounts, scaled_amounts
+from .steps.cents import paid_amounts
 from .steps.efficiency import efficiency
 from .steps.envelope import drawing_right, quality_envelope, quality_value
 from .steps.flags import below_min_patients, budget_guarantee
@@ -63,7 +63,7 @@ def compute_campaign(
         raise EngineError(
             [
                 engine_problem(
-                    f"beneficiaires_{y}",
+                    f"beneficiaires_{y}.csv",
                     f"the national beneficiaries file of {y} is needed for campaign {year} and is missing",
                 )
                 for y in missing_years
@@ -78,7 +78,7 @@ def compute_campaign(
         report(f"3. truncation {y}", 0.02 + 0.9 * index / len(years))
         rows = count_rows(inputs.beneficiaries[y])
         if rows == 0:
-            raise EngineError([engine_problem(f"beneficiaires_{y}", "the national beneficiaries file has no rows")])
+            raise EngineError([engine_problem(f"beneficiaires_{y}.csv", "the national beneficiaries file has no rows")])
         threshold = truncation_threshold_cents(inputs.beneficiaries[y], parameters.truncation_percentile, rows)
         report(f"2. patient lists {y}", 0.02 + 0.9 * (index + 0.3) / len(years))
         aggregates[y] = aggregate_patient_lists(y, inputs.beneficiaries[y], members, threshold, rows)
@@ -151,10 +151,7 @@ def compute_campaign(
 
     report("11. cents", 0.99)
     codes = [p.code for p in participants]
-    if coefficient != 1.0:
-        final_amounts = scaled_amounts(codes, after_cap, coefficient, ceiling)
-    else:
-        final_amounts = rounded_amounts(after_cap)
+    final_amounts = paid_amounts(codes, after_cap, coefficient, ceiling)
 
     report("12. flags", 0.995)
     rows = []
@@ -233,7 +230,7 @@ def check_reference_expectations(
     """DA̅_R divides the rate-form evolution gap (step 6) and the budget guarantee (step 12): it may not be 0."""
     problems = [
         engine_problem(
-            f"beneficiaires_{p.reference_year}",
+            f"beneficiaires_{p.reference_year}.csv",
             f"groupement {p.code}: expected expenditure per patient in reference year {p.reference_year}{which} is 0 "
             "(the risk model predicts nothing for its patients), so DR̄_R · DA̅_N / DA̅_R is undefined",
         )
@@ -255,7 +252,7 @@ def participating_groupements(inputs: CampaignInputs) -> list[Participant]:
             continue
         if wave not in reference_year_of_wave:
             problems.append(
-                engine_problem("groupements", f"groupement {code}: wave {wave} is not in the waves table", "vague")
+                engine_problem("groupements.csv", f"groupement {code}: wave {wave} is not in the waves table", "vague")
             )
             continue
         participants.append(Participant(code, wave, int(phase_of_wave[wave]), int(reference_year_of_wave[wave])))
@@ -265,7 +262,7 @@ def participating_groupements(inputs: CampaignInputs) -> list[Participant]:
         raise EngineError(
             [
                 engine_problem(
-                    "calendrier_phases",
+                    "calendrier_phases.csv",
                     f"campaign {year}: no groupement takes part (no wave has a row for {year})",
                     "annee",
                 )
@@ -283,7 +280,7 @@ def gather_indicator_results(
     socle_codes = sorted(code for code, row in indicators.items() if row["family"] == "socle")
     by_groupement: dict[str, list[IndicatorResult]] = {p.code: [] for p in participants}
     problems = []
-    results_file = f"resultats_indicateurs_{inputs.year}"
+    results_file = f"resultats_indicateurs_{inputs.year}.csv"
     for row in inputs.indicator_results.sort("groupement", "indicator").iter_rows(named=True):
         code, indicator = row["groupement"], row["indicator"]
         if code not in by_groupement:
@@ -300,13 +297,21 @@ def gather_indicator_results(
         if indicator not in deciles:
             problems.append(
                 engine_problem(
-                    f"deciles_{inputs.year}",
+                    f"deciles_{inputs.year}.csv",
                     f"indicator {indicator} (used by groupement {code}) has no deciles row",
                     "code_indicateur",
                 )
             )
             continue
         definition, bounds = indicators[indicator], deciles[indicator]
+        # Rates are never negative (section 3); the files refuse them, this guards other sources.
+        negative = [
+            (results_file, f"valeur_{k[6:]}", row[k]) for k in ("value_n", "value_n_1") if (row[k] or 0) < 0
+        ] + [(f"deciles_{inputs.year}.csv", k, bounds[k]) for k in ("d2", "d3", "d7", "d8") if bounds[k] < 0]
+        problems.extend(
+            engine_problem(file, f"groupement {code}, indicator {indicator}: {name} is negative ({value})", name)
+            for file, name, value in negative
+        )
         by_groupement[code].append(
             IndicatorResult(
                 code=indicator,
@@ -322,7 +327,7 @@ def gather_indicator_results(
             )
         )
     if not socle_codes:
-        problems.append(engine_problem("indicateurs", "no socle indicator is defined", "famille"))
+        problems.append(engine_problem("indicateurs.csv", "no socle indicator is defined", "famille"))
     for code, results in by_groupement.items():
         present = {r.code for r in results}
         problems.extend(

@@ -192,6 +192,17 @@ def _value_problems(source: str, name: str, number: Fraction) -> Iterable[Proble
 
 def parse_assignments(assignments: Iterable[str], source: str = OVERRIDE_SOURCE) -> dict[str, str]:
     """`["name=value", …]` from the command line as a dict; raises ParameterError for items without '='."""
+    values, problems = split_assignments(assignments, source)
+    if problems:
+        raise ParameterError(problems)
+    return values
+
+
+def split_assignments(
+    assignments: Iterable[str], source: str = OVERRIDE_SOURCE
+) -> tuple[dict[str, str], list[Problem]]:
+    """The `name=value` items as a dict, and a problem for each item without '=' (so that a caller can
+    still check the others and report everything at once)."""
     values: dict[str, str] = {}
     problems = []
     for item in assignments:
@@ -200,9 +211,7 @@ def parse_assignments(assignments: Iterable[str], source: str = OVERRIDE_SOURCE)
             problems.append(_problem(source, item, "expected name=value"))
             continue
         values[name.strip()] = value.strip()
-    if problems:
-        raise ParameterError(problems)
-    return values
+    return values, problems
 
 
 def read_parameters_json(path: Path) -> dict[str, object]:

@@ -26,6 +26,7 @@ from calculations.bundle.reference import (
     ReferenceRecords,
     read_reference_records,
 )
+from calculations.engine.parameters import BUNDLE_SOURCE, ParameterError, Parameters
 from groupements.models import (
     Groupement,
     Indicator,
@@ -210,6 +211,10 @@ def load_reference_bundle(*, directory: Path, user=None) -> LoadSummary:
     Raises `calculations.bundle.BundleError` listing every problem; then nothing is written.
     """
     records, collector = read_reference_records(Path(directory))
+    try:  # the parameters a campaign would take from parametres.json are checked with the files
+        Parameters.merge((BUNDLE_SOURCE, records.parameters))
+    except ParameterError as error:
+        collector.problems.extend(error.problems)
     collector.raise_if_any()
     summary = LoadSummary(warnings=[str(w) for w in records.warnings])
     with transaction.atomic():

@@ -48,3 +48,17 @@ def test_missing_file_and_bad_year(tmp_path, media_root):
         run(tmp_path / "absent.csv", "--year", 2020)
     with pytest.raises(CommandError, match="Année invalide"):
         run(tmp_path / "absent.csv", "--year", 1900)
+
+
+def test_a_file_with_many_problems_prints_the_first_hundred_then_counts_the_rest(tmp_path, media_root):
+    """Issue 18 item 2: 150 negative spends → 100 lines, `… and 50 more`, and 150 problems in the summary."""
+    rows = [f"P{i};33;1;0;0;0;;-{i + 1}" for i in range(150)]
+    source = tmp_path / "beneficiaires_2020.csv"
+    source.write_text("\n".join(["id_patient;age;sexe;ald;css;deces;rpps_mt;depenses", *rows]) + "\n", encoding="utf-8")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="rejeté : 150 problème"):
+        call_command("ingest_file", str(source), "--year", "2020", "--no-progress", stdout=io.StringIO(), stderr=err)
+    lines = err.getvalue().splitlines()
+    assert lines[0] == "beneficiaires_2020.csv:2: depenses: must not be negative, got '-1'"
+    assert lines[99] == "beneficiaires_2020.csv:101: depenses: must not be negative, got '-100'"
+    assert lines[100:] == ["… and 50 more (negative: 50)"]

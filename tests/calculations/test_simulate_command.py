@@ -161,8 +161,8 @@ def test_engine_problems_are_reported(tmp_path, capsys):
     with pytest.raises(CommandError):
         call_command("simulate", str(bundle), "--year", "2022")
     err = capsys.readouterr().err
-    assert "beneficiaires_2022: rpps_mt: groupement G012: empty patient list in 2022" in err
-    assert "beneficiaires_2019: rpps_mt: groupement G012: empty patient list in 2019" in err
+    assert "beneficiaires_2022.csv: rpps_mt: groupement G012: empty patient list in 2022" in err
+    assert "beneficiaires_2019.csv: rpps_mt: groupement G012: empty patient list in 2019" in err
 
 
 def test_missing_bundle_directory(tmp_path, capsys):

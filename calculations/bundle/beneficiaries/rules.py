@@ -36,6 +36,9 @@ BOOLEAN_COLUMNS = ("ald", "css", "deces")
 MONEY_PLACES = 2
 MONEY_LIMIT_EUROS = 100_000_000
 MONEY_LIMIT_CENTS = MONEY_LIMIT_EUROS * 10**MONEY_PLACES
+INT64_MAX = 2**63 - 1
+# Beyond this many rows even valid amounts could sum past an Int64 (Polars would wrap silently).
+MAX_SUMMABLE_ROWS = INT64_MAX // (MONEY_LIMIT_CENTS - 1)
 
 INTEGER_PATTERN = r"^-?[0-9]+$"
 RPPS_PATTERN = r"^[0-9]{11}$"

@@ -18,7 +18,7 @@ from .duplicates import find_duplicates, may_have_duplicates
 from .progress import Progress, ProgressCallback, ProgressPart, run_with_progress
 from .publishing import publish
 from .report import duplicate_problems, failing_row_problems, first_problems, malformed_problem
-from .rules import Rule, rule_table
+from .rules import MAX_SUMMABLE_ROWS, Rule, rule_table
 
 BYTES_SHARE = 0.15  # of the progress bar, when the bytes are scanned here
 
@@ -175,6 +175,10 @@ def _validate_rows(source, header, name, facts, scratch, report, *, limit, warni
     if candidates:
         problems, more = first_problems(name, candidates, totals, limit=limit)
         raise BeneficiariesError(problems, warnings, more)
+    if result.rows > MAX_SUMMABLE_ROWS:
+        # 922 million rows: the profile's Int64 sum of cents could have wrapped; refused, never shown wrong.
+        reason = f"{result.rows} rows: more than {MAX_SUMMABLE_ROWS}, the most whose cents are summed exactly"
+        raise BeneficiariesError([Problem(name, None, None, reason, "too_many_rows")], warnings)
     if result.rows == 0:
         raise BeneficiariesError(
             [Problem(name, header.line + 1, None, "no data rows after the header", "no_rows")], warnings

@@ -19,13 +19,28 @@ def rounded_amounts(amounts: Sequence[float]) -> list[Decimal]:
     return [round_half_up(amount) for amount in amounts]
 
 
+def paid_amounts(
+    codes: Sequence[str], amounts_after_cap: Sequence[float], coefficient: float, ceiling: float
+) -> list[Decimal]:
+    """Step 11: without scaling (k = 1) each amount half-up to the cent, unless those cents add up to more
+    than floor(100·C) (Σ after_cap within a few cents of C, or equal to it): then, as with scaling, the
+    scaled rule with k = 1, so that the national ceiling is never exceeded, by even a cent."""
+    if coefficient == 1.0:
+        rounded = rounded_amounts(amounts_after_cap)
+        if sum(rounded) * 100 <= math.floor(100 * ceiling):
+            return rounded
+    return scaled_amounts(codes, amounts_after_cap, coefficient, ceiling)
+
+
 def scaled_amounts(
     codes: Sequence[str], amounts_after_cap: Sequence[float], coefficient: float, ceiling: float
 ) -> list[Decimal]:
     """Step 11 with scaling: the paid total is floor(100·C) cents, shared by largest remainder.
 
     Each groupement gets floor(after_cap · k · 100) cents (doubles, in that order); the cents left go
-    one each to the largest fractional parts, ties broken by groupement code ascending.
+    one each to the largest fractional parts, ties broken by groupement code ascending. When the floors
+    already exceed the total (doubles can round up), the excess is taken back one cent each from the
+    smallest fractional parts, ties broken by groupement code descending.
     """
     scaled = [amount * coefficient * 100 for amount in amounts_after_cap]
     cents = [math.floor(value) for value in scaled]

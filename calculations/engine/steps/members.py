@@ -29,7 +29,7 @@ def active_members(members: pl.DataFrame, groupement_codes: list[str], year: int
     if shared.height:
         raise EngineError(
             [
-                engine_problem("membres", f"RPPS {rpps} is a member of {', '.join(codes)} on 31/12/{year}", "rpps")
+                engine_problem("membres.csv", f"RPPS {rpps} is a member of {', '.join(codes)} on 31/12/{year}", "rpps")
                 for rpps, codes in shared.iter_rows()
             ]
         )

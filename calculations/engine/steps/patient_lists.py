@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from calculations.bundle.beneficiaries.rules import INT64_MAX, MONEY_LIMIT_CENTS
+
 from ..errors import EngineError, engine_problem
 from .risk_model import CELL_COUNT, risk_cell_expression
 
@@ -83,9 +85,12 @@ def aggregate_patient_lists(
             pl.col("depenses_cents").sum().alias("spend_cents"),
             truncated.sum().alias("truncated_cents"),
             truncated.cast(pl.Int128).pow(2).sum().alias("truncated_cents_squared"),
+            pl.col("depenses_cents").min().alias("smallest_cents"),
+            pl.col("depenses_cents").max().alias("largest_cents"),
         )
         .collect(engine="streaming")
     )
+    check_spend_bounds(year, sums["smallest_cents"].min(), sums["largest_cents"].max(), rows)
     number = pl.col("key") // CELL_COUNT
     cells = sums.select(
         pl.when(number > 0)
@@ -100,6 +105,37 @@ def aggregate_patient_lists(
     return YearAggregate(year, rows, threshold_cents, cells)
 
 
+def check_spend_bounds(year: int, smallest_cents: int | None, largest_cents: int | None, rows: int) -> None:
+    """Section 3 bounds `depenses` to [0, 100 000 000 €) so that every sum of cents fits an Int64, which
+    Polars would wrap without a word. Frames that did not go through the file's validation (a Parquet
+    file put in a bundle, a frame built in code) are checked here: out of bounds, or a sum of cents that
+    could pass 2⁶³ − 1, is an error before any figure is used."""
+    if smallest_cents is None:
+        return
+    file = f"beneficiaires_{year}.csv"
+    problems = []
+    if smallest_cents < 0 or largest_cents >= MONEY_LIMIT_CENTS:
+        problems.append(
+            engine_problem(
+                file,
+                f"depenses must be at least 0 and less than {MONEY_LIMIT_CENTS // 100} euros, "
+                f"found {smallest_cents / 100:.2f} to {largest_cents / 100:.2f}",
+                "depenses",
+            )
+        )
+    if max(abs(smallest_cents), abs(largest_cents)) * rows > INT64_MAX:
+        problems.append(
+            engine_problem(
+                file,
+                f"the sum of depenses in cents over {rows} rows could exceed a 64-bit integer: refused "
+                "rather than wrapped",
+                "depenses",
+            )
+        )
+    if problems:
+        raise EngineError(problems)
+
+
 def check_patient_lists(aggregates: dict[int, YearAggregate], reference_year_of: dict[str, int], year: int) -> None:
     """Step 2's rule: a participating groupement with an empty list in N or in its reference year is an error."""
     problems = []
@@ -109,7 +145,7 @@ def check_patient_lists(aggregates: dict[int, YearAggregate], reference_year_of:
             if counts[y].get(code, 0) == 0:
                 problems.append(
                     engine_problem(
-                        f"beneficiaires_{y}",
+                        f"beneficiaires_{y}.csv",
                         f"groupement {code}: empty patient list in {y} (no row has a médecin traitant who is a member on 31/12/{year})",
                         "rpps_mt",
                     )

@@ -37,4 +37,4 @@ def amounts_for_phase(
         factor = phase3_factor(quality_ratio, parameters)
         quality_amount = parameters.as_float("phase3_quality_weight") * quality_value
         return PhaseAmounts(quality_amount, efficiency_amount * factor + quality_amount, factor)
-    raise EngineError([engine_problem("calendrier_phases", f"phase {phase} is not 1, 2 or 3", "phase")])
+    raise EngineError([engine_problem("calendrier_phases.csv", f"phase {phase} is not 1, 2 or 3", "phase")])

@@ -108,7 +108,9 @@ def quality_score(
         raise EngineError(
             [
                 engine_problem(
-                    "resultats_indicateurs", f"groupement {groupement}: no socle indicator result", "code_indicateur"
+                    "resultats_indicateurs.csv",
+                    f"groupement {groupement}: no socle indicator result",
+                    "code_indicateur",
                 )
             ]
         )

@@ -77,7 +77,7 @@ def fit_risk_model(year: int, cell_counts: Mapping[int, int], cell_truncated_cen
     rows = {cell: design_row(cell) for cell in populated}
     kept = [j for j in range(len(COLUMN_NAMES)) if any(rows[cell][j] for cell in populated)]
     if not kept:
-        raise EngineError([engine_problem(f"beneficiaires_{year}", f"risk model {year}: no beneficiaries rows")])
+        raise EngineError([engine_problem(f"beneficiaires_{year}.csv", f"risk model {year}: no beneficiaries rows")])
     size = len(kept)
     gram = [[0] * size for _ in range(size)]  # X′X
     moment = [0] * size  # X′y in cents
@@ -93,7 +93,7 @@ def fit_risk_model(year: int, cell_counts: Mapping[int, int], cell_truncated_cen
         raise EngineError(
             [
                 engine_problem(
-                    f"beneficiaires_{year}",
+                    f"beneficiaires_{year}.csv",
                     f"risk model {year}: the design is rank-deficient (rank of the {size}×{size} matrix X′X below {size}): "
                     "some of the columns sexe × age band, ald, css, deces are linear combinations of others in this "
                     f"year's file (for instance ald = 1 for every patient), so year {year}'s model cannot be fitted",

@@ -17,7 +17,7 @@ class Command(ProjectCommand):
         except BundleError as error:
             for line in error.lines():
                 self.stderr.write(line)
-            raise CommandError(f"{len(error.problems)} problème(s) : rien n'a été chargé.") from None
+            raise CommandError(f"{error.problem_count} problème(s) : rien n'a été chargé.") from None
         for warning in summary.warnings:
             self.stderr.write(f"avertissement : {warning}")
         for line in summary.lines():

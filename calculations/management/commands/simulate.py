@@ -16,15 +16,16 @@ from django.core.management.base import CommandError
 
 from calculations.bundle.beneficiaries import scan_beneficiaries
 from calculations.bundle.problems import BundleError, Problem, format_problems
-from calculations.bundle.reference import beneficiaries_path, read_reference_bundle
+from calculations.bundle.reference import beneficiaries_path, bundle_from_records, read_reference_records
 from calculations.engine import (
+    CampaignInputs,
     CampaignResults,
     EngineError,
     ParameterError,
     Parameters,
     compute_campaign,
 )
-from calculations.engine.parameters import BUNDLE_SOURCE, OVERRIDE_SOURCE, parse_assignments
+from calculations.engine.parameters import BUNDLE_SOURCE, OVERRIDE_SOURCE, split_assignments
 from common.commands import ProjectCommand
 from common.spreadsheets import csv_writer
 
@@ -82,18 +83,35 @@ def simulate(
 ) -> CampaignResults:
     """Read the bundle, merge parameters (defaults → parametres.json → assignments) and compute campaign `year`.
 
-    Raises BundleError, ParameterError or EngineError, each carrying every problem found (each
-    beneficiaries file its own first problems and `… and K more`); `warn` receives the bundle's warnings
-    (unknown columns…) as `file:line: column: reason`.
+    Raises BundleError with every problem of every file and of the parameters (each file its own first
+    problems and `… and K more`), or EngineError; `warn` receives the bundle's warnings (unknown
+    columns…) as `file:line: column: reason`.
     """
+    inputs, parameters = checked_inputs(bundle, year, assignments, warn)
+    return compute_campaign(inputs, parameters)
+
+
+def checked_inputs(
+    bundle: Path, year: int, assignments: list[str], warn: Callable[[str], object] | None = None
+) -> tuple[CampaignInputs, Parameters]:
+    """The inputs and parameters of campaign `year`: every reference file, the parameters and every national
+    file needed are checked before anything is refused (section 3: a refusal never stops at the first
+    file with a problem)."""
     say = warn or (lambda text: None)
-    reference = read_reference_bundle(bundle, year)
-    for line in format_problems(reference.warnings):
-        say(f"warning: {line}")
-    parameters = Parameters.merge(
-        (BUNDLE_SOURCE, reference.parameters), (OVERRIDE_SOURCE, parse_assignments(assignments))
-    )
-    beneficiaries, refusals, warnings = {}, [], []
+    records, collector = read_reference_records(Path(bundle), years=[year])
+    if not Path(bundle).is_dir():
+        raise collector.error()
+    refusals = [collector.error()] if collector.problems else []
+    reference = bundle_from_records(records, year)
+    overrides, problems = split_assignments(assignments)
+    parameters = None
+    try:
+        parameters = Parameters.merge((BUNDLE_SOURCE, reference.parameters), (OVERRIDE_SOURCE, overrides))
+    except ParameterError as error:
+        problems += error.problems
+    if problems:
+        refusals.append(BundleError(problems))
+    beneficiaries, warnings = {}, list(reference.warnings)
     for y in reference.years_needed():
         path = beneficiaries_path(bundle, y)
         if not path.is_file():
@@ -109,7 +127,7 @@ def simulate(
         say(f"warning: {line}")
     if refusals:
         raise BundleError.combine(refusals)
-    return compute_campaign(reference.with_beneficiaries(beneficiaries), parameters)
+    return reference.with_beneficiaries(beneficiaries), parameters
 
 
 def render(results: CampaignResults, format: str) -> str:

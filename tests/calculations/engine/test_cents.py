@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from calculations.engine.steps.cents import round_half_up, rounded_amounts, scaled_amounts
+from calculations.engine.steps.cents import paid_amounts, round_half_up, rounded_amounts, scaled_amounts
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,29 @@ def test_paid_total_is_floor_of_100_c_even_with_fractional_cents():
 def test_amounts_keep_two_decimal_places():
     paid = scaled_amounts(["A"], [100.0], 0.5, 50.0)
     assert paid == [Decimal("50.00")] and str(paid[0]) == "50.00"
+
+
+def test_floors_above_floor_100_c_give_back_one_cent_from_the_smallest_fractional_part():
+    """Issue 18 item 6: 208.83 + 835.32 = 1 044.15 = 5 × 208.83; C = 288.4 → k = 288.4 / 1 044.15, so the
+    scaled amounts are exactly 288.4 / 5 = 57.68 € and 4 × 57.68 = 230.72 €: floors 5 768 + 23 072 = 28 840
+    cents, but 100 · C is 28 839.999999999996 in doubles → floor 28 839. The cent too many is taken back
+    from the smallest fractional part: 0 and 0, a tie broken by code descending (B before A)."""
+    amounts = [208.83, 835.32]
+    coefficient = 288.4 / math.fsum(amounts)
+    assert [math.floor(a * coefficient * 100) for a in amounts] == [5768, 23072]
+    assert math.floor(100 * 288.4) == 28839
+    assert scaled_amounts(["A", "B"], amounts, coefficient, 288.4) == [Decimal("57.68"), Decimal("230.71")]
+    assert scaled_amounts(["B", "A"], amounts, coefficient, 288.4) == [Decimal("57.67"), Decimal("230.72")]
+
+
+def test_half_up_is_kept_while_its_cents_stay_within_the_ceiling():
+    # Σ after_cap = 5.004 + 5.004 = 10.008 ≤ C = 10.01: half-up pays 5.00 + 5.00 = 1 000 ≤ floor(1 001) cents.
+    assert paid_amounts(["A", "B"], [5.004, 5.004], 1.0, 10.01) == [Decimal("5.00"), Decimal("5.00")]
+
+
+def test_half_up_cents_above_the_ceiling_switch_to_the_scaled_rule_with_k_1():
+    """Σ after_cap = 5.005 + 4.999 = 10.004 ≤ C = 10.004 (k = 1), but half-up pays 5.01 + 5.00 = 1 001 cents
+    > floor(100 · 10.004) = 1 000. Scaled rule with k = 1: floors 500 + 499 = 999 (5.005 · 100 = 500.5 and
+    4.999 · 100 = 499.9 in doubles), one cent left, to the larger fractional part 0.9 (B): 5.00 + 5.00."""
+    assert [math.floor(a * 100) for a in (5.005, 4.999)] == [500, 499]
+    assert paid_amounts(["A", "B"], [5.005, 4.999], 1.0, 10.004) == [Decimal("5.00"), Decimal("5.00")]

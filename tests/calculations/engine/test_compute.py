@@ -28,7 +28,7 @@ def test_zero_expected_spend_in_reference_year_is_an_error():
     spend = {2022: TOY_SPEND[2022], 2021: [(G1_DOCTOR, 0), (G2_DOCTOR, 0), (OUTSIDE_DOCTOR, 0)]}
     with pytest.raises(EngineError) as caught:
         compute_campaign(toy_inputs(spend=spend), Parameters())
-    assert [p.file for p in caught.value.problems] == ["beneficiaires_2021", "beneficiaires_2021"]
+    assert [p.file for p in caught.value.problems] == ["beneficiaires_2021.csv", "beneficiaires_2021.csv"]
     assert "groupement G1" in str(caught.value) and "groupement G2" in str(caught.value)
 
 
@@ -36,3 +36,17 @@ def test_groupements_come_out_by_code():
     results = compute_campaign(toy_inputs(), Parameters())
     assert [row.code for row in results.groupements] == ["G1", "G2"]
     assert results.truncation_thresholds == {2021: 240.0, 2022: 300.0}  # rank 6 of 6: the maximum
+
+
+def test_negative_indicator_values_from_any_source_are_errors():
+    """Rates are never negative (section 3): the files refuse them; data from elsewhere (the database) too."""
+    results = [
+        {"groupement": "G1", "indicator": "S1", "value_n": -50.0, "value_n_1": 45.0},
+        {"groupement": "G2", "indicator": "S1", "value_n": 90.0, "value_n_1": -0.5},
+    ]
+    with pytest.raises(EngineError) as caught:
+        compute_campaign(toy_inputs(results=results), Parameters())
+    assert [str(p) for p in caught.value.problems] == [
+        "resultats_indicateurs_2022.csv: valeur_n: groupement G1, indicator S1: valeur_n is negative (-50.0)",
+        "resultats_indicateurs_2022.csv: valeur_n_1: groupement G2, indicator S1: valeur_n_1 is negative (-0.5)",
+    ]

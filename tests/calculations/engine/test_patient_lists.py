@@ -6,8 +6,14 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from calculations.bundle.beneficiaries.rules import MAX_SUMMABLE_ROWS, MONEY_LIMIT_CENTS
 from calculations.engine import EngineError, Parameters, compute_campaign
-from calculations.engine.steps.patient_lists import aggregate_patient_lists, check_patient_lists, count_rows
+from calculations.engine.steps.patient_lists import (
+    aggregate_patient_lists,
+    check_patient_lists,
+    check_spend_bounds,
+    count_rows,
+)
 from tests.calculations.engine.builders import G1_DOCTOR, G2_DOCTOR, OUTSIDE_DOCTOR, beneficiaries, toy_inputs
 
 MEMBERS = pl.DataFrame({"rpps": [G1_DOCTOR, G2_DOCTOR], "groupement": ["G1", "G2"]})
@@ -70,7 +76,7 @@ def test_an_empty_list_in_n_or_in_r_names_the_groupement_and_the_year(aggregate)
     with pytest.raises(EngineError) as caught:
         check_patient_lists({2022: aggregate, 2021: reference}, {"G1": 2021, "G2": 2021}, 2022)
     assert [str(p) for p in caught.value.problems] == [
-        "beneficiaires_2021: rpps_mt: groupement G2: empty patient list in 2021 "
+        "beneficiaires_2021.csv: rpps_mt: groupement G2: empty patient list in 2021 "
         "(no row has a médecin traitant who is a member on 31/12/2022)"
     ]
 
@@ -82,3 +88,24 @@ def test_empty_list_in_a_campaign():
     assert len(caught.value.problems) == 1
     message = str(caught.value.problems[0])
     assert "groupement G2" in message and "2021" in message and message.startswith("beneficiaires_2021")
+
+
+def test_spend_out_of_the_section_3_bounds_is_an_error_before_any_sum_is_used():
+    """A frame that skipped validation (a Parquet file, a frame built in code) with a negative spend."""
+    frame = beneficiaries([(G1_DOCTOR, -0.01), (G2_DOCTOR, 10.0)])
+    with pytest.raises(EngineError) as caught:
+        aggregate_patient_lists(2022, frame, MEMBERS, 10_000, count_rows(frame))
+    assert [str(p) for p in caught.value.problems] == [
+        "beneficiaires_2022.csv: depenses: depenses must be at least 0 and less than 100000000 euros, "
+        "found -0.01 to 10.00"
+    ]
+
+
+def test_a_sum_of_cents_that_could_pass_an_int64_fails_loudly():
+    """(10¹⁰ − 1) cents × 922 337 203 rows = 9 223 372 029 077 662 797 ≤ 2⁶³ − 1 = 9 223 372 036 854 775 807;
+    one row more could pass it, and Polars would wrap the sum without a word."""
+    largest = MONEY_LIMIT_CENTS - 1
+    assert MAX_SUMMABLE_ROWS == 922_337_203 and largest * MAX_SUMMABLE_ROWS == 9_223_372_029_077_662_797
+    check_spend_bounds(2022, 0, largest, MAX_SUMMABLE_ROWS)
+    with pytest.raises(EngineError, match="could exceed a 64-bit integer"):
+        check_spend_bounds(2022, 0, largest, MAX_SUMMABLE_ROWS + 1)

@@ -80,7 +80,7 @@ def test_rank_deficient_design_names_the_year():
     with pytest.raises(EngineError) as caught:
         fit_risk_model(2021, {cell: 5}, {cell: 12_345})
     assert "2021" in str(caught.value) and "rank-deficient" in str(caught.value)
-    assert caught.value.problems[0].file == "beneficiaires_2021"
+    assert caught.value.problems[0].file == "beneficiaires_2021.csv"
 
 
 def test_rank_deficient_year_in_a_campaign():

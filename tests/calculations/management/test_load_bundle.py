@@ -316,3 +316,23 @@ def test_reloading_a_changed_bundle_updates_and_removes_rows(bundle):
     out, _ = load(bundle)
     assert "experience_patient_2022: 0 créé(s), 0 modifié(s), 11 inchangé(s), 1 supprimé(s)" in out
     assert Groupement.objects.get(code="G001").name == "MSP de Saint-Amand-les-Eaux"
+
+
+@pytest.mark.django_db
+def test_every_file_and_the_parameters_are_checked_before_refusing(bundle):
+    """Issue 18 item 2: each file its first 100 problems then `… and K more`, the parameters too; nothing loaded."""
+    for index in range(150):
+        append(bundle, "membres.csv", f"G001;{1000000000 + index};2019-01-01;")
+    edit(bundle, "deciles_2022.csv", "VACC_GRIPPE;48.3;", "VACC_GRIPPE;-48.3;")
+    (bundle / "parametres.json").write_text('{"c_partage": 2, "inconnu": 1}', encoding="utf-8")
+    err = StringIO()
+    with pytest.raises(CommandError, match="153 problème"):
+        call_command("load_bundle", str(bundle), stdout=StringIO(), stderr=err)
+    lines = err.getvalue().splitlines()
+    assert lines[0] == "membres.csv:68: rpps: RPPS must be 11 digits, got '1000000000'"
+    assert lines[100] == "… and 50 more (rpps: 50)"
+    assert lines[101] == "deciles_2022.csv:2: d2: must not be negative, got '-48.3'"
+    assert lines[102].startswith("parametres.json: inconnu: unknown parameter")
+    assert lines[103] == "parametres.json: c_partage: must be at most 1, got 2"
+    assert len(lines) == 104
+    assert table_counts() == [0] * 7
