@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from calculations.engine.steps.robustness import critical_value
 from calculations.models import Campaign, GroupementResult
 from common.pdf import render_pdf
 
@@ -50,8 +49,12 @@ def statement_date(campaign: Campaign, *, draft: bool):
 def statement_context(result: GroupementResult, *, draft: bool) -> dict:
     """Template context of one statement; `result` with its campaign and groupement (and wave) loaded.
 
-    Every figure is the engine's, as stored with the result: nothing is recomputed here.
+    Every figure is the engine's, as stored with the result: nothing is recomputed here (z, printed beside
+    the intervals, is the engine's own function of the campaign's confidence level).
     """
+    # The engine's steps import Polars: loaded when a statement is drawn, not by every command.
+    from calculations.engine.steps.robustness import critical_value
+
     campaign = result.campaign
     groupement = result.groupement
     parameters = campaign.parameters or {}
