@@ -22,6 +22,8 @@ from common.audit import AuditHistoryMixin
 from common.errors import ActionRefused
 from common.formatting import format_money, format_number
 
+from .campaign_datasets import dataset_fields, form_with_dataset_choices, requested_year
+
 REFRESH_SECONDS = 3
 # Results table of the campaign page: (field, header, format).
 RESULT_COLUMNS = [
@@ -187,14 +189,20 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
         return super().has_change_permission(request, obj)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["form"] = CampaignCreateForm if obj is None else CampaignParametersForm
+        base = CampaignCreateForm if obj is None else CampaignParametersForm
+        kwargs["form"] = form_with_dataset_choices(base, year=requested_year(request, obj), campaign=obj)
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["year", "parameters"]
-        shown = "parameters" if self.has_change_permission(request, obj) else "parameters_display"
-        return [shown if f == "parameters_display" else f for f in self.readonly_fields]
+            return ["year", "parameters", *dataset_fields(year=requested_year(request, obj))]
+        if not self.has_change_permission(request, obj):
+            return list(self.readonly_fields)
+        shown = ["parameters" if f == "parameters_display" else f for f in self.readonly_fields]
+        return shown + list(dataset_fields(year=obj.year, campaign=obj))
+
+    def get_changeform_initial_data(self, request):
+        return {"year": requested_year(request, None), **super().get_changeform_initial_data(request)}
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields
@@ -206,9 +214,13 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
                 services.update_campaign_parameters(
                     campaign=obj, user=request.user, parameters=form.cleaned_data["parameters"]
                 )
+                services.choose_campaign_datasets(campaign=obj, user=request.user, datasets=form.dataset_choices())
             else:
                 created = services.create_campaign(
-                    year=form.cleaned_data["year"], user=request.user, parameters=form.cleaned_data["parameters"]
+                    year=form.cleaned_data["year"],
+                    user=request.user,
+                    parameters=form.cleaned_data["parameters"],
+                    datasets=form.dataset_choices(),
                 )
                 obj.pk = created.pk
         except CampaignError as error:
@@ -262,7 +274,7 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
             "progress_percent": round(campaign.progress * 100),
             "transition_buttons": allowed_transitions(campaign=campaign, actor=request.user),
             "transition_url": reverse("admin:calculations_campaign_transition", args=[campaign.pk]),
-            "campaign_datasets": campaign.campaign_datasets.select_related("dataset").order_by("year"),
+            "campaign_datasets": campaign.campaign_datasets.select_related("dataset", "chosen_by").order_by("year"),
             "totals": [(label, _formatted(value, kind)) for label, value, kind in campaign_totals(campaign)]
             if campaign.final_amount is not None
             else [],

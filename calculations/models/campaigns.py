@@ -192,12 +192,30 @@ class Campaign(models.Model):
 
 
 class CampaignDataset(models.Model):
-    """A dataset used by a campaign, with the checksum it had when the campaign used it."""
+    """The dataset a campaign uses for one year, with the checksum it had when chosen.
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="campaign_datasets")
-    dataset = models.ForeignKey("calculations.Dataset", on_delete=models.PROTECT, related_name="campaign_uses")
+    Chosen when the campaign is created (by default the latest valid file of the year), changeable while
+    the campaign is a draft; a later upload never changes it. A year still without a choice at launch
+    (no valid file when the campaign was created) gets the latest valid file then, recorded here.
+    """
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="campaign_datasets", verbose_name="campagne"
+    )
+    dataset = models.ForeignKey(
+        "calculations.Dataset", on_delete=models.PROTECT, related_name="campaign_uses", verbose_name="jeu de données"
+    )
     year = models.PositiveIntegerField("année")
     sha256 = models.CharField("SHA-256", max_length=64)
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="choisi par",
+    )
+    chosen_at = models.DateTimeField("choisi le", null=True, blank=True)
 
     class Meta:
         verbose_name = "jeu de données de la campagne"

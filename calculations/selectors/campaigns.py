@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from calculations.engine import CampaignTotals, GroupementResultRow
@@ -53,6 +53,16 @@ def open_campaign(*, year: int) -> Campaign | None:
 def in_force_campaign(*, year: int) -> Campaign | None:
     """The published (or paid) campaign of `year`, if any."""
     return campaigns_of_year(year=year).filter(status__in=Campaign.IN_FORCE_STATUSES).first()
+
+
+def latest_campaign_year() -> int:
+    """The latest year a campaign can use: the last year of the phase calendar, up to last year (a year's
+    national files exist the year after), that has indicator results loaded; else the last calendar year
+    up to last year; else last year."""
+    last_year = timezone.localdate().year - 1
+    calendar = PhaseCalendar.objects.filter(year__lte=last_year)
+    with_results = calendar.filter(year__in=IndicatorResult.objects.values("year")).aggregate(Max("year"))
+    return with_results["year__max"] or calendar.aggregate(Max("year"))["year__max"] or last_year
 
 
 def stale_computing_campaigns(*, now=None) -> QuerySet[Campaign]:

@@ -7,10 +7,16 @@ from collections import Counter
 from collections.abc import Iterator
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from calculations.bundle.problems import Problem, format_problems
-from calculations.models import Dataset
+from calculations.models import Campaign, CampaignDataset, Dataset
+from common.formatting import format_integer
 from common.storage import StoredFile
+from groupements.models import Wave
+
+# Characters of a SHA-256 shown to people: enough to tell two files apart at a glance.
+SHA256_PREFIX = 12
 
 
 def valid_datasets(*, year: int | None = None, kind: str = Dataset.Kind.BENEFICIARIES) -> QuerySet[Dataset]:
@@ -23,6 +29,44 @@ def valid_datasets(*, year: int | None = None, kind: str = Dataset.Kind.BENEFICI
 def valid_dataset_for_year(*, year: int, kind: str = Dataset.Kind.BENEFICIARIES) -> Dataset | None:
     """The latest valid dataset of `kind` for `year` (the one a new campaign uses), or None."""
     return valid_datasets(year=year, kind=kind).first()
+
+
+def dataset_years_needed(*, year: int) -> list[int]:
+    """The years whose national file campaign `year` needs: N and the reference year of every wave that
+    has groupements and a phase in N (the same as `CampaignInputs.years_needed` on its snapshot)."""
+    reference_years = (
+        Wave.objects.filter(phases__year=year, groupements__isnull=False)
+        .values_list("reference_year", flat=True)
+        .distinct()
+    )
+    return sorted({year, *reference_years})
+
+
+def default_datasets(*, years) -> dict[int, Dataset]:
+    """The latest valid file of each year that has one: what a new campaign uses unless told otherwise."""
+    defaults = {}
+    for year in years:
+        dataset = valid_dataset_for_year(year=year)
+        if dataset is not None:
+            defaults[year] = dataset
+    return defaults
+
+
+def chosen_datasets(*, campaign: Campaign) -> dict[int, CampaignDataset]:
+    """The dataset chosen for each year of `campaign` (year -> CampaignDataset, with its dataset)."""
+    rows = campaign.campaign_datasets.select_related("dataset").order_by("year") if campaign.pk else []
+    return {row.year: row for row in rows}
+
+
+def dataset_choice_label(dataset: Dataset) -> str:
+    """One line that tells a file apart from the other files of its year: number, name, upload date, rows
+    and the start of its SHA-256."""
+    uploaded = timezone.localtime(dataset.created_at).strftime("%d/%m/%Y à %H:%M") if dataset.created_at else "–"
+    rows = f"{format_integer(dataset.row_count)} lignes" if dataset.row_count is not None else "lignes inconnues"
+    return (
+        f"n° {dataset.pk} · {dataset.original_name} · déposé le {uploaded} · {rows} · "
+        f"SHA-256 {dataset.sha256[:SHA256_PREFIX]}…"
+    )
 
 
 def dataset_by_content(*, sha256: str, kind: str = Dataset.Kind.BENEFICIARIES) -> Dataset | None:

@@ -27,9 +27,14 @@ from calculations.engine import CampaignResults, EngineError, ParameterError, Pa
 
 if TYPE_CHECKING:
     from calculations.bundle.inputs import CampaignInputs
-from calculations.models import Campaign, CampaignDataset, GroupementResult
+from calculations.models import Campaign, CampaignDataset, Dataset, GroupementResult
 from calculations.selectors import campaigns as selectors
-from calculations.selectors.datasets import valid_dataset_for_year
+from calculations.selectors.datasets import (
+    chosen_datasets,
+    dataset_years_needed,
+    default_datasets,
+    valid_dataset_for_year,
+)
 from common.errors import require_permission
 from common.storage import FileIntegrityError
 from groupements.models import Groupement
@@ -81,8 +86,57 @@ def check_year(year) -> int:
     return year
 
 
-def create_campaign(*, year: int, user, parameters: dict | None = None) -> Campaign:
-    """A new campaign for `year` in draft.
+def checked_dataset_choices(*, year: int, datasets: dict[int, Dataset | None] | None = None) -> dict[int, Dataset]:
+    """The dataset of each year campaign `year` needs: the one given in `datasets` (year -> Dataset), else
+    the latest valid file of that year (a year without any valid file is left out: chosen at launch).
+    CampaignError when a given dataset is not a valid national file of its year, or of a year not needed."""
+    needed = dataset_years_needed(year=year)
+    given = {y: dataset for y, dataset in (datasets or {}).items() if dataset is not None}
+    problems = []
+    for chosen_year, dataset in sorted(given.items()):
+        if chosen_year not in needed:
+            years = ", ".join(str(y) for y in needed)
+            problems.append(
+                f"La campagne {year} n'utilise pas de fichier national de {chosen_year} (années utilisées : {years})."
+            )
+        elif (dataset.year, dataset.status, dataset.kind) != (
+            chosen_year,
+            Dataset.Status.VALID,
+            Dataset.Kind.BENEFICIARIES,
+        ):
+            problems.append(f"Le jeu de données n° {dataset.pk} n'est pas un fichier national validé de {chosen_year}.")
+    if problems:
+        raise CampaignError(problems)
+    defaults = default_datasets(years=[y for y in needed if y not in given])
+    return dict(sorted({**defaults, **given}.items()))
+
+
+def _record_dataset_choices(*, campaign: Campaign, datasets: dict[int, Dataset], user) -> None:
+    """Store `datasets` (year -> Dataset) as the campaign's choice: rows of other years are removed, a row
+    already naming the same dataset is kept as it is (who chose it, and when)."""
+    current = chosen_datasets(campaign=campaign)
+    stale = [row.pk for y, row in current.items() if y not in datasets or row.dataset_id != datasets[y].pk]
+    CampaignDataset.objects.filter(pk__in=stale).delete()
+    now = timezone.now()
+    CampaignDataset.objects.bulk_create(
+        CampaignDataset(
+            campaign=campaign,
+            dataset=dataset,
+            year=y,
+            sha256=dataset.sha256,
+            chosen_by=actor_user(user),
+            chosen_at=now,
+        )
+        for y, dataset in sorted(datasets.items())
+        if y not in current or current[y].pk in stale
+    )
+
+
+def create_campaign(
+    *, year: int, user, parameters: dict | None = None, datasets: dict[int, Dataset | None] | None = None
+) -> Campaign:
+    """A new campaign for `year` in draft, with the dataset of each year it needs: those of `datasets`
+    (year -> Dataset), the latest valid file of the other years. A later upload never changes them.
 
     When a campaign of that year is in force (published or paid), the new one is its next version,
     supersedes it (once published) and starts from its parameters. Refused while another campaign of
@@ -90,6 +144,7 @@ def create_campaign(*, year: int, user, parameters: dict | None = None) -> Campa
     """
     _require(user, "calculations.add_campaign", "créer une campagne")
     check_year(year)
+    choices = checked_dataset_choices(year=year, datasets=datasets)
     with audit_context(user), transaction.atomic():
         existing = list(Campaign.objects.select_for_update().filter(year=year).order_by("-version"))
         open_ones = [c for c in existing if c.status in Campaign.OPEN_STATUSES]
@@ -104,7 +159,7 @@ def create_campaign(*, year: int, user, parameters: dict | None = None) -> Campa
         merged = merge_parameters(*layers, (PARAMETERS_SOURCE, parameters or {}))
         try:
             with transaction.atomic():
-                return Campaign.objects.create(
+                created = Campaign.objects.create(
                     year=year,
                     version=(existing[0].version + 1) if existing else 1,
                     parameters=merged.to_json_dict(),
@@ -115,6 +170,25 @@ def create_campaign(*, year: int, user, parameters: dict | None = None) -> Campa
         except IntegrityError:
             # Another creation for the same year committed first (the partial unique index caught it).
             raise CampaignError(f"Une autre campagne {year} vient d'être créée : rechargez la page.") from None
+        _record_dataset_choices(campaign=created, datasets=choices, user=user)
+        return created
+
+
+def choose_campaign_datasets(*, campaign: Campaign, user, datasets: dict[int, Dataset | None]) -> Campaign:
+    """Change the datasets of a draft (or failed) campaign: `datasets` (year -> Dataset, None for the latest
+    valid file of the year) for every year it needs; refused once the campaign has been launched."""
+    _require(user, "calculations.change_campaign", "modifier une campagne")
+    with audit_context(user), transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if not locked.parameters_editable:
+            raise CampaignError(
+                f"Les jeux de données de la campagne {locked.year} v{locked.version} ne sont plus modifiables "
+                f"(« {locked.get_status_display()} »)."
+            )
+        _record_dataset_choices(
+            campaign=locked, datasets=checked_dataset_choices(year=locked.year, datasets=datasets), user=user
+        )
+        return locked
 
 
 def update_campaign_parameters(*, campaign: Campaign, user, parameters: dict) -> Campaign:
@@ -157,43 +231,20 @@ def check_campaign_inputs(*, campaign: Campaign) -> tuple[dict, dict[int, object
     groupements = [g["code"] for g in snapshot["groupements"]]
     if not groupements:
         problem(
-            "calendrier_phases",
+            "calendrier_phases.csv",
             "annee",
             f"aucun groupement ne participe à la campagne {year} (aucune vague n'a de ligne pour {year})",
         )
     socle = [i["code"] for i in snapshot["indicators"] if i["family"] == "socle"]
     if not socle:
-        problem("indicateurs", "famille", "aucun indicateur socle n'est défini")
-    with_deciles = {d["indicator"] for d in snapshot["deciles"]}
-    present = {(r["groupement"], r["indicator"]) for r in snapshot["indicator_results"]}
-    for code in groupements:
-        for indicator in socle:
-            if (code, indicator) not in present:
-                problem(
-                    f"resultats_indicateurs_{year}.csv",
-                    "code_indicateur",
-                    f"indicateur socle {indicator} manquant pour le groupement {code}",
-                )
-    for result in snapshot["indicator_results"]:
-        if result["indicator"] not in with_deciles:
-            problem(
-                f"deciles_{year}",
-                "code_indicateur",
-                f"l'indicateur {result['indicator']} (groupement {result['groupement']}) n'a pas de déciles {year}",
-            )
-    end_of_year = date(year, 12, 31).isoformat()
-    active = {
-        m["groupement"]
-        for m in snapshot["members"]
-        if m["start"] <= end_of_year and (m["end"] is None or m["end"] >= end_of_year)
-    }
-    for code in groupements:
-        if code not in active:
-            problem("membres.csv", "code_groupement", f"le groupement {code} n'a aucun membre au 31/12/{year}")
+        problem("indicateurs.csv", "famille", "aucun indicateur socle n'est défini")
+    problems.extend(str(p) for p in _missing_reference_rows(snapshot, groupements=groupements, socle=socle))
 
     datasets = {}
+    chosen = chosen_datasets(campaign=campaign)
     for needed in selectors.snapshot_inputs(snapshot).years_needed() if groupements else []:
-        dataset = valid_dataset_for_year(year=needed)
+        # The file chosen for the year; the latest valid one if none was chosen (none existed at creation).
+        dataset = chosen[needed].dataset if needed in chosen else valid_dataset_for_year(year=needed)
         if dataset is None:
             problem(
                 f"beneficiaires_{needed}.csv",
@@ -213,11 +264,90 @@ def check_campaign_inputs(*, campaign: Campaign) -> tuple[dict, dict[int, object
     return snapshot, datasets
 
 
+def _listed(codes, limit: int = 10) -> str:
+    """`G001, G002, G003` — the first `limit` codes, then how many more."""
+    codes = sorted(codes)
+    shown = ", ".join(codes[:limit])
+    return f"{shown} … et {len(codes) - limit} autres" if len(codes) > limit else shown
+
+
+def _groupements(count: int) -> str:
+    return f"{count} groupement{'s' if count > 1 else ''}"
+
+
+def _missing_reference_rows(snapshot: dict, *, groupements: list[str], socle: list[str]) -> list[Problem]:
+    """What the reference tables lack for the campaign, one problem per missing file or table (never one
+    per groupement × indicator): indicator results, deciles, members at 31/12 of N."""
+    year = snapshot["year"]
+    problems = []
+    results_file = f"resultats_indicateurs_{year}.csv"
+    present = {(r["groupement"], r["indicator"]) for r in snapshot["indicator_results"]}
+    if groupements and socle and not present:
+        problems.append(
+            Problem(
+                results_file,
+                None,
+                None,
+                f"aucun résultat d'indicateur chargé pour {year} ({_groupements(len(groupements))} participants)",
+            )
+        )
+    elif groupements and socle:
+        missing: dict[str, list[str]] = {}
+        for indicator in socle:
+            absent = [code for code in groupements if (code, indicator) not in present]
+            if absent:
+                missing[indicator] = absent
+        if missing:
+            lacking = {code for codes in missing.values() for code in codes}
+            detail = " ; ".join(f"{indicator} ({_listed(codes)})" for indicator, codes in missing.items())
+            problems.append(
+                Problem(
+                    results_file,
+                    None,
+                    "code_indicateur",
+                    f"indicateurs socle manquants pour {_groupements(len(lacking))} : {detail}",
+                )
+            )
+    deciles_file = f"deciles_{year}.csv"
+    with_deciles = {d["indicator"] for d in snapshot["deciles"]}
+    # The deciles of every indicator with results; of every socle indicator when no result is loaded yet.
+    used = {r["indicator"] for r in snapshot["indicator_results"]} or (set(socle) if groupements else set())
+    if used and not with_deciles:
+        problems.append(Problem(deciles_file, None, None, f"aucun décile chargé pour {year}"))
+    elif used - with_deciles:
+        problems.append(
+            Problem(
+                deciles_file,
+                None,
+                "code_indicateur",
+                f"pas de déciles {year} pour les indicateurs {_listed(used - with_deciles)}",
+            )
+        )
+    end_of_year = date(year, 12, 31).isoformat()
+    active = {
+        m["groupement"]
+        for m in snapshot["members"]
+        if m["start"] <= end_of_year and (m["end"] is None or m["end"] >= end_of_year)
+    }
+    without_members = [code for code in groupements if code not in active]
+    if without_members:
+        problems.append(
+            Problem(
+                "membres.csv",
+                None,
+                "code_groupement",
+                f"aucun membre au 31/12/{year} pour {_groupements(len(without_members))} : {_listed(without_members)}",
+            )
+        )
+    return problems
+
+
 def launch_campaign(*, campaign: Campaign, user) -> Campaign:
     """draft/failed → computing, then (after commit) one Celery task computes and stores the results.
 
     Refused with every problem listed, nothing changed, when the inputs are incomplete. The launch
-    records the reference snapshot and the datasets (with their SHA-256) the computation will use.
+    records the reference snapshot, and the dataset of each year the computation will use: the one
+    chosen (never replaced by a later upload), the latest valid one for a year without a choice.
     """
     fail_stale_campaigns()
     with audit_context(user), transaction.atomic():
@@ -229,11 +359,7 @@ def launch_campaign(*, campaign: Campaign, user) -> Campaign:
         now = timezone.now()
         token = uuid.uuid4().hex
         locked.results.all().delete()
-        locked.campaign_datasets.all().delete()
-        CampaignDataset.objects.bulk_create(
-            CampaignDataset(campaign=locked, dataset=dataset, year=year, sha256=dataset.sha256)
-            for year, dataset in sorted(datasets.items())
-        )
+        _record_dataset_choices(campaign=locked, datasets=datasets, user=user)
         locked = apply_transition(
             campaign=locked,
             name="launch",

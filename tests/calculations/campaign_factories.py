@@ -29,22 +29,31 @@ def store_golden_datasets(years=GOLDEN_YEARS) -> dict[int, Dataset]:
     for year in years:
         source = GOLDEN_DIR / f"beneficiaires_{year}.csv"
         sha256 = hashlib.sha256(source.read_bytes()).hexdigest()
-        frame = scan_beneficiaries(source).collect()
-        with scratch_directory() as scratch:
-            frame.write_parquet(scratch / "rows.parquet")
-            stored = store_parquet(scratch / "rows.parquet", kind="beneficiaires", year=year, source_sha256=sha256)
-        datasets[year] = Dataset.objects.create(
-            year=year,
-            original_name=source.name,
-            size=source.stat().st_size,
-            sha256=sha256,
-            row_count=frame.height,
-            status=Dataset.Status.VALID,
-            parquet_file=stored.name,
-            parquet_sha256=stored.sha256,
-            validated_at=timezone.now(),
+        datasets[year] = store_valid_dataset(
+            year, scan_beneficiaries(source).collect(), name=source.name, sha256=sha256, size=source.stat().st_size
         )
     return datasets
+
+
+def store_valid_dataset(year: int, frame, *, name: str, sha256: str | None = None, size: int = 0) -> Dataset:
+    """A valid beneficiaries Dataset of `year` holding `frame` (its Parquet stored); `sha256` defaults to a
+    checksum of the frame, standing for that of the CSV it came from."""
+    if sha256 is None:
+        sha256 = hashlib.sha256(frame.write_csv().encode()).hexdigest()
+    with scratch_directory() as scratch:
+        frame.write_parquet(scratch / "rows.parquet")
+        stored = store_parquet(scratch / "rows.parquet", kind="beneficiaires", year=year, source_sha256=sha256)
+    return Dataset.objects.create(
+        year=year,
+        original_name=name,
+        size=size,
+        sha256=sha256,
+        row_count=frame.height,
+        status=Dataset.Status.VALID,
+        parquet_file=stored.name,
+        parquet_sha256=stored.sha256,
+        validated_at=timezone.now(),
+    )
 
 
 def launch_and_compute(campaign, user, capture):

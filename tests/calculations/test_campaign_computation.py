@@ -16,7 +16,7 @@ from calculations.selectors.campaigns import campaign_results_json
 from calculations.services import campaigns as services
 from calculations.services.transitions import CampaignError
 from calculations.tasks.campaigns import compute_campaign_task
-from groupements.models import Groupement, IndicatorResult, Member, Wave
+from groupements.models import Groupement, IndicatorResult, Member, Wave, YearlyDecile
 from groupements.roles import CALCULATOR, VALIDATOR
 from tests.calculations.campaign_factories import (  # noqa: F401
     exact_cents_differences,
@@ -176,12 +176,45 @@ def test_missing_dataset_and_missing_socle_indicator_are_refused_at_launch_all_l
         services.launch_campaign(campaign=campaign, user=calculator)
 
     assert refused.value.messages == [
-        "resultats_indicateurs_2022.csv: code_indicateur: indicateur socle HOSP_EVIT manquant pour le groupement G003",
+        "resultats_indicateurs_2022.csv: code_indicateur: indicateurs socle manquants pour 1 groupement : HOSP_EVIT (G003)",
         "beneficiaires_2018.csv: -: aucun fichier national validé pour 2018 (nécessaire à la campagne 2022)",
     ]
     campaign.refresh_from_db()
     assert (campaign.status, campaign.task_id, campaign.reference_snapshot) == (Status.DRAFT, "", {})
-    assert not campaign.transitions.exists() and not campaign.campaign_datasets.exists()
+    assert not campaign.transitions.exists()
+    assert sorted(campaign.campaign_datasets.values_list("year", flat=True)) == [2019, 2022]  # chosen at creation
+
+
+@pytest.mark.django_db
+def test_missing_reference_data_is_reported_one_line_per_missing_file_or_table(
+    loaded_reference, media_root, calculator
+):
+    store_golden_datasets()
+    # 2023: the calendar has it, nothing else is loaded yet (no results, deciles, experience, national file).
+    campaign = services.create_campaign(year=2023, user=calculator)
+    with pytest.raises(CampaignError) as refused:
+        services.launch_campaign(campaign=campaign, user=calculator)
+    assert refused.value.messages == [
+        "resultats_indicateurs_2023.csv: -: aucun résultat d'indicateur chargé pour 2023 (12 groupements participants)",
+        "deciles_2023.csv: -: aucun décile chargé pour 2023",
+        "beneficiaires_2023.csv: -: aucun fichier national validé pour 2023 (nécessaire à la campagne 2023)",
+    ]
+
+    # 2022 with holes: two socle indicators missing for several groupements, a decile row, every member of two.
+    IndicatorResult.objects.filter(year=2022, groupement__code__in=["G001", "G002", "G003"]).filter(
+        indicator__code__in=["HOSP_EVIT", "POLYMED_75"]
+    ).delete()
+    YearlyDecile.objects.filter(year=2022, indicator__code="VACC_GRIPPE").delete()
+    Member.objects.filter(groupement__code__in=["G010", "G011"]).delete()
+    campaign = services.create_campaign(year=2022, user=calculator)
+    with pytest.raises(CampaignError) as refused:
+        services.launch_campaign(campaign=campaign, user=calculator)
+    assert refused.value.messages == [
+        "resultats_indicateurs_2022.csv: code_indicateur: indicateurs socle manquants pour 3 groupements : "
+        "HOSP_EVIT (G001, G002, G003) ; POLYMED_75 (G001, G002, G003)",
+        "deciles_2022.csv: code_indicateur: pas de déciles 2022 pour les indicateurs VACC_GRIPPE",
+        "membres.csv: code_groupement: aucun membre au 31/12/2022 pour 2 groupements : G010, G011",
+    ]
 
 
 @pytest.mark.django_db

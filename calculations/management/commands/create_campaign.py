@@ -1,6 +1,9 @@
-"""`manage.py create_campaign --year N [--parameters parametres.json] [--param name=value …] [--user LOGIN]`.
+"""`manage.py create_campaign --year N [--parameters parametres.json] [--param name=value …]
+[--dataset ANNEE=N°|SHA-256 …] [--user LOGIN]`.
 
-Creates campaign N in draft (version + 1 of a published campaign, which it will supersede). Without
+Creates campaign N in draft (version + 1 of a published campaign, which it will supersede), with the
+national file of each year it needs: the one named by --dataset (its number, or the start of its
+SHA-256), else the latest valid file of the year; the files chosen are printed. Without
 --user the command acts as the system (`COMMAND_LINE` in calculations/services/transitions.py: it may
 create, set parameters and launch, nothing else).
 """
@@ -11,6 +14,8 @@ from django.core.management.base import CommandError
 
 from calculations.engine import ParameterError
 from calculations.engine.parameters import parse_assignments, read_parameters_json
+from calculations.models import Dataset
+from calculations.selectors.datasets import chosen_datasets, dataset_choice_label
 from calculations.services.campaigns import create_campaign
 from calculations.services.transitions import CampaignError, command_line_actor
 from common.commands import ProjectCommand
@@ -27,17 +32,52 @@ class Command(ProjectCommand):
         parser.add_argument(
             "--param", action="append", default=[], metavar="NOM=VALEUR", help="paramètre de la section 6 (répétable)"
         )
+        parser.add_argument(
+            "--dataset",
+            action="append",
+            default=[],
+            metavar="ANNEE=N°|SHA-256",
+            help="fichier national d'une année : son numéro ou le début de son SHA-256 (répétable ; "
+            "par défaut le plus récent fichier valide de l'année)",
+        )
         parser.add_argument("--user", metavar="LOGIN", help="utilisateur qui agit (sinon : système, ligne de commande)")
 
-    def handle(self, *args, year, parameters, param, user, **options):
+    def handle(self, *args, year, parameters, param, dataset, user, **options):
         if parameters and not parameters.is_file():
             raise CommandError(f"{parameters}: fichier introuvable")
+        datasets = {}
+        for assignment in dataset:
+            dataset_year, found = self.named_dataset(assignment)
+            datasets[dataset_year] = found
         try:
             values = dict(read_parameters_json(parameters)) if parameters else {}
             values.update(parse_assignments(param))
-            campaign = create_campaign(year=year, user=command_line_actor(user), parameters=values)
+            campaign = create_campaign(year=year, user=command_line_actor(user), parameters=values, datasets=datasets)
         except (CampaignError, ParameterError) as error:
             for line in error.messages:
                 self.stderr.write(line)
             raise CommandError(f"campagne {year} non créée") from None
         self.stdout.write(self.style.SUCCESS(f"{campaign} créée (id {campaign.pk})."))
+        chosen = chosen_datasets(campaign=campaign)
+        for chosen_year, row in chosen.items():
+            self.stdout.write(f"  fichier national {chosen_year} : {dataset_choice_label(row.dataset)}")
+        if not chosen:
+            self.stdout.write("  aucun fichier national validé : le plus récent de chaque année sera pris au lancement")
+
+    def named_dataset(self, assignment: str) -> tuple[int, Dataset]:
+        """`2022=12` (number) or `2022=1a2b3c4d` (start of the SHA-256, at least 6 characters)."""
+        year_text, separator, key = assignment.partition("=")
+        key = key.strip().lower()
+        if not separator or not year_text.strip().isdigit() or not key:
+            raise CommandError(f"--dataset {assignment!r} : attendu ANNEE=N° ou ANNEE=SHA-256, par exemple 2022=12")
+        year = int(year_text)
+        if key.isdigit():
+            candidates = list(Dataset.objects.filter(pk=int(key)))
+        elif len(key) >= 6:
+            candidates = list(Dataset.objects.filter(sha256__startswith=key))
+        else:
+            raise CommandError(f"--dataset {assignment!r} : donnez au moins 6 caractères du SHA-256")
+        if len(candidates) != 1:
+            found = "aucun jeu de données" if not candidates else f"{len(candidates)} jeux de données"
+            raise CommandError(f"--dataset {assignment!r} : {found} ne correspond à {key!r}")
+        return year, candidates[0]
