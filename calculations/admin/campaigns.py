@@ -18,6 +18,7 @@ from calculations.selectors.campaigns import campaign_results, campaign_totals, 
 from calculations.services import campaigns as services
 from calculations.services.transitions import TRANSITIONS_BY_NAME, USER_TRANSITIONS, CampaignError, allowed_transitions
 from calculations.signals import campaign_page_panels
+from common.admin_numbers import MONEY, NUMBER, RATIO, FrenchNumbersMixin
 from common.audit import AuditHistoryMixin
 from common.errors import ActionRefused
 from common.formatting import format_money, format_number
@@ -54,7 +55,7 @@ def _formatted(value, kind: str) -> str:
     if kind == "integer":
         return format_number(value, 0)
     if kind == "ratio":
-        return format_number(value, 6)
+        return format_number(value, 4)
     if kind == "number":
         return format_number(value, 2)
     if kind == "flag":
@@ -329,9 +330,54 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:calculations_campaign_change", args=[campaign.pk]))
 
 
+# Figures of a result: euros (totals, and per patient: to the cent), ratios (4 places), points (2 places).
+RESULT_FORMATS = {
+    **dict.fromkeys(
+        [
+            "real_per_patient",
+            "expected_per_patient",
+            "real_per_patient_reference",
+            "expected_per_patient_reference",
+            "level_gap",
+            "level_gap_se",
+            "evolution_gap",
+            "level_gap_se_reference",
+            "level_gap_low",
+            "level_gap_high",
+            "evolution_gap_se",
+            "evolution_gap_low",
+            "evolution_gap_high",
+            "amount_per_patient_untruncated",
+            "amount_per_patient",
+            "positive_level_gap",
+            "positive_evolution_gap",
+            "efficiency_amount_untruncated",
+            "efficiency_amount",
+            "drawing_right",
+            "quality_value",
+            "quality_amount",
+            "amount_before_cap",
+            "real_expenditure_total",
+            "cap",
+            "amount_after_cap",
+            "budget_guarantee",
+            "budget_guarantee_gain",
+            "final_amount",
+            "truncated_expenditure_total",
+            "amount_after_coefficient",
+        ],
+        MONEY,
+    ),
+    **dict.fromkeys(["quality_ratio", "phase3_factor"], RATIO),
+    **dict.fromkeys(["quality_score", "indicator_points", "experience_points", "score_max"], NUMBER),
+}
+
+
 @admin.register(GroupementResult)
-class GroupementResultAdmin(admin.ModelAdmin):
+class GroupementResultAdmin(FrenchNumbersMixin, admin.ModelAdmin):
     """Read-only: results are written by the computation only, and never changed once published."""
+
+    number_formats = RESULT_FORMATS
 
     list_display = (
         "code",

@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from import_export.admin import ImportExportModelAdmin
 
 from calculations.bundle import BundleError
+from common.admin_numbers import FrenchNumbersMixin
 from common.audit import AuditHistoryMixin
 from common.formatting import format_money
 from common.importexport import FilteredExportMixin
@@ -70,7 +71,9 @@ class PaymentsFileForm(forms.Form):
 
 
 @admin.register(LedgerLine)
-class LedgerLineAdmin(RefusalsAsMessagesMixin, AuditHistoryMixin, FilteredExportMixin, admin.ModelAdmin):
+class LedgerLineAdmin(
+    FrenchNumbersMixin, RefusalsAsMessagesMixin, AuditHistoryMixin, FilteredExportMixin, admin.ModelAdmin
+):
     resource_classes = [resources.LedgerLineResource]
     formats = FORMATS
     import_export_change_list_template = "admin/financing/ledgerline/change_list.html"
@@ -196,7 +199,9 @@ class SeedCreditForm(forms.ModelForm):
 
 
 @admin.register(SeedCredit)
-class SeedCreditAdmin(RefusalsAsMessagesMixin, AuditHistoryMixin, FilteredExportMixin, ImportExportModelAdmin):
+class SeedCreditAdmin(
+    FrenchNumbersMixin, RefusalsAsMessagesMixin, AuditHistoryMixin, FilteredExportMixin, ImportExportModelAdmin
+):
     resource_classes = [resources.SeedCreditResource]
     formats = FORMATS
     form = SeedCreditForm

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.loader import render_to_string
 
+from common.admin_numbers import FrenchNumbersMixin
 from common.audit import AuditHistoryMixin
 from common.errors import ActionRefused
 
@@ -28,7 +29,7 @@ class LedgerLineInline(admin.TabularInline):
 
 
 @admin.register(PilotProject)
-class PilotProjectAdmin(RefusalsAsMessagesMixin, AuditHistoryMixin, admin.ModelAdmin):
+class PilotProjectAdmin(FrenchNumbersMixin, RefusalsAsMessagesMixin, AuditHistoryMixin, admin.ModelAdmin):
     list_display = ("code", "name", "start_year", "end_year", "groupement")
     search_fields = ("code", "name")
     autocomplete_fields = ("groupement",)
@@ -83,7 +84,7 @@ class InnovativeActionClaimForm(forms.ModelForm):
 
 
 @admin.register(InnovativeActionClaim)
-class InnovativeActionClaimAdmin(RefusalsAsMessagesMixin, admin.ModelAdmin):
+class InnovativeActionClaimAdmin(FrenchNumbersMixin, RefusalsAsMessagesMixin, admin.ModelAdmin):
     form = InnovativeActionClaimForm
     list_display = ("pilot_project", "year", "amount", "label", "status", "recorded_by")
     list_filter = ("year", "status", "pilot_project")

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 
+from common.admin_numbers import FrenchNumbersMixin
 from common.audit import AuditHistoryMixin
 from common.importexport import FilteredExportMixin
 
@@ -20,7 +21,7 @@ from ..models import (
 from ..models.reference import periods_overlap
 
 
-class ReferenceAdmin(AuditHistoryMixin, FilteredExportMixin, admin.ModelAdmin):
+class ReferenceAdmin(FrenchNumbersMixin, AuditHistoryMixin, FilteredExportMixin, admin.ModelAdmin):
     """Reference tables: exported in the bundle's CSV (and XLSX) with its French column names; imported
     one file at a time by the upload page linked from the change list (`reference_import`, which
     reads the file with the bundle's rules), for the roles that may change the table."""
