@@ -34,6 +34,9 @@ def _model_perms(models, actions):
     return {f"{m.split('.')[0]}.{action}_{m.split('.')[1]}" for m in models for action in actions}
 
 
+# « Historique des modifications » (common.history): who changed what, for the validators and readers.
+AUDIT_TRAIL = "pghistory.view_events"
+
 # app_label.codename; a permission that does not exist (yet) is skipped.
 ROLE_PERMISSIONS = {
     DATA_MANAGER: _model_perms(REFERENCE_MODELS, ("view", "add", "change", "delete"))
@@ -62,6 +65,7 @@ ROLE_PERMISSIONS = {
         "calculations.publish_campaign",
         "calculations.pay_campaign",
         "calculations.reject_campaign",
+        AUDIT_TRAIL,
     }
     | _model_perms(("reports.contestation", "reports.statement"), ("view", "change")),
     READER: _model_perms(REFERENCE_MODELS, ("view",))
@@ -76,7 +80,8 @@ ROLE_PERMISSIONS = {
             "reports.contestation",
         ),
         ("view",),
-    ),
+    )
+    | {AUDIT_TRAIL},
     GROUPEMENT_USER: set(),
 }
 

@@ -91,8 +91,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=30, transaction_mode="IMMEDIATE")
 USES_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 if USES_POSTGRES:
-    # The events page of the audit trail: its queries are PostgreSQL's (nothing is recorded on SQLite).
-    INSTALLED_APPS.append("pghistory.admin")
+    # (The audit trail's page is common.history's « Historique des modifications », not pghistory.admin.)
     # Attaches the user and URL of each request to the audit events (PostgreSQL triggers only).
     MIDDLEWARE.append("pghistory.middleware.HistoryMiddleware")
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
+from common.history import history_view
 from reports.forms import StaffAuthenticationForm
 
 admin.site.site_header = "IPEP – administration"
@@ -13,6 +15,9 @@ admin.autodiscover()
 urlpatterns = [
     # The reference tables' upload page (calculations), before the admin's own catch-all URLs.
     path("admin/", include("calculations.admin.reference_import")),
+    # The audit trail of every tracked model (on PostgreSQL; SQLite says it keeps none).
+    path("admin/historique/", admin.site.admin_view(history_view), name="change_history"),
+    path("admin/pghistory/events/", RedirectView.as_view(pattern_name="change_history", permanent=True)),
     path("admin/", admin.site.urls),
     path("", include("reports.urls")),  # groupement portal at the root, staff reports under /gestion/
 ]

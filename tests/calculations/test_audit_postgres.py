@@ -49,7 +49,7 @@ def test_a_reference_change_in_the_admin_is_recorded_with_its_author_and_shown(c
     assert update.pgh_context["url"].endswith(f"/patientexperience/{experience.pk}/change/")
     client.force_login(make_user(role=READER))
     page = history_page(client, "groupements_patientexperience", experience.pk)
-    assert "modification" in page and "gestionnaire" in page and "16.4 → 12.5" in page
+    assert "modification" in page and "gestionnaire" in page and "16,4 → 12,5" in page
 
 
 @pytest.mark.django_db

@@ -52,7 +52,7 @@ def test_a_ledger_line_changed_in_the_admin_is_recorded_with_its_author_and_show
     client.force_login(make_user(role=READER))
     page = history_page(client, "financing_ledgerline", line.pk)
     assert page.count('class="audit-event"') == 2
-    assert "modification" in page and "gestionnaire" in page and "77500.0 → 80000.0" in page
+    assert "modification" in page and "gestionnaire" in page and "77\u00a0500,00\u00a0€ → 80\u00a0000,00\u00a0€" in page
 
 
 def test_seed_credit_changes_through_the_service_are_recorded_with_their_author(make_user):
