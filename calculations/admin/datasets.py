@@ -4,8 +4,6 @@ written by `calculations.services.datasets` only: the change page is read-only."
 
 from __future__ import annotations
 
-from datetime import date
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -19,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 
 from calculations.models import Dataset
 from calculations.selectors import datasets as selectors
+from calculations.selectors.campaigns import latest_campaign_year
 from calculations.services import datasets as services
 from common.formatting import format_integer, format_money, format_number
 from common.spreadsheets import csv_writer
@@ -26,16 +25,22 @@ from common.spreadsheets import csv_writer
 POLL_SECONDS = 2
 
 
+UPLOAD_HELP = (
+    "Fichier CSV séparé par des points-virgules ou des virgules, encodé en UTF-8 ou en Windows-1252. "
+    "Il est enregistré par morceaux puis validé en arrière-plan."
+)
+
+
 class DatasetUploadForm(forms.Form):
     year = forms.IntegerField(label="Année des données", min_value=services.MIN_YEAR, max_value=services.MAX_YEAR)
     file = forms.FileField(
         label="Fichier beneficiaires_Y.csv",
-        help_text="CSV `;` ou `,`, UTF-8 ou Windows-1252. Le fichier est enregistré par morceaux puis validé en arrière-plan.",
+        help_text=UPLOAD_HELP,
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["year"].initial = date.today().year - 1
+        self.fields["year"].initial = latest_campaign_year()
 
 
 @admin.register(Dataset)

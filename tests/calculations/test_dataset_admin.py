@@ -187,3 +187,18 @@ def test_a_bulk_deletion_refused_for_one_dataset_deletes_none(
         )
     assert response.status_code == 403
     assert set(Dataset.objects.values_list("pk", flat=True)) == {idle.pk, busy.pk}
+
+
+def test_the_upload_form_defaults_to_the_latest_campaign_year_and_its_help_reads_as_french(
+    client, make_user, loaded_reference
+):
+    import html
+
+    logged_in(client, make_user(role=roles.DATA_MANAGER))
+    page = html.unescape(client.get(ADD_URL).content.decode())
+    # The golden calendar goes to 2023, its indicator results to 2022: campaign 2022 is the latest possible.
+    assert 'name="year" value="2022"' in page
+    assert "séparé par des points-virgules ou des virgules, encodé en UTF-8" in page
+    assert "`" not in page
+    reference_page = html.unescape(client.get(reverse("reference_import", args=["wave"])).content.decode())
+    assert "`" not in reference_page
