@@ -130,8 +130,8 @@ class LedgerLine(models.Model):
 
     class Meta:
         db_table = "groupements_ledgerline"
-        verbose_name = "ligne de financement"
-        verbose_name_plural = "grand livre des financements"
+        verbose_name = "ligne du grand livre"
+        verbose_name_plural = "lignes du grand livre"
         ordering = ["year", "nature", "groupement__code", "pilot_project__code", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -223,8 +223,8 @@ class InnovativeActionClaim(LedgerLine):
 
     class Meta:
         proxy = True
-        verbose_name = "demande actions innovantes"
-        verbose_name_plural = "demandes actions innovantes"
+        verbose_name = "demande d'actions innovantes"
+        verbose_name_plural = "demandes d'actions innovantes"
         ordering = ["pilot_project__code", "year", "pk"]
 
     def __init__(self, *args, **kwargs):

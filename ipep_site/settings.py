@@ -110,6 +110,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "fr-fr"
 # French only: a browser asking for English must not get English dates in a statement or a page.
 LANGUAGES = [("fr", "Français")]
+# The project's overrides of a few French strings of Django and django-axes (locale/fr/LC_MESSAGES).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True

@@ -56,7 +56,7 @@ class LedgerLineForm(forms.ModelForm):
         if nature == Nature.INNOVATIVE_ACTIONS:
             raise ValidationError(
                 {
-                    "nature": "Les actions innovantes s'enregistrent comme demandes (« Demandes actions innovantes ») : le plafond annuel y est vérifié."
+                    "nature": "Les actions innovantes s'enregistrent comme demandes (« Demandes d'actions innovantes ») : le plafond annuel y est vérifié."
                 }
             )
         if nature == Nature.COORDINATION and amount is not None and amount != COORDINATION_AMOUNT:

@@ -47,8 +47,8 @@ class PhaseCalendar(models.Model):
     phase = models.PositiveSmallIntegerField("phase", choices=[(1, "Phase 1"), (2, "Phase 2"), (3, "Phase 3")])
 
     class Meta:
-        verbose_name = "phase du calendrier"
-        verbose_name_plural = "calendrier des phases"
+        verbose_name = "ligne du calendrier des phases"
+        verbose_name_plural = "lignes du calendrier des phases"
         ordering = ["wave__code", "year"]
         constraints = [
             models.UniqueConstraint(fields=["wave", "year"], name="phase_unique_wave_year"),
@@ -155,7 +155,7 @@ class YearlyDecile(models.Model):
     d8 = models.DecimalField("D8", **VALUE)
 
     class Meta:
-        verbose_name = "déciles de l'année"
+        verbose_name = "déciles annuels"
         verbose_name_plural = "déciles annuels"
         ordering = ["-year", "indicator__code"]
         constraints = [
@@ -212,8 +212,8 @@ class PatientExperience(models.Model):
     )
 
     class Meta:
-        verbose_name = "expérience patient"
-        verbose_name_plural = "expérience patient (points)"
+        verbose_name = "points d'expérience patient"
+        verbose_name_plural = "points d'expérience patient"
         ordering = ["-year", "groupement__code"]
         constraints = [
             models.UniqueConstraint(fields=["year", "groupement"], name="experience_unique_year_groupement"),
@@ -235,8 +235,8 @@ class PortalAccess(models.Model):
     )
 
     class Meta:
-        verbose_name = "accès portail"
-        verbose_name_plural = "accès portail"
+        verbose_name = "droit d'accès au portail"
+        verbose_name_plural = "droits d'accès au portail"
 
     def __str__(self):
         return f"{self.user} → {self.groupement.code}"

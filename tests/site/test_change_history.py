@@ -60,7 +60,7 @@ def test_a_change_is_shown_with_who_when_which_object_and_old_to_new_values_and_
     page = text(client.get(url + query))
     rows = page[page.index('id="history-events"') :]
     assert rows.count('class="audit-event"') == 2  # its creation by the bundle load, then the change
-    assert "gestionnaire" in rows and f"Expérience patient n° {experience.pk}" in rows
+    assert "gestionnaire" in rows and f"Points d'expérience patient n° {experience.pk}" in rows
     assert "modification" in rows and "<strong>points</strong> : 16,4 → 12,5" in rows
     assert f'href="{reverse("admin:groupements_patientexperience_change", args=[experience.pk])}"' in rows
 
