@@ -14,7 +14,13 @@ from django.utils.html import format_html, format_html_join
 
 from calculations.engine.parameters import DEFAULT_LITERALS
 from calculations.models import Campaign, GroupementResult
-from calculations.selectors.campaigns import campaign_results, campaign_totals, open_campaign, result_order
+from calculations.selectors.campaigns import (
+    campaign_results,
+    campaign_totals,
+    open_campaign,
+    result_order,
+    uninformed_at_publication,
+)
 from calculations.services import campaigns as services
 from calculations.services.transitions import TRANSITIONS_BY_NAME, USER_TRANSITIONS, CampaignError, allowed_transitions
 from calculations.signals import campaign_page_panels
@@ -273,7 +279,10 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
             "computing": campaign.status == Campaign.Status.COMPUTING,
             "refresh_seconds": REFRESH_SECONDS,
             "progress_percent": round(campaign.progress * 100),
-            "transition_buttons": allowed_transitions(campaign=campaign, actor=request.user),
+            "transition_buttons": (buttons := allowed_transitions(campaign=campaign, actor=request.user)),
+            "uninformed": uninformed_at_publication(campaign=campaign)
+            if any(b.name == "publish" for b in buttons)
+            else [],
             "transition_url": reverse("admin:calculations_campaign_transition", args=[campaign.pk]),
             "campaign_datasets": campaign.campaign_datasets.select_related("dataset", "chosen_by").order_by("year"),
             "totals": [(label, _formatted(value, kind)) for label, value, kind in campaign_totals(campaign)]
@@ -327,6 +336,11 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
             else:
                 updated.refresh_from_db()
                 messages.success(request, f"{transition.label} : {updated}.")
+                if name == "publish" and (uninformed := uninformed_at_publication(campaign=updated)):
+                    messages.warning(
+                        request,
+                        f"Non prévenus par e-mail ({len(uninformed)}) : " + " ; ".join(uninformed) + ".",
+                    )
         return HttpResponseRedirect(reverse("admin:calculations_campaign_change", args=[campaign.pk]))
 
 

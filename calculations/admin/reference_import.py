@@ -22,8 +22,11 @@ MAX_FILE_SIZE = 20 * 1024 * 1024  # reference tables are small: members of every
 
 
 class ReferenceFileForm(forms.Form):
-    file = forms.FileField(label="Fichier", help_text="Fichier CSV séparé par des points-virgules ou des virgules, encodé en UTF-8 ou en Windows-1252, "
-        "ou classeur XLSX.")
+    file = forms.FileField(
+        label="Fichier",
+        help_text="Fichier CSV séparé par des points-virgules ou des virgules, encodé en UTF-8 ou en Windows-1252, "
+        "ou classeur XLSX.",
+    )
     dry_run = forms.BooleanField(label="Vérifier seulement (ne rien enregistrer)", required=False)
 
     def clean_file(self):

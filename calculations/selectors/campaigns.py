@@ -26,6 +26,7 @@ from groupements.models import (
     Member,
     PatientExperience,
     PhaseCalendar,
+    PortalAccess,
     Wave,
     YearlyDecile,
 )
@@ -63,6 +64,27 @@ def latest_campaign_year() -> int:
     calendar = PhaseCalendar.objects.filter(year__lte=last_year)
     with_results = calendar.filter(year__in=IndicatorResult.objects.values("year")).aggregate(Max("year"))
     return with_results["year__max"] or calendar.aggregate(Max("year"))["year__max"] or last_year
+
+
+def uninformed_at_publication(*, campaign: Campaign) -> list[str]:
+    """Who will not be told by e-mail that the campaign's statements are published (the e-mail goes to
+    every active portal user of its groupements with an address): each such user without an address,
+    and each groupement of its results without any active portal user. One line each, by code."""
+    groupements = {r.groupement_id: r.code for r in campaign.results.only("groupement_id", "code")}
+    accesses = (
+        PortalAccess.objects.filter(groupement_id__in=groupements, user__is_active=True)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    lines, with_users = [], set()
+    for access in accesses:
+        with_users.add(access.groupement_id)
+        if not access.user.email:
+            lines.append((groupements[access.groupement_id], f"{access.user.get_username()} (aucune adresse e-mail)"))
+    for groupement_id, code in groupements.items():
+        if groupement_id not in with_users:
+            lines.append((code, "aucun utilisateur actif du portail"))
+    return [f"{code} : {who}" for code, who in sorted(lines)]
 
 
 def stale_computing_campaigns(*, now=None) -> QuerySet[Campaign]:
