@@ -1,8 +1,10 @@
 """Settings for ipep, read from the environment (django-environ).
 
 With nothing set, the site runs embedded: SQLite under the project, Celery tasks executed eagerly
-in-process, DEBUG on. Production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS,
-DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
+in-process, a development secret key, DEBUG off (French error pages; DJANGO_DEBUG=1 turns Django's
+debug pages on, for a developer). Production declares itself with DJANGO_DEBUG=0 and sets
+DJANGO_SECRET_KEY (then required), DJANGO_ALLOWED_HOSTS, DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL
+(Redis); it gets HTTPS-only cookies, HSTS and hashed static files.
 """
 
 import ipaddress
@@ -16,11 +18,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-if DEBUG:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-never-used-in-production-0123456789")
+# Debug pages only when asked: a forgotten variable never shows a traceback to a visitor.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Production is declared (DJANGO_DEBUG=0), not guessed: the embedded site (tests, demo) keeps its
+# development key and plain-HTTP cookies.
+PRODUCTION = "DJANGO_DEBUG" in env and not DEBUG
+if PRODUCTION:
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # required in production: no default
 else:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # required outside DEBUG: no default
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-never-used-in-production-0123456789")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -162,7 +168,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if not PRODUCTION
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -281,7 +287,7 @@ PERMISSIONS_POLICY = {
     )
 }  # fmt: skip
 
-if not DEBUG:
+if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)

@@ -138,6 +138,11 @@ def latest_campaign_with_results(year: int) -> Campaign | None:
     return Campaign.objects.filter(year=year, results__isnull=False).distinct().order_by("-version").first()
 
 
+def campaign_with_results(year: int, version: int) -> Campaign | None:
+    """Version `version` of campaign `year`, if it has stored results."""
+    return Campaign.objects.filter(year=year, version=version, results__isnull=False).distinct().first()
+
+
 def stored_statement_files() -> Iterator[StoredFile]:
     """Every statement PDF with the SHA-256 recorded when it was rendered."""
     statements = Statement.objects.select_related("campaign", "groupement").order_by(

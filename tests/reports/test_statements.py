@@ -188,6 +188,15 @@ def test_render_statements_command_without_campaign_fails(tmp_path):
         call_command("render_statements", year=2031, outdir=tmp_path)
 
 
+def test_render_statements_command_renders_the_version_asked(media_root, tmp_path):
+    golden_campaign(status="superseded", codes=["G001"], datasets=False, version=1)
+    golden_campaign(status="validated", codes=["G001", "G002"], datasets=False, version=2)
+    call_command("render_statements", "--year", "2022", "--campaign-version", "1", "--outdir", str(tmp_path / "v1"))
+    assert sorted(p.name for p in (tmp_path / "v1").iterdir()) == ["2022_G001_v1.pdf"]
+    with pytest.raises(CommandError, match="La campagne 2022 v7 n'existe pas ou n'a pas de résultats"):
+        call_command("render_statements", "--year", "2022", "--campaign-version", "7", "--outdir", str(tmp_path))
+
+
 def test_statement_dates_are_french_whatever_the_requester_language(computed):
     """Rendering may run inside a request (eager Celery) whose LocaleMiddleware activated English."""
     from django.utils import translation

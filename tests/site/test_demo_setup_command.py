@@ -54,13 +54,16 @@ def test_demo_setup_publishes_the_golden_campaign_and_prints_the_logins(media_ro
 
 
 @pytest.mark.django_db(transaction=True)
-def test_demo_setup_run_twice_keeps_one_campaign_and_one_dataset_per_year(media_root):
+def test_demo_setup_run_twice_keeps_one_campaign_and_one_dataset_per_year(media_root, settings):
     demo_setup("--no-publish")
     assert Campaign.objects.get(year=2022).status == Campaign.Status.COMPUTED
 
+    settings.IPEP_SITE_URL = "http://192.0.2.10:8080/"
     out = demo_setup()
 
     assert Campaign.objects.filter(year=2022).count() == 1
     assert Campaign.objects.get(year=2022).status == Campaign.Status.PUBLISHED
     assert Dataset.objects.count() == 3
     assert "Référentiels déjà chargés." in out
+    assert "Démonstration prête : http://192.0.2.10:8080/admin/" in out  # the site's URL, not a fixed port
+    assert "(portail : http://192.0.2.10:8080/)" in out and ":8000" not in out

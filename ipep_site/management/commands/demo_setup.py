@@ -15,6 +15,7 @@ import re
 import secrets
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import CommandError
@@ -178,12 +179,13 @@ class Command(ProjectCommand):
 
     def print_logins(self, password: str, portal_login: str | None, campaign: Campaign) -> None:
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS("Démonstration prête : http://127.0.0.1:8000/admin/"))
+        site = settings.IPEP_SITE_URL.rstrip("/")  # where the site is served (IPEP_SITE_URL), not a fixed port
+        self.stdout.write(self.style.SUCCESS(f"Démonstration prête : {site}/admin/"))
         self.stdout.write(f"Mot de passe de tous les comptes : {password}")
         for login, _, description in DEMO_USERS:
             self.stdout.write(f"  {login:<12} {description}")
         if portal_login:
             self.stdout.write(
-                f"  {portal_login:<12} utilisateur du groupement {portal_login.upper()} (portail : http://127.0.0.1:8000/)"
+                f"  {portal_login:<12} utilisateur du groupement {portal_login.upper()} (portail : {site}/)"
             )
         self.stdout.write(f"Campagne {campaign.year} v{campaign.version} : {campaign.get_status_display()}")
