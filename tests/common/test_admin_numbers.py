@@ -49,6 +49,7 @@ def test_every_decimal_and_float_field_of_every_admin_form_accepts_the_french_co
     request = RequestFactory().get("/")
     request.user = make_user(is_superuser=True, is_staff=True)
     checked = []
+    admin.autodiscover()  # the admin's modules are discovered by the URLs (ipep_site.apps.LazyAdminConfig)
     for model, model_admin in admin.site._registry.items():
         form = model_admin.get_form(request, None)
         for name, field in form.base_fields.items():

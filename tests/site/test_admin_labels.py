@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 
 
 def registered():
+    admin.autodiscover()  # the admin's modules are discovered by the URLs (ipep_site.apps.LazyAdminConfig)
     return sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
 
 
