@@ -24,7 +24,7 @@ from calculations.selectors.campaigns import (
 from calculations.services import campaigns as services
 from calculations.services.transitions import TRANSITIONS_BY_NAME, USER_TRANSITIONS, CampaignError, allowed_transitions
 from calculations.signals import campaign_page_panels
-from common.admin_numbers import MONEY, NUMBER, RATIO, FrenchNumbersMixin
+from common.admin_numbers import DECIMAL, MONEY, NUMBER, RATIO, FrenchNumbersMixin, format_kind
 from common.audit import AuditHistoryMixin
 from common.errors import ActionRefused
 from common.formatting import format_money, format_number
@@ -425,12 +425,10 @@ class GroupementResultAdmin(FrenchNumbersMixin, admin.ModelAdmin):
                         d["code"],
                         d["family"],
                         d["direction"],
-                        d["value_n"],
-                        d["value_n_1"] if d["value_n_1"] is not None else "–",
-                        d["d2"],
-                        d["d3"],
-                        d["d7"],
-                        d["d8"],
+                        *(
+                            format_kind(d[key], DECIMAL) if d.get(key) is not None else "–"
+                            for key in ("value_n", "value_n_1", "d2", "d3", "d7", "d8")
+                        ),
                         format_number(d["points"], 2),
                         format_number(d["max_points"], 2),
                     )

@@ -107,6 +107,21 @@ def test_results_by_groupement_show_money_to_the_cent_and_ratios_to_four_places(
         amount_per_patient=12.3456789,
         final_amount=Decimal("1395000.00"),
         campaign__status=Campaign.Status.COMPUTED,
+        quality_details=[
+            {
+                "code": "VACC_GRIPPE",
+                "family": "socle",
+                "direction": "hausse",
+                "value_n": "48.300000",
+                "value_n_1": None,
+                "d2": "48.3",
+                "d3": "51.4",
+                "d7": "63.7",
+                "d8": "66.8",
+                "points": 5.0,
+                "max_points": 10.0,
+            }
+        ],
     )
     client.force_login(make_user(role=READER))
     listing = page(client.get(reverse("admin:calculations_groupementresult_changelist")))
@@ -114,3 +129,4 @@ def test_results_by_groupement_show_money_to_the_cent_and_ratios_to_four_places(
     shown = page(client.get(reverse("admin:calculations_groupementresult_change", args=[result.pk])))
     assert f"-250,23{NBSP}€" in shown and "0,5123" in shown and f"12,35{NBSP}€" in shown
     assert "250,23105" not in shown and "0,512345" not in shown
+    assert "<td>48,3</td><td>–</td><td>48,3</td><td>51,4</td><td>63,7</td><td>66,8</td>" in shown  # quality detail
