@@ -17,16 +17,17 @@ from decimal import Decimal
 from pathlib import Path
 
 from .problems import ProblemCollector
+from .reasons import csv_error, file_kind, number, one_of, quoted, reason
 
 SNIFF_BYTES = 64 * 1024
 
 # Signatures of files people upload by mistake instead of a CSV export.
 _BINARY_SIGNATURES = {
-    b"PK\x03\x04": "a ZIP archive (an Excel .xlsx or .ods workbook?)",
-    b"%PDF": "a PDF document",
-    b"\xd0\xcf\x11\xe0": "an old Excel .xls / OLE document",
-    b"\x1f\x8b": "a gzip archive",
-    b"PAR1": "a Parquet file",
+    b"PK\x03\x04": "zip",
+    b"%PDF": "pdf",
+    b"\xd0\xcf\x11\xe0": "ole",
+    b"\x1f\x8b": "gzip",
+    b"PAR1": "parquet",
 }
 
 _INTEGER = re.compile(r"-?[0-9]+")
@@ -43,9 +44,9 @@ def binary_kind(head: bytes) -> str | None:
     """What a file that is not CSV text looks like, or None when it may be text."""
     for signature, kind in _BINARY_SIGNATURES.items():
         if head.startswith(signature):
-            return kind
+            return file_kind(kind)
     if b"\x00" in head:
-        return "a binary file"
+        return file_kind("binary")
     return None
 
 
@@ -126,7 +127,7 @@ class TableReader:
         raw = self.path.read_bytes()
         kind = binary_kind(raw[:SNIFF_BYTES])
         if kind:
-            self.problem(1, None, f"not a CSV text file: this looks like {kind}", "not_csv")
+            self.problem(1, None, reason("not_csv", kind=kind), "not_csv")
             return None
         try:
             return raw.decode("utf-8-sig")
@@ -138,7 +139,7 @@ class TableReader:
         if text is None:
             return []
         if not text.strip():
-            self.problem(1, None, "empty file: a header row is required", "empty_file")
+            self.problem(1, None, reason("empty_file"), "empty_file")
             return []
         lines = text.splitlines(keepends=True)
         header_index = next(i for i, line in enumerate(lines) if line.strip())
@@ -163,13 +164,15 @@ class TableReader:
                     continue
                 data_rows += 1
                 if len(row) != len(header):
-                    self.problem(start_line, None, f"expected {len(header)} fields, found {len(row)}", "field_count")
+                    self.problem(
+                        start_line, None, reason("field_count", expected=len(header), found=len(row)), "field_count"
+                    )
                     continue
                 records.append(self._typed_record(start_line, row, positions, delimiter == ";"))
         except csv.Error as exc:
-            self.problem(reader.line_num, None, f"malformed CSV: {exc}", "malformed")
+            self.problem(reader.line_num, None, reason("malformed", detail=csv_error(exc)), "malformed")
         if header is not None and not data_rows and self.rows_required:
-            self.problem(2, None, "no data rows after the header", "no_rows")
+            self.problem(2, None, reason("no_rows"), "no_rows")
         return records
 
     def _check_header(self, header: list[str], line: int) -> dict[str, int] | None:
@@ -185,43 +188,44 @@ class TableReader:
     def _typed_value(self, line: int, column: Column, text: str, decimal_comma: bool):
         if text == "":
             if column.required:
-                self.problem(line, column.name, "value is required", "required")
+                self.problem(line, column.name, reason("required"), "required")
             return None
         kind = column.kind
         if kind == "text":
             return text
         if kind == "rpps":
             if not RPPS_PATTERN.fullmatch(text):
-                self.problem(line, column.name, f"RPPS must be 11 digits, got {text!r}", "rpps")
+                self.problem(line, column.name, reason("rpps", value=quoted(text)), "rpps")
                 return None
             return text
         if kind == "date":
             value = parse_date(text)
             if value is None:
-                self.problem(line, column.name, f"not a date (YYYY-MM-DD or DD/MM/YYYY): {text!r}", "date")
+                self.problem(line, column.name, reason("date", value=quoted(text)), "date")
             return value
         if kind in ("int", "bool"):
             value = parse_int(text)
             if value is None:
-                self.problem(line, column.name, f"not an integer: {text!r}", "integer")
+                self.problem(line, column.name, reason("integer", value=quoted(text)), "integer")
                 return None
             if kind == "bool" and value not in (0, 1):
-                self.problem(line, column.name, f"must be 0 or 1, got {text!r}", "boolean")
+                self.problem(line, column.name, reason("boolean", value=quoted(text)), "boolean")
                 return None
         elif kind == "decimal":
             value = parse_decimal(text, decimal_comma)
             if value is None:
-                separator = "'.' or ','" if decimal_comma else "'.'"
-                self.problem(
-                    line, column.name, f"not a decimal number (decimal separator {separator}): {text!r}", "decimal"
-                )
+                separators = one_of(".,") if decimal_comma else quoted(".")
+                self.problem(line, column.name, reason("decimal", separators=separators, value=quoted(text)), "decimal")
                 return None
             if value < 0 and not column.negative:
-                self.problem(line, column.name, f"must not be negative, got {text!r}", "negative")
+                self.problem(line, column.name, reason("negative", value=quoted(text)), "negative")
                 return None
             if column.places is not None and -value.as_tuple().exponent > column.places:
                 self.problem(
-                    line, column.name, f"at most {column.places} decimal places, got {text!r}", "decimal_places"
+                    line,
+                    column.name,
+                    reason("decimal_places", places=column.places, value=quoted(text)),
+                    "decimal_places",
                 )
                 return None
         else:  # pragma: no cover - a programming error in a column spec
@@ -233,7 +237,10 @@ class TableReader:
             and value > column.maximum
         ):
             self.problem(
-                line, column.name, f"must be between {column.minimum} and {column.maximum}, got {text!r}", "range"
+                line,
+                column.name,
+                reason("range", low=number(column.minimum), high=number(column.maximum), value=quoted(text)),
+                "range",
             )
             return None
         return value
@@ -247,14 +254,14 @@ def check_header(
     seen: dict[str, int] = {}
     for index, name in enumerate(names):
         if name in seen:
-            collector.add(file, line, name, "column appears twice in the header", "header")
+            collector.add(file, line, name, reason("duplicate_column"), "header")
         seen.setdefault(name, index)
     missing = [name for name in required if name not in seen]
     for name in missing:
-        collector.add(file, line, name, "required column is missing from the header", "header")
+        collector.add(file, line, name, reason("missing_column"), "header")
     for name in names:
         if name and name not in required:
-            collector.warn(file, line, name, "unknown column ignored", "unknown_column")
+            collector.warn(file, line, name, reason("unknown_column"), "unknown_column")
     if missing or len(seen) != len(names):
         return None
     return {name: seen[name] for name in required}

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from .reasons import more_line
+
 DEFAULT_LIMIT = 100
 
 
@@ -24,13 +26,12 @@ class Problem:
 
 
 def format_problems(problems: list[Problem], limit: int = DEFAULT_LIMIT, more: Counter | None = None) -> list[str]:
-    """The first `limit` problems, then `… and K more` with a count per rule for the rest: the problems
+    """The first `limit` problems, then `… et K de plus` with a count per rule for the rest: the problems
     past the limit plus `more`, problems that were only counted (a file with millions of bad rows)."""
     lines = [str(p) for p in problems[:limit]]
     rest = Counter(p.rule for p in problems[limit:]) + Counter(more or {})
     if rest:
-        detail = ", ".join(f"{rule}: {count}" for rule, count in rest.most_common())
-        lines.append(f"… and {sum(rest.values())} more ({detail})")
+        lines.append(more_line(sum(rest.values()), rest.most_common()))
     return lines
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from .csvformat import Column, Record, TableReader
 from .inputs import CampaignInputs
 from .problems import Problem, ProblemCollector
+from .reasons import french_date, number, one_of, quoted, reason
 
 WAVES = "vagues.csv"
 PHASES = "calendrier_phases.csv"
@@ -88,7 +89,7 @@ def _read(
     path = directory / name
     if not path.is_file():
         if required:
-            collector.add(name, None, None, "required file is missing from the bundle", "missing_file")
+            collector.add(name, None, None, reason("missing_file"), "missing_file")
         return None
     return TableReader(
         path, COLUMNS[spec], collector, display_name=name, rows_required=spec not in MAY_HAVE_NO_ROWS
@@ -104,11 +105,7 @@ def _unique(records: list[Record], keys: tuple[str, ...], name: str, collector: 
         if key in seen:
             label = ", ".join(f"{k}={record[k]}" for k in keys)
             collector.add(
-                name,
-                record.line,
-                keys[-1],
-                f"duplicate key ({label}), first seen on line {seen[key].line}",
-                "duplicate",
+                name, record.line, keys[-1], reason("duplicate", key=label, first=seen[key].line), "duplicate"
             )
         else:
             seen[key] = record
@@ -121,7 +118,9 @@ def _must_exist(
     for record in records:
         value = record[column]
         if value is not None and value not in known:
-            collector.add(name, record.line, column, f"unknown {what} {value!r}", "unknown_reference")
+            collector.add(
+                name, record.line, column, reason(f"unknown_{what}", value=quoted(value)), "unknown_reference"
+            )
 
 
 def _one_of(
@@ -130,7 +129,11 @@ def _one_of(
     for record in records:
         if record[column] is not None and record[column] not in allowed:
             collector.add(
-                name, record.line, column, f"must be one of {', '.join(allowed)}, got {record[column]!r}", "choice"
+                name,
+                record.line,
+                column,
+                reason("choice", allowed=one_of(allowed), value=quoted(record[column])),
+                "choice",
             )
 
 
@@ -143,7 +146,7 @@ def check_waves(waves, collector):
                 WAVES,
                 record.line,
                 "annee_reference",
-                f"reference year {reference} must be before entry year {entry}",
+                reason("wave_years", reference=reference, entry=entry),
                 "wave_years",
             )
 
@@ -155,7 +158,11 @@ def check_members(members, collector):
         start, end = record["date_debut"], record["date_fin"]
         if start is not None and end is not None and end < start:
             collector.add(
-                MEMBERS, record.line, "date_fin", f"end date {end} is before start date {start}", "member_dates"
+                MEMBERS,
+                record.line,
+                "date_fin",
+                reason("member_dates", end=french_date(end), start=french_date(start)),
+                "member_dates",
             )
             continue
         if record["rpps"] is not None and start is not None:
@@ -169,7 +176,7 @@ def check_members(members, collector):
                     MEMBERS,
                     later.line,
                     "rpps",
-                    f"RPPS {rpps} is already a member of {earlier['code_groupement']} on that date (line {earlier.line})",
+                    reason("member_overlap", rpps=rpps, groupement=earlier["code_groupement"], line=earlier.line),
                     "member_overlap",
                 )
 
@@ -186,7 +193,7 @@ def check_deciles(deciles, name, known_indicators, collector):
                 name,
                 record.line,
                 "d2",
-                f"deciles must satisfy d2 < d3 ≤ d7 < d8, got {d2}, {d3}, {d7}, {d8}",
+                reason("decile_order", values=" ; ".join(number(d) for d in (d2, d3, d7, d8))),
                 "decile_order",
             )
 
@@ -207,7 +214,7 @@ def check_indicator_results(results, name, year, records: ReferenceRecords, deci
                     name,
                     record.line,
                     "code_indicateur",
-                    f"indicator {code} has no row in deciles_{year}.csv",
+                    reason("missing_deciles", indicator=code, file=f"deciles_{year}.csv"),
                     "missing_deciles",
                 )
     socle = sorted(r["code"] for r in records.indicators if r["famille"] == "socle")
@@ -222,7 +229,7 @@ def check_indicator_results(results, name, year, records: ReferenceRecords, deci
                     name,
                     None,
                     "code_indicateur",
-                    f"socle indicator {code} is missing for groupement {groupement['code']}",
+                    reason("missing_socle", indicator=code, groupement=groupement["code"]),
                     "missing_socle",
                 )
 
@@ -237,7 +244,7 @@ def read_reference_records(
     directory = Path(directory)
     collector = ProblemCollector()
     if not directory.is_dir():
-        collector.add(str(directory), None, None, "bundle directory does not exist", "missing_file")
+        collector.add(str(directory), None, None, reason("missing_directory"), "missing_file")
         return ReferenceRecords([], [], [], [], []), collector
     records = ReferenceRecords(
         waves=_read(directory, WAVES, WAVES, collector) or [],
@@ -289,12 +296,13 @@ def read_reference_records(
             # Numbers keep their literal text (section 6: "read from their literal text").
             parsed = json.loads(parameters_path.read_text(encoding="utf-8-sig"), parse_float=str, parse_int=int)
         except (ValueError, UnicodeDecodeError) as exc:
-            collector.add(PARAMETERS, getattr(exc, "lineno", None), None, f"not valid JSON: {exc}", "json")
+            line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+            collector.add(PARAMETERS, line, None, reason("json", line=line or 1, column=column or 1), "json")
         else:
             if isinstance(parsed, dict):
                 records.parameters = parsed
             else:
-                collector.add(PARAMETERS, 1, None, "must be a JSON object of parameter names to values", "json")
+                collector.add(PARAMETERS, 1, None, reason("json_object"), "json")
     records.warnings = collector.warnings
     return records, collector
 

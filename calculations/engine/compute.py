@@ -13,6 +13,7 @@ from decimal import Decimal
 import polars as pl
 
 from calculations.bundle.inputs import CampaignInputs
+from calculations.bundle.reasons import number, reason, step
 
 from .errors import EngineError, engine_problem
 from .parameters import Parameters
@@ -64,32 +65,32 @@ def compute_campaign(
             [
                 engine_problem(
                     f"beneficiaires_{y}.csv",
-                    f"the national beneficiaries file of {y} is needed for campaign {year} and is missing",
+                    reason("missing_national_file", needed=y, year=year),
                 )
                 for y in missing_years
             ]
         )
 
-    report("1. members", 0.0)
+    report(step("members"), 0.0)
     members = active_members(inputs.members, [p.code for p in participants], year)
 
     aggregates: dict[int, YearAggregate] = {}
     for index, y in enumerate(years):
-        report(f"3. truncation {y}", 0.02 + 0.9 * index / len(years))
+        report(step("truncation", year=y), 0.02 + 0.9 * index / len(years))
         rows = count_rows(inputs.beneficiaries[y])
         if rows == 0:
-            raise EngineError([engine_problem(f"beneficiaires_{y}.csv", "the national beneficiaries file has no rows")])
+            raise EngineError([engine_problem(f"beneficiaires_{y}.csv", reason("empty_national_file"))])
         threshold = truncation_threshold_cents(inputs.beneficiaries[y], parameters.truncation_percentile, rows)
-        report(f"2. patient lists {y}", 0.02 + 0.9 * (index + 0.3) / len(years))
+        report(step("patient_lists", year=y), 0.02 + 0.9 * (index + 0.3) / len(years))
         aggregates[y] = aggregate_patient_lists(y, inputs.beneficiaries[y], members, threshold, rows)
     check_patient_lists(aggregates, {p.code: p.reference_year for p in participants}, year)
 
-    report("4. risk model", 0.92)
+    report(step("risk_model"), 0.92)
     models: dict[int, RiskModel] = {y: fit_risk_model(y, *aggregates[y].national_cells()) for y in years}
     # Step 13's sensitivity: the same design refitted on untruncated spend, from the same cell sums.
     untruncated_models = {y: fit_risk_model(y, *aggregates[y].national_cells("spend_cents")) for y in years}
 
-    report("5. averages", 0.94)
+    report(step("averages"), 0.94)
     averages: dict[tuple[str, int], YearAverages] = {}
     untruncated: dict[tuple[str, int], YearAverages] = {}
     for p in participants:
@@ -98,16 +99,16 @@ def compute_campaign(
             averages[p.code, y] = groupement_averages(cells, models[y])
             untruncated[p.code, y] = untruncated_averages(cells, untruncated_models[y])
     check_reference_expectations(participants, averages)
-    check_reference_expectations(participants, untruncated, " without truncation (step 13's sensitivity)")
+    check_reference_expectations(participants, untruncated, reason("zero_expected_spend_untruncated"))
     real_expenditure_cents = sum(averages[p.code, year].real_expenditure_cents for p in participants)
     real_expenditure_total = real_expenditure_cents / 100
     total_patients = sum(averages[p.code, year].patients for p in participants)
 
-    report("6. efficiency", 0.95)
+    report(step("efficiency"), 0.95)
     measured = {
         p.code: efficiency(averages[p.code, year], averages[p.code, p.reference_year], parameters) for p in participants
     }
-    report("13. robustness", 0.955)
+    report(step("robustness"), 0.955)
     robust = {
         p.code: robustness(measured[p.code], averages[p.code, year], averages[p.code, p.reference_year], parameters)
         for p in participants
@@ -119,7 +120,7 @@ def compute_campaign(
     # With noise_gate = on, a flagged gain is 0 from step 6 on.
     efficiencies = {p.code: gated(measured[p.code], robust[p.code].efficiency_noise, parameters) for p in participants}
 
-    report("7. quality", 0.96)
+    report(step("quality"), 0.96)
     experience = dict(
         zip(inputs.experience["groupement"].to_list(), inputs.experience["points"].to_list(), strict=True)
     )
@@ -128,14 +129,14 @@ def compute_campaign(
         for p in participants
     }
 
-    report("8. quality envelope", 0.97)
+    report(step("envelope"), 0.97)
     envelope = quality_envelope(real_expenditure_total, parameters)
     drawing_rights = {
         p.code: drawing_right(envelope, averages[p.code, year].patients, total_patients) for p in participants
     }
     quality_values = {p.code: quality_value(drawing_rights[p.code], qualities[p.code].ratio) for p in participants}
 
-    report("9. phases", 0.975)
+    report(step("phases"), 0.975)
     phase_amounts = {
         p.code: amounts_for_phase(
             p.phase, efficiencies[p.code].efficiency_amount, quality_values[p.code], qualities[p.code].ratio, parameters
@@ -143,17 +144,17 @@ def compute_campaign(
         for p in participants
     }
 
-    report("10. caps", 0.98)
+    report(step("caps"), 0.98)
     caps = {p.code: groupement_cap(averages[p.code, year].real_expenditure_total, parameters) for p in participants}
     after_cap = [min(phase_amounts[p.code].amount_before_cap, caps[p.code]) for p in participants]
     ceiling = national_ceiling(real_expenditure_total, parameters)
     after_cap_total, coefficient = national_coefficient(after_cap, ceiling)
 
-    report("11. cents", 0.99)
+    report(step("cents"), 0.99)
     codes = [p.code for p in participants]
     final_amounts = paid_amounts(codes, after_cap, coefficient, ceiling)
 
-    report("12. flags", 0.995)
+    report(step("flags"), 0.995)
     rows = []
     for p, amount_after_cap, final_amount in zip(participants, after_cap, final_amounts, strict=True):
         year_n, reference = averages[p.code, year], averages[p.code, p.reference_year]
@@ -210,7 +211,7 @@ def compute_campaign(
                 amount_after_coefficient=amount_after_cap * coefficient,
             )
         )
-    report("done", 1.0)
+    report(step("done"), 1.0)
     totals = CampaignTotals(
         real_expenditure_total=real_expenditure_total,
         n_patients=total_patients,
@@ -231,8 +232,7 @@ def check_reference_expectations(
     problems = [
         engine_problem(
             f"beneficiaires_{p.reference_year}.csv",
-            f"groupement {p.code}: expected expenditure per patient in reference year {p.reference_year}{which} is 0 "
-            "(the risk model predicts nothing for its patients), so DR̄_R · DA̅_N / DA̅_R is undefined",
+            reason("zero_expected_spend", groupement=p.code, reference_year=p.reference_year, which=which),
         )
         for p in participants
         if averages[p.code, p.reference_year].expected_per_patient == 0
@@ -252,7 +252,9 @@ def participating_groupements(inputs: CampaignInputs) -> list[Participant]:
             continue
         if wave not in reference_year_of_wave:
             problems.append(
-                engine_problem("groupements.csv", f"groupement {code}: wave {wave} is not in the waves table", "vague")
+                engine_problem(
+                    "groupements.csv", reason("unknown_wave_of_groupement", groupement=code, wave=wave), "vague"
+                )
             )
             continue
         participants.append(Participant(code, wave, int(phase_of_wave[wave]), int(reference_year_of_wave[wave])))
@@ -263,7 +265,7 @@ def participating_groupements(inputs: CampaignInputs) -> list[Participant]:
             [
                 engine_problem(
                     "calendrier_phases.csv",
-                    f"campaign {year}: no groupement takes part (no wave has a row for {year})",
+                    reason("no_participant", year=year),
                     "annee",
                 )
             ]
@@ -289,7 +291,7 @@ def gather_indicator_results(
             problems.append(
                 engine_problem(
                     results_file,
-                    f"groupement {code}: indicator {indicator} is not in the indicators table",
+                    reason("result_unknown_indicator", groupement=code, indicator=indicator),
                     "code_indicateur",
                 )
             )
@@ -298,7 +300,7 @@ def gather_indicator_results(
             problems.append(
                 engine_problem(
                     f"deciles_{inputs.year}.csv",
-                    f"indicator {indicator} (used by groupement {code}) has no deciles row",
+                    reason("result_without_deciles", indicator=indicator, groupement=code),
                     "code_indicateur",
                 )
             )
@@ -309,7 +311,13 @@ def gather_indicator_results(
             (results_file, f"valeur_{k[6:]}", row[k]) for k in ("value_n", "value_n_1") if (row[k] or 0) < 0
         ] + [(f"deciles_{inputs.year}.csv", k, bounds[k]) for k in ("d2", "d3", "d7", "d8") if bounds[k] < 0]
         problems.extend(
-            engine_problem(file, f"groupement {code}, indicator {indicator}: {name} is negative ({value})", name)
+            engine_problem(
+                file,
+                reason(
+                    "negative_indicator_value", groupement=code, indicator=indicator, column=name, value=number(value)
+                ),
+                name,
+            )
             for file, name, value in negative
         )
         by_groupement[code].append(
@@ -327,12 +335,12 @@ def gather_indicator_results(
             )
         )
     if not socle_codes:
-        problems.append(engine_problem("indicateurs.csv", "no socle indicator is defined", "famille"))
+        problems.append(engine_problem("indicateurs.csv", reason("no_socle_indicator"), "famille"))
     for code, results in by_groupement.items():
         present = {r.code for r in results}
         problems.extend(
             engine_problem(
-                results_file, f"groupement {code}: no result for socle indicator {indicator}", "code_indicateur"
+                results_file, reason("missing_socle_result", groupement=code, indicator=indicator), "code_indicateur"
             )
             for indicator in socle_codes
             if indicator not in present

@@ -16,6 +16,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from calculations.bundle.problems import Problem, ProblemsError
+from calculations.bundle.reasons import number as shown_number
+from calculations.bundle.reasons import one_of, quoted, reason
 
 EVOLUTION_FORMS = ("rate", "absolute")
 NOISE_GATES = ("off", "on")
@@ -113,7 +115,9 @@ class Parameters:
         for source, values in layers:
             for name, value in (values or {}).items():
                 if name not in DEFAULT_LITERALS:
-                    problems.append(_problem(source, name, f"unknown parameter (known: {', '.join(DEFAULT_LITERALS)})"))
+                    problems.append(
+                        _problem(source, name, reason("unknown_parameter", known=", ".join(DEFAULT_LITERALS)))
+                    )
                     continue
                 raw[name] = value
                 source_of[name] = source
@@ -123,13 +127,13 @@ class Parameters:
             choices = CHOICES.get(name)
             if choices:
                 if value not in choices:
-                    allowed = " or ".join(repr(choice) for choice in choices)
-                    problems.append(_problem(where, name, f"must be {allowed}, got {value!r}"))
+                    text = reason("parameter_choice", allowed=one_of(choices), value=quoted(value))
+                    problems.append(_problem(where, name, text))
                 parsed[name] = value
                 continue
             number = parse_exact(value)
             if number is None:
-                problems.append(_problem(where, name, f"not a number, a decimal or a fraction a/b: {value!r}"))
+                problems.append(_problem(where, name, reason("parameter_number", value=quoted(value))))
                 continue
             parsed[name] = number
             problems.extend(_value_problems(where, name, number))
@@ -137,16 +141,14 @@ class Parameters:
             total = parsed["c_ecart"] + parsed["c_evolution"]
             if total != 1:
                 where = source_of["c_ecart"] if source_of["c_ecart"] != DEFAULT_SOURCE else source_of["c_evolution"]
-                problems.append(
-                    _problem(where, "c_ecart", f"c_ecart + c_evolution must equal 1, got {total} (change both)")
-                )
+                problems.append(_problem(where, "c_ecart", reason("parameter_weights", value=shown_number(total))))
         points = [parsed.get(n) for n in ("base_points", "max_experience_points")]
         if all(isinstance(p, Fraction) for p in points) and sum(points) == 0:
             problems.append(
                 _problem(
                     source_of["base_points"],
                     "base_points",
-                    "base_points + max_experience_points must be positive (S_max divides the score)",
+                    reason("parameter_points"),
                 )
             )
         if problems:
@@ -178,16 +180,16 @@ def _problem(source: str, name: str, reason: str) -> Problem:
 
 def _value_problems(source: str, name: str, number: Fraction) -> Iterable[Problem]:
     if number < 0:
-        yield _problem(source, name, f"must not be negative, got {number}")
+        yield _problem(source, name, reason("parameter_negative", value=shown_number(number)))
         return
     if name in AT_MOST_ONE and number > 1:
-        yield _problem(source, name, f"must be at most 1, got {number}")
+        yield _problem(source, name, reason("parameter_at_most_one", value=shown_number(number)))
     if name in INTEGER_VALUED and number.denominator != 1:
-        yield _problem(source, name, f"must be an integer, got {number}")
+        yield _problem(source, name, reason("parameter_integer", value=shown_number(number)))
     if name == "truncation_percentile" and not 0 < number <= 100:
-        yield _problem(source, name, f"must be in (0, 100], got {number}")
+        yield _problem(source, name, reason("parameter_percentile", value=shown_number(number)))
     if name == "confidence_level" and not 0 < number < 1:
-        yield _problem(source, name, f"must be in (0, 1), both excluded, got {number}")
+        yield _problem(source, name, reason("parameter_confidence", value=shown_number(number)))
 
 
 def parse_assignments(assignments: Iterable[str], source: str = OVERRIDE_SOURCE) -> dict[str, str]:
@@ -208,7 +210,7 @@ def split_assignments(
     for item in assignments:
         name, separator, value = item.partition("=")
         if not separator or not name.strip():
-            problems.append(_problem(source, item, "expected name=value"))
+            problems.append(_problem(source, item, reason("parameter_assignment")))
             continue
         values[name.strip()] = value.strip()
     return values, problems
@@ -223,10 +225,18 @@ def read_parameters_json(path: Path) -> dict[str, object]:
         content = json.loads(path.read_text(encoding="utf-8-sig"), parse_float=str, parse_int=str)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ParameterError(
-            [Problem(path.name, getattr(exc, "lineno", None), None, f"not valid JSON: {exc}", "json")]
+            [
+                Problem(
+                    path.name,
+                    getattr(exc, "lineno", None),
+                    None,
+                    reason("json", line=getattr(exc, "lineno", 1), column=getattr(exc, "colno", 1)),
+                    "json",
+                )
+            ]
         ) from exc
     if not isinstance(content, dict):
-        raise ParameterError([Problem(path.name, 1, None, "must be a JSON object {name: value}", "json")])
+        raise ParameterError([Problem(path.name, 1, None, reason("json_object"), "json")])
     return content
 
 

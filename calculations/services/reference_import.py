@@ -18,6 +18,7 @@ from django.db import transaction
 
 from calculations.bundle import BundleError, Problem
 from calculations.bundle.csvformat import SNIFF_BYTES, binary_kind, header_delimiter
+from calculations.bundle.reasons import quoted, reason
 from calculations.bundle.reference import COLUMNS, GROUPEMENTS, INDICATORS, MEMBERS, PHASES, WAVES
 from common.errors import require_permission
 
@@ -92,7 +93,7 @@ def import_reference_table(
 def _decoded(content: bytes, file_name: str) -> str:
     kind = binary_kind(content[:SNIFF_BYTES])
     if kind:
-        raise BundleError([Problem(file_name, 1, None, f"not a CSV text file: this looks like {kind}", "not_csv")])
+        raise BundleError([Problem(file_name, 1, None, reason("not_csv", kind=kind), "not_csv")])
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -108,28 +109,28 @@ def _yearly_files(content: bytes, kind: str, file_name: str) -> dict[str, tuple[
     delimiter = header_delimiter(first_line)
     rows = _physical_rows(text, delimiter, file_name)
     if not rows:
-        raise BundleError([Problem(file_name, 1, None, "empty file: a header row is required", "empty_file")])
+        raise BundleError([Problem(file_name, 1, None, reason("empty_file"), "empty_file")])
     if len(rows) == 1:
-        raise BundleError([Problem(file_name, 2, None, "no data rows after the header", "no_rows")])
+        raise BundleError([Problem(file_name, 2, None, reason("no_rows"), "no_rows")])
     header_line, header = rows[0]
     names = [h.strip().lower() for h in header]
     if YEAR_COLUMN not in names:
-        raise BundleError(
-            [Problem(file_name, header_line, YEAR_COLUMN, "required column is missing from the header", "header")]
-        )
+        raise BundleError([Problem(file_name, header_line, YEAR_COLUMN, reason("missing_column"), "header")])
     year_index = names.index(YEAR_COLUMN)
     problems = []
     years: dict[int, tuple[list[list[str]], list[int]]] = {}
     for line, row in rows[1:]:
         if len(row) != len(header):
             problems.append(
-                Problem(file_name, line, None, f"expected {len(header)} fields, found {len(row)}", "field_count")
+                Problem(
+                    file_name, line, None, reason("field_count", expected=len(header), found=len(row)), "field_count"
+                )
             )
             continue
         year = row[year_index].strip()
         if not re.fullmatch(r"[0-9]{4}", year):
-            reason = "value is required" if not year else f"not a year (4 digits): {year!r}"
-            problems.append(Problem(file_name, line, YEAR_COLUMN, reason, "year"))
+            text = reason("required") if not year else reason("year", value=quoted(year))
+            problems.append(Problem(file_name, line, YEAR_COLUMN, text, "year"))
             continue
         table, lines = years.setdefault(
             int(year), ([[h for i, h in enumerate(header) if i != year_index]], [header_line, header_line])

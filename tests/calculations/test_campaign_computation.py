@@ -237,7 +237,7 @@ def test_an_engine_error_fails_the_campaign_with_its_message_and_it_can_be_relau
     failed = launch_and_compute(draft, calculator, django_capture_on_commit_callbacks)
 
     assert failed.status == Status.FAILED
-    assert "groupement G999: empty patient list in 2022" in failed.error
+    assert "groupement G999\u202f: patientèle vide en 2022" in failed.error
     assert not failed.results.exists()
     last = failed.transitions.last()
     assert (last.from_status, last.to_status, last.actor) == ("computing", "failed", "tâche de calcul")

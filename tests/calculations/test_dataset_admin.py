@@ -125,13 +125,13 @@ def test_rejected_dataset_shows_and_downloads_its_problems(client, make_user, tm
     dataset = services.ingest_dataset(path=source, year=2021)
     logged_in(client, make_user(role=roles.READER))
     page = client.get(reverse("admin:calculations_dataset_change", args=[dataset.pk])).content.decode()
-    assert "beneficiaires_2021.csv:3: rpps_mt: RPPS must be 11 digits, got &#x27;123&#x27;" in page
+    assert "beneficiaires_2021.csv:3: rpps_mt: le RPPS doit comporter 11 chiffres, reçu «\u202f123\u202f»" in page
     response = client.get(reverse("admin:calculations_dataset_problems", args=[dataset.pk]))
     assert response["Content-Type"].startswith("text/csv")
     assert response.content.decode("utf-8-sig").splitlines() == [
         "fichier;ligne;colonne;motif;regle",
-        "beneficiaires_2021.csv;3;rpps_mt;RPPS must be 11 digits, got '123';rpps",
-        "beneficiaires_2021.csv;3;depenses;at most 2 decimal places (an amount in euros and cents), got '10,001';decimal_places",
+        "beneficiaires_2021.csv;3;rpps_mt;le RPPS doit comporter 11 chiffres, reçu «\u202f123\u202f»;rpps",
+        "beneficiaires_2021.csv;3;depenses;au plus 2 décimales (un montant en euros et centimes), reçu «\u202f10,001\u202f»;decimal_places",
     ]
 
 

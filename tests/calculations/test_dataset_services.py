@@ -76,10 +76,10 @@ def test_rejected_file_keeps_only_the_report(tmp_path, media_root):
     dataset = services.ingest_dataset(path=source, year=2021)
     assert dataset.status == Dataset.Status.REJECTED
     assert dataset_problem_lines(dataset) == [
-        "beneficiaires_2021.csv:3: age: must be between 0 and 125, got '130'",
-        "beneficiaires_2021.csv:4: sexe: must be between 1 and 2, got '3'",
-        "beneficiaires_2021.csv:4: depenses: must not be negative, got '-1'",
-        "beneficiaires_2021.csv:4: id_patient: duplicate id_patient 'P1' (first on line 2)",
+        "beneficiaires_2021.csv:3: age: doit être compris entre 0 et 125, reçu «\u202f130\u202f»",
+        "beneficiaires_2021.csv:4: sexe: doit être compris entre 1 et 2, reçu «\u202f3\u202f»",
+        "beneficiaires_2021.csv:4: depenses: ne doit pas être négatif, reçu «\u202f-1\u202f»",
+        "beneficiaires_2021.csv:4: id_patient: id_patient «\u202fP1\u202f» en double (déjà ligne 2)",
     ]
     assert dataset.problem_count == 4
     assert dataset.problem_counts == {"range": 2, "negative": 1, "duplicate": 1}
@@ -87,7 +87,7 @@ def test_rejected_file_keeps_only_the_report(tmp_path, media_root):
         "beneficiaires_2021.csv",
         3,
         "age",
-        "must be between 0 and 125, got '130'",
+        "doit être compris entre 0 et 125, reçu «\u202f130\u202f»",
         "range",
     ]
     assert (dataset.parquet_file.name, dataset.parquet_sha256, dataset.row_count, dataset.profile) == ("", "", None, {})
@@ -101,7 +101,7 @@ def test_problems_beyond_the_first_hundred_are_counted_per_rule(tmp_path, media_
     source.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
     dataset = services.ingest_dataset(path=source, year=2021)
     assert len(dataset.problems) == 100 and dataset.problem_count == 150
-    assert dataset_problem_lines(dataset)[-1] == "… and 50 more (range: 30, decimal_places: 20)"
+    assert dataset_problem_lines(dataset)[-1] == "… et 50 de plus (hors bornes\u202f: 30, décimales\u202f: 20)"
     assert dataset_problem_rows(dataset)[-2:] == [
         ["beneficiaires_2021.csv", "", "", "… et 30 autre(s) problème(s) de ce type", "range"],
         ["beneficiaires_2021.csv", "", "", "… et 20 autre(s) problème(s) de ce type", "decimal_places"],

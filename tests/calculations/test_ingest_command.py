@@ -38,7 +38,7 @@ def test_a_rejected_file_prints_its_problems_and_fails(tmp_path, media_root):
     with pytest.raises(CommandError, match="rejeté : 1 problème"):
         call_command("ingest_file", str(source), "--year", "2020", "--no-progress", stdout=io.StringIO(), stderr=err)
     assert err.getvalue().splitlines() == [
-        "beneficiaires_2020.csv:3: depenses: not a decimal number (decimal separator '.' or ',', no exponent, sign or thousands separator): '1e3'"
+        "beneficiaires_2020.csv:3: depenses: ce n'est pas un nombre décimal (séparateur décimal «\u202f.\u202f» ou «\u202f,\u202f», sans exposant, signe ni séparateur de milliers)\u202f: «\u202f1e3\u202f»"
     ]
     assert Dataset.objects.get().status == Dataset.Status.REJECTED
 
@@ -59,6 +59,6 @@ def test_a_file_with_many_problems_prints_the_first_hundred_then_counts_the_rest
     with pytest.raises(CommandError, match="rejeté : 150 problème"):
         call_command("ingest_file", str(source), "--year", "2020", "--no-progress", stdout=io.StringIO(), stderr=err)
     lines = err.getvalue().splitlines()
-    assert lines[0] == "beneficiaires_2020.csv:2: depenses: must not be negative, got '-1'"
-    assert lines[99] == "beneficiaires_2020.csv:101: depenses: must not be negative, got '-100'"
-    assert lines[100:] == ["… and 50 more (negative: 50)"]
+    assert lines[0] == "beneficiaires_2020.csv:2: depenses: ne doit pas être négatif, reçu «\u202f-1\u202f»"
+    assert lines[99] == "beneficiaires_2020.csv:101: depenses: ne doit pas être négatif, reçu «\u202f-100\u202f»"
+    assert lines[100:] == ["… et 50 de plus (valeur négative\u202f: 50)"]

@@ -43,7 +43,7 @@ def test_output_file_matches_the_golden_file_exactly(tmp_path):
     assert failed == 0 and passed > 400, "\n".join(problems)
     assert actual["parameters"] == expected["parameters"]
     assert [list(g) for g in actual["groupements"]] == [list(g) for g in expected["groupements"]]
-    assert "244528.88" in stderr
+    assert "12 groupements, total 244\u00a0528,88\u00a0€" in stderr
     # The v2 file (steps 1–12) is still met: with noise_gate = off step 13 changes no figure of it.
     problems, passed, failed = exact_comparison(expected_golden(GOLDEN_EXPECTED_V2.name), actual)
     assert failed == 0 and passed > 300, "\n".join(problems)
@@ -126,9 +126,9 @@ def test_bad_parameters_are_all_reported(capsys):
             "c_partage=abc",
         )
     lines = capsys.readouterr().err.splitlines()
-    assert "--param: bogus: unknown parameter" in "\n".join(lines)
-    assert any(line.startswith("--param: c_partage: not a number") for line in lines)
-    assert any(line.startswith("--param: c_ecart: c_ecart + c_evolution must equal 1") for line in lines)
+    assert "--param: bogus: paramètre inconnu" in "\n".join(lines)
+    assert any(line.startswith("--param: c_partage: ce n'est ni un nombre") for line in lines)
+    assert any(line.startswith("--param: c_ecart: c_ecart + c_evolution doit valoir 1") for line in lines)
 
 
 def test_bundle_problems_are_printed_as_file_line_column_reason(tmp_path, capsys):
@@ -141,7 +141,7 @@ def test_bundle_problems_are_printed_as_file_line_column_reason(tmp_path, capsys
     with pytest.raises(CommandError):
         call_command("simulate", str(bundle), "--year", "2022")
     err = capsys.readouterr().err
-    assert "groupements.csv:4: vague: unknown wave 'V9'" in err
+    assert "groupements.csv:4: vague: vague inconnue «\u202fV9\u202f»" in err
 
 
 def test_missing_beneficiaries_file_is_reported(tmp_path, capsys):
@@ -149,7 +149,10 @@ def test_missing_beneficiaries_file_is_reported(tmp_path, capsys):
     (bundle / "beneficiaires_2019.csv").unlink()
     with pytest.raises(CommandError):
         call_command("simulate", str(bundle), "--year", "2022")
-    assert "beneficiaires_2019.csv: -: required file is missing" in capsys.readouterr().err
+    assert (
+        "beneficiaires_2019.csv: -: fichier obligatoire absent du lot (la campagne 2022 a besoin de l'année 2019)"
+        in capsys.readouterr().err
+    )
 
 
 def test_engine_problems_are_reported(tmp_path, capsys):
@@ -161,14 +164,14 @@ def test_engine_problems_are_reported(tmp_path, capsys):
     with pytest.raises(CommandError):
         call_command("simulate", str(bundle), "--year", "2022")
     err = capsys.readouterr().err
-    assert "beneficiaires_2022.csv: rpps_mt: groupement G012: empty patient list in 2022" in err
-    assert "beneficiaires_2019.csv: rpps_mt: groupement G012: empty patient list in 2019" in err
+    assert "beneficiaires_2022.csv: rpps_mt: groupement G012\u202f: patientèle vide en 2022" in err
+    assert "beneficiaires_2019.csv: rpps_mt: groupement G012\u202f: patientèle vide en 2019" in err
 
 
 def test_missing_bundle_directory(tmp_path, capsys):
     with pytest.raises(CommandError):  # manage.py turns a CommandError into exit status 1
         call_command("simulate", str(tmp_path / "nowhere"), "--year", "2022")
-    assert "bundle directory does not exist" in capsys.readouterr().err
+    assert "le dossier du lot n'existe pas" in capsys.readouterr().err
 
 
 def test_manage_py_runs_the_golden_bundle_well_under_40_seconds(tmp_path):
@@ -191,7 +194,7 @@ def test_bundle_warnings_are_shown(tmp_path):
     lines = [text[0] + ";commentaire"] + [line + ";x" for line in text[1:]]
     (bundle / "vagues.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     _, stderr = run_simulate(str(bundle), "--year", "2022", "--output", str(tmp_path / "r.json"))
-    assert "warning: vagues.csv:1: commentaire: unknown column ignored" in stderr
+    assert "avertissement : vagues.csv:1: commentaire: colonne inconnue ignorée" in stderr
 
 
 def test_unknown_columns_of_a_beneficiaries_file_are_warned(tmp_path):
@@ -200,11 +203,11 @@ def test_unknown_columns_of_a_beneficiaries_file_are_warned(tmp_path):
     rows = path.read_text(encoding="utf-8").splitlines()
     path.write_text("\n".join([rows[0] + ";commentaire"] + [row + ";x" for row in rows[1:]]) + "\n", encoding="utf-8")
     _, stderr = run_simulate(str(bundle), "--year", "2022", "--output", str(tmp_path / "r.json"))
-    assert "warning: beneficiaires_2022.csv:1: commentaire: unknown column ignored" in stderr
+    assert "avertissement : beneficiaires_2022.csv:1: commentaire: colonne inconnue ignorée" in stderr
 
 
 def test_each_rejected_beneficiaries_file_reports_its_first_problems_then_counts_the_rest(tmp_path, capsys):
-    """Issue 18: 150 bad rows printed 100 problems and said "100 problem(s)"."""
+    """Issue 18: 150 bad rows printed 100 problems and said "100 problème(s)"."""
     bundle = copy_of_golden(tmp_path)
     for year, broken in ((2019, 150), (2022, 3)):
         path = bundle / f"beneficiaires_{year}.csv"
@@ -214,11 +217,12 @@ def test_each_rejected_beneficiaries_file_reports_its_first_problems_then_counts
             fields = rows[index].split(";")
             rows[index] = ";".join([fields[0], "200", *fields[2:]])
         path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    with pytest.raises(CommandError, match=r"153 problem\(s\)"):
+    with pytest.raises(CommandError, match=r"153 problème\(s\)"):
         call_command("simulate", str(bundle), "--year", "2022")
     err = capsys.readouterr().err.splitlines()
-    assert err[0] == "beneficiaires_2019.csv:2: age: must be between 0 and 125, got '200'"
-    assert err[100] == "… and 50 more (range: 50)"
+    assert err[0] == "beneficiaires_2019.csv:2: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»"
+    assert err[100] == "… et 50 de plus (hors bornes\u202f: 50)"
     assert err[101:104] == [
-        f"beneficiaires_2022.csv:{line}: age: must be between 0 and 125, got '200'" for line in (2, 3, 4)
+        f"beneficiaires_2022.csv:{line}: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»"
+        for line in (2, 3, 4)
     ]

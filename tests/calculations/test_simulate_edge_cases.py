@@ -51,10 +51,10 @@ def test_spend_of_one_hundred_million_euros_or_three_decimals_is_refused_line_by
     spends = [(G1_DOCTOR, "99999999,99"), (G1_DOCTOR, "100000000"), (G2_DOCTOR, "300,001"), (G2_DOCTOR, "300")]
     lines, error = refusal(tmp_path, {"beneficiaires_2022.csv": beneficiaries_rows(spends)})
     assert lines == [
-        "beneficiaires_2022.csv:3: depenses: too large: must be less than 100000000 euros, got '100000000'",
-        "beneficiaires_2022.csv:4: depenses: at most 2 decimal places (an amount in euros and cents), got '300,001'",
+        "beneficiaires_2022.csv:3: depenses: trop grand\u202f: doit être inférieur à 100\u00a0000\u00a0000 euros, reçu «\u202f100000000\u202f»",
+        "beneficiaires_2022.csv:4: depenses: au plus 2 décimales (un montant en euros et centimes), reçu «\u202f300,001\u202f»",
     ]
-    assert "2 problem(s)" in error
+    assert "2 problème(s)" in error
 
 
 def test_the_largest_spend_allowed_is_summed_exactly(tmp_path):
@@ -85,13 +85,13 @@ def test_a_national_file_whose_cents_could_wrap_an_int64_fails_loudly(tmp_path):
     ).write_parquet(bundle / "beneficiaires_2022.parquet")
     assert pl.Series([999_999_999_999_999] * rows).sum() < 0  # what a plain Int64 sum would have used
     stderr = io.StringIO()
-    with pytest.raises(CommandError, match=r"2 problem\(s\)"):
+    with pytest.raises(CommandError, match=r"2 problème\(s\)"):
         call_command("simulate", str(bundle), "--year", "2022", stdout=io.StringIO(), stderr=stderr)
     assert stderr.getvalue().splitlines() == [
-        "beneficiaires_2022.csv: depenses: depenses must be at least 0 and less than 100000000 euros, "
-        "found 9999999999999.99 to 9999999999999.99",
-        "beneficiaires_2022.csv: depenses: the sum of depenses in cents over 9300 rows could exceed a 64-bit "
-        "integer: refused rather than wrapped",
+        "beneficiaires_2022.csv: depenses: les dépenses doivent être comprises entre 0 et 100\u00a0000\u00a0000 euros "
+        "exclus, trouvé de 9\u00a0999\u00a0999\u00a0999\u00a0999,99 à 9\u00a0999\u00a0999\u00a0999\u00a0999,99",
+        "beneficiaires_2022.csv: depenses: la somme des dépenses en centimes sur 9\u00a0300 lignes pourrait dépasser "
+        "un entier de 64 bits\u202f: refusé plutôt que faux",
     ]
 
 
@@ -116,14 +116,14 @@ def test_every_file_and_the_parameters_are_checked_before_refusing(tmp_path):
         "oops",
     )
     assert lines == [
-        f"membres.csv:4: rpps: RPPS {G1_DOCTOR} is already a member of G1 on that date (line 2)",
-        "--param: oops: expected name=value",
-        "parametres.json: c_partage: must be at most 1, got 2",
-        "--param: noise_gate: must be 'off' or 'on', got 'maybe'",
-        "beneficiaires_2018.csv: -: required file is missing from the bundle (campaign 2022 needs year 2018)",
-        "beneficiaires_2022.csv:2: depenses: must not be negative, got '-5'",
+        f"membres.csv:4: rpps: le RPPS {G1_DOCTOR} est déjà membre de G1 à cette date (ligne 2)",
+        "--param: oops: attendu nom=valeur",
+        "parametres.json: c_partage: doit être au plus 1, reçu 2",
+        "--param: noise_gate: doit valoir «\u202foff\u202f» ou «\u202fon\u202f», reçu «\u202fmaybe\u202f»",
+        "beneficiaires_2018.csv: -: fichier obligatoire absent du lot (la campagne 2022 a besoin de l'année 2018)",
+        "beneficiaires_2022.csv:2: depenses: ne doit pas être négatif, reçu «\u202f-5\u202f»",
     ]
-    assert "6 problem(s)" in error
+    assert "6 problème(s)" in error
 
 
 def test_each_file_reports_its_first_hundred_problems_then_counts_the_rest(tmp_path):
@@ -131,13 +131,13 @@ def test_each_file_reports_its_first_hundred_problems_then_counts_the_rest(tmp_p
     members = DEFAULT_FILES["membres.csv"] + "".join(f"G1;{1000000000 + i};2019-01-01;\n" for i in range(150))
     spends = DEFAULT_SPEND[2018] + [(OUTSIDE_DOCTOR, "-1")] * 120
     lines, error = refusal(tmp_path, {"membres.csv": members, "beneficiaires_2018.csv": beneficiaries_rows(spends)})
-    assert lines[0] == "membres.csv:4: rpps: RPPS must be 11 digits, got '1000000000'"
-    assert lines[99] == "membres.csv:103: rpps: RPPS must be 11 digits, got '1000000099'"
-    assert lines[100] == "… and 50 more (rpps: 50)"
-    assert lines[101] == "beneficiaires_2018.csv:10: depenses: must not be negative, got '-1'"
-    assert lines[201] == "… and 20 more (negative: 20)"
+    assert lines[0] == "membres.csv:4: rpps: le RPPS doit comporter 11 chiffres, reçu «\u202f1000000000\u202f»"
+    assert lines[99] == "membres.csv:103: rpps: le RPPS doit comporter 11 chiffres, reçu «\u202f1000000099\u202f»"
+    assert lines[100] == "… et 50 de plus (RPPS\u202f: 50)"
+    assert lines[101] == "beneficiaires_2018.csv:10: depenses: ne doit pas être négatif, reçu «\u202f-1\u202f»"
+    assert lines[201] == "… et 20 de plus (valeur négative\u202f: 20)"
     assert len(lines) == 202
-    assert "270 problem(s)" in error
+    assert "270 problème(s)" in error
 
 
 # --- 3. valid files that were refused ---------------------------------------------------------------
@@ -178,9 +178,9 @@ def test_negative_indicator_values_and_deciles_are_refused(tmp_path):
     }
     lines, _ = refusal(tmp_path, files)
     assert lines == [
-        "resultats_indicateurs_2022.csv:2: valeur_n: must not be negative, got '-50'",
-        "resultats_indicateurs_2022.csv:3: valeur_n_1: must not be negative, got '-85'",
-        "deciles_2022.csv:2: d2: must not be negative, got '-10'",
+        "resultats_indicateurs_2022.csv:2: valeur_n: ne doit pas être négatif, reçu «\u202f-50\u202f»",
+        "resultats_indicateurs_2022.csv:3: valeur_n_1: ne doit pas être négatif, reçu «\u202f-85\u202f»",
+        "deciles_2022.csv:2: d2: ne doit pas être négatif, reçu «\u202f-10\u202f»",
     ]
 
 
@@ -194,11 +194,11 @@ def test_zero_expected_spend_in_the_reference_year_names_the_groupement_and_the_
     lines, error = refusal(
         tmp_path, {"beneficiaires_2018.csv": beneficiaries_rows(spends)}, "--param", "truncation_percentile=10"
     )
-    assert [line.split(" is 0")[0] for line in lines] == [
-        f"beneficiaires_2018.csv: -: groupement {code}: expected expenditure per patient in reference year 2018"
+    assert [line.split(" (le modèle")[0] for line in lines] == [
+        f"beneficiaires_2018.csv: -: groupement {code}\u202f: dépense attendue par patient nulle pour l'année de référence 2018"
         for code in ("G1", "G2")
     ]
-    assert "2 problem(s)" in error
+    assert "2 problème(s)" in error
 
 
 # --- 6. the last cent ---------------------------------------------------------------------------------
@@ -258,11 +258,11 @@ def test_unknown_columns_of_a_beneficiaries_file_are_warned_and_file_problems_na
     stderr = io.StringIO()
     call_command("simulate", str(bundle), "--year", "2022", "--output", str(tmp_path / "r.json"), stderr=stderr)
     assert stderr.getvalue().splitlines()[:1] == [
-        "warning: beneficiaires_2018.csv:1: commentaire: unknown column ignored"
+        "avertissement : beneficiaires_2018.csv:1: commentaire: colonne inconnue ignorée"
     ]
     # Nobody of G2 is a member any more: a problem of the file as a whole, `file: column: reason`.
     lines, _ = refusal(
         tmp_path / "second",
         {"membres.csv": f"code_groupement;rpps;date_debut;date_fin\nG1;{G1_DOCTOR};2019-01-01;\n"},
     )
-    assert lines[0].startswith("beneficiaires_2022.csv: rpps_mt: groupement G2: empty patient list in 2022")
+    assert lines[0].startswith("beneficiaires_2022.csv: rpps_mt: groupement G2\u202f: patientèle vide en 2022")

@@ -85,18 +85,21 @@ def test_comma_delimited_file_with_decimal_point(groupements, manager, tmp_path)
             "G002;2020;coordination;10",
             "versements.csv:3: nature: nature 'coordination' concerns pilot projects: record it on the pilot project, not in versements.csv",
         ),
-        ("G002;2020;amorcage;-10", "versements.csv:3: montant: must not be negative, got '-10'"),
+        ("G002;2020;amorcage;-10", "versements.csv:3: montant: ne doit pas être négatif, reçu «\u202f-10\u202f»"),
         (
             "G002;2020;amorcage;dix",
-            "versements.csv:3: montant: not a decimal number (decimal separator '.' or ','): 'dix'",
+            "versements.csv:3: montant: ce n'est pas un nombre décimal (séparateur décimal «\u202f.\u202f» ou «\u202f,\u202f»)\u202f: «\u202fdix\u202f»",
         ),
         (
             "G002;2020;amorcage;1 000",
-            "versements.csv:3: montant: not a decimal number (decimal separator '.' or ','): '1 000'",
+            "versements.csv:3: montant: ce n'est pas un nombre décimal (séparateur décimal «\u202f.\u202f» ou «\u202f,\u202f»)\u202f: «\u202f1 000\u202f»",
         ),
-        ("G002;2020;amorcage;10,555", "versements.csv:3: montant: at most 2 decimal places, got '10,555'"),
-        ("G002;deux mille;amorcage;10", "versements.csv:3: annee: not an integer: 'deux mille'"),
-        ("G002;2020;amorcage;", "versements.csv:3: montant: value is required"),
+        ("G002;2020;amorcage;10,555", "versements.csv:3: montant: au plus 2 décimales, reçu «\u202f10,555\u202f»"),
+        (
+            "G002;deux mille;amorcage;10",
+            "versements.csv:3: annee: ce n'est pas un nombre entier\u202f: «\u202fdeux mille\u202f»",
+        ),
+        ("G002;2020;amorcage;", "versements.csv:3: montant: valeur obligatoire"),
         (
             "G001;2019;amorcage;20",
             "versements.csv:3: -: a line for groupement G001, year 2019, nature amorcage already appears at line 2",
@@ -118,17 +121,17 @@ def test_every_problem_is_reported_at_once(groupements, manager, tmp_path):
 
     assert problems_of(path, manager) == [
         "versements.csv:3: code_groupement: unknown groupement 'G999'",
-        "versements.csv:4: montant: must not be negative, got '-1'",
+        "versements.csv:4: montant: ne doit pas être négatif, reçu «\u202f-1\u202f»",
         "versements.csv:4: nature: unknown nature 'bonus' (expected amorcage or interessement)",
     ]
 
 
 def test_missing_column_and_empty_file(groupements, manager, tmp_path):
     assert problems_of(write(tmp_path, "G001;2019;10", header="code_groupement;annee;montant\n"), manager) == [
-        "versements.csv:1: nature: required column is missing from the header"
+        "versements.csv:1: nature: colonne obligatoire absente de l'en-tête"
     ]
     assert problems_of(write(tmp_path, header=""), manager) == [
-        "versements.csv:1: -: empty file: a header row is required"
+        "versements.csv:1: -: fichier vide\u202f: une ligne d'en-tête est obligatoire"
     ]
 
 
@@ -164,7 +167,7 @@ def test_command_prints_problems_to_stderr_and_fails(groupements, manager, tmp_p
 
     assert (
         capsys.readouterr().err
-        == "versements.csv:2: montant: not a decimal number (decimal separator '.' or ','): 'abc'\n"
+        == "versements.csv:2: montant: ce n'est pas un nombre décimal (séparateur décimal «\u202f.\u202f» ou «\u202f,\u202f»)\u202f: «\u202fabc\u202f»\n"
     )
     assert not LedgerLine.objects.exists()
 

@@ -28,6 +28,7 @@ import polars as pl
 
 from ..csvformat import check_header, header_delimiter, normalise_header
 from ..problems import Problem, ProblemCollector
+from ..reasons import csv_error, reason
 from .rules import INTEGER_RANGES, REQUIRED_COLUMNS
 
 LINE = "__line"
@@ -74,12 +75,12 @@ def read_header(path: Path, name: str) -> tuple[Header | None, list[Problem], li
             if text.strip():
                 break
         else:
-            return None, [Problem(name, 1, None, "empty file: a header row is required", "empty_file")], []
+            return None, [Problem(name, 1, None, reason("empty_file"), "empty_file")], []
     delimiter = header_delimiter(text)
     try:
         cells = next(csv.reader([text.rstrip("\r\n")], delimiter=delimiter, strict=True))
     except csv.Error as exc:
-        return None, [Problem(name, line_number, None, f"malformed header: {exc}", "header")], []
+        return None, [Problem(name, line_number, None, reason("malformed_header", detail=csv_error(exc)), "header")], []
     names = [normalise_header(cell) for cell in cells]
     collector = ProblemCollector()
     positions = check_header(names, list(REQUIRED_COLUMNS), file=name, line=line_number, collector=collector)
@@ -241,7 +242,7 @@ def csv_module_rows(source: Path, header: Header, scratch: Path, name: str) -> t
                     flush()
         except csv.Error as exc:
             line = header.line + reader.line_num
-            problems.append(Problem(name, line, None, f"malformed CSV: {exc}", "malformed"))
+            problems.append(Problem(name, line, None, reason("malformed", detail=csv_error(exc)), "malformed"))
     flush()
     if parts == 0:
         pl.DataFrame(schema=_CSV_SCHEMA).write_parquet(scratch / "part-000000.parquet")

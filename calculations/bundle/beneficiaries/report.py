@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 import polars as pl
 
 from ..problems import Problem
+from ..reasons import quoted, reason
 from .checking import PassResult, column_code, text_column
 from .reading import FIELDS, LINE
 from .rules import REQUIRED_COLUMNS, Rule, rules_by_column
@@ -25,7 +26,7 @@ def failing_row_problems(result: PassResult, rules: tuple[Rule, ...], *, width: 
     for record in result.failing.iter_rows(named=True):
         line, fields = record[LINE], record[FIELDS]
         if fields is not None and fields != width:
-            yield line, -1, None, "field_count", f"expected {width} fields, found {fields}"
+            yield line, -1, None, "field_count", reason("field_count", expected=width, found=fields)
             continue
         for order, column in enumerate(REQUIRED_COLUMNS):
             code = record[column_code(column)]
@@ -36,8 +37,8 @@ def failing_row_problems(result: PassResult, rules: tuple[Rule, ...], *, width: 
 
 def duplicate_problems(duplicates: pl.DataFrame) -> Iterator[Candidate]:
     for record in duplicates.iter_rows(named=True):
-        reason = f"duplicate id_patient {record['id_patient']!r} (first on line {record['first_line']})"
-        yield record[LINE], _DUPLICATE_ORDER, "id_patient", "duplicate", reason
+        text = reason("duplicate_id", value=quoted(record["id_patient"]), first=record["first_line"])
+        yield record[LINE], _DUPLICATE_ORDER, "id_patient", "duplicate", text
 
 
 def malformed_problem(problem: Problem) -> Candidate:

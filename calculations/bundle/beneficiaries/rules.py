@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from ..reasons import number, one_of, quoted, reason
+
 # The CONTRACT of a validated frame (see the package docstring).
 BENEFICIARY_SCHEMA = {
     "id_patient": pl.String,
@@ -75,11 +77,10 @@ class Rule:
     column: str
     name: str
     broken: Callable[[Field], pl.Expr]  # true when the value breaks the rule (earlier rules of the column hold)
-    reason: str  # `{value}` is the value as written, quoted
+    reason: str  # French (calculations.bundle.reasons); `{value}` is the value as written, between « »
 
     def explain(self, value: str) -> str:
-        shown = value if len(value) <= SHOWN_VALUE_LENGTH else value[:SHOWN_VALUE_LENGTH] + "…"
-        return self.reason.format(value=repr(shown))
+        return self.reason.replace("{value}", quoted(value, SHOWN_VALUE_LENGTH))
 
 
 def decimal_pattern(delimiter: str, places: str = "+") -> str:
@@ -104,52 +105,52 @@ def _integer_rules(column: str) -> tuple[Rule, ...]:
             column,
             "boolean",
             lambda f: ~f.integer.is_between(low, high).fill_null(False),
-            "must be 0 or 1, got {value}",
+            reason("boolean", value="{value}"),
         )
     else:
         last = Rule(
             column,
             "range",
             lambda f: ~f.integer.is_between(low, high).fill_null(False),
-            f"must be between {low} and {high}, got {{value}}",
+            reason("range", low=low, high=high, value="{value}"),
         )
     return (
-        Rule(column, "required", lambda f: f.empty, "value is required"),
-        Rule(column, "integer", lambda f: ~f.integer_form, "not an integer: {value}"),
+        Rule(column, "required", lambda f: f.empty, reason("required")),
+        Rule(column, "integer", lambda f: ~f.integer_form, reason("integer", value="{value}")),
         last,
     )
 
 
 def _money_rules(delimiter: str) -> tuple[Rule, ...]:
-    separators = "'.' or ','" if delimiter == ";" else "'.'"
+    separators = one_of(".,") if delimiter == ";" else quoted(".")
     decimal = decimal_pattern(delimiter)
     two_places = decimal_pattern(delimiter, f"{{1,{MONEY_PLACES}}}")
     return (
-        Rule("depenses", "required", lambda f: f.empty, "value is required"),
+        Rule("depenses", "required", lambda f: f.empty, reason("required")),
         Rule(
             "depenses",
             "decimal",
             lambda f: ~f.text.str.contains(decimal),
-            f"not a decimal number (decimal separator {separators}, no exponent, sign or thousands separator): {{value}}",
+            reason("money_decimal", separators=separators, value="{value}"),
         ),
         Rule(
             "depenses",
             "decimal_places",
             lambda f: ~f.text.str.contains(two_places),
-            f"at most {MONEY_PLACES} decimal places (an amount in euros and cents), got {{value}}",
+            reason("money_places", places=MONEY_PLACES, value="{value}"),
         ),
         # After the places: the cents are then exact, and `-0,00` is zero, not negative.
         Rule(
             "depenses",
             "negative",
             lambda f: f.text.str.starts_with("-") & (f.cents != 0).fill_null(True),
-            "must not be negative, got {value}",
+            reason("negative", value="{value}"),
         ),
         Rule(
             "depenses",
             "range",
             lambda f: ~(f.cents < MONEY_LIMIT_CENTS).fill_null(False),
-            f"too large: must be less than {MONEY_LIMIT_EUROS} euros, got {{value}}",
+            reason("money_range", limit=number(MONEY_LIMIT_EUROS), value="{value}"),
         ),
     )
 
@@ -158,13 +159,13 @@ def rule_table(delimiter: str) -> tuple[Rule, ...]:
     """Every rule of a beneficiaries file, column by column in REQUIRED_COLUMNS order (the decimal
     separator depends on the delimiter)."""
     return (
-        Rule("id_patient", "required", lambda f: f.empty, "value is required"),
+        Rule("id_patient", "required", lambda f: f.empty, reason("required")),
         *(rule for column in INTEGER_RANGES for rule in _integer_rules(column)),
         Rule(
             "rpps_mt",
             "rpps",
             lambda f: ~f.empty & ~f.text.str.contains(RPPS_PATTERN),
-            "RPPS must be 11 digits, got {value}",
+            reason("rpps", value="{value}"),
         ),
         *_money_rules(delimiter),
     )

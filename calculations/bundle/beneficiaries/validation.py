@@ -11,6 +11,7 @@ import polars as pl
 
 from ..csvformat import SNIFF_BYTES, binary_kind
 from ..problems import DEFAULT_LIMIT, BundleError, Problem
+from ..reasons import number, reason
 from . import reading
 from .bytescan import MAX_LINE_BYTES, ByteFacts, header_encoding, scan_bytes, transcode_to_utf8
 from .checking import PassResult, check_rows, pass_result
@@ -83,14 +84,14 @@ def validate_beneficiaries(
     with open(path, "rb") as handle:
         kind = binary_kind(handle.read(SNIFF_BYTES))
     if kind:
-        problem = Problem(name, 1, None, f"not a CSV text file: this looks like {kind}", "not_csv")
+        problem = Problem(name, 1, None, reason("not_csv", kind=kind), "not_csv")
         raise _with_facts(BeneficiariesError([problem]), byte_facts or scan_bytes(path), "utf-8")
     facts = byte_facts or scan_bytes(path, progress=report.part(0.0, BYTES_SHARE))
     encoding = header_encoding(path)
     try:
         if facts.long_line is not None:
-            reason = f"a line of {MAX_LINE_BYTES} bytes or more: this is not a beneficiaries file"
-            raise BeneficiariesError([Problem(name, facts.long_line, None, reason, "line_length")])
+            text = reason("line_length", size=number(MAX_LINE_BYTES))
+            raise BeneficiariesError([Problem(name, facts.long_line, None, text, "line_length")])
         # Scratch files live beside the output so that the final rename stays on one file system.
         with tempfile.TemporaryDirectory(prefix=".beneficiaires-", dir=destination) as scratch:
             scratch = Path(scratch)
@@ -177,12 +178,10 @@ def _validate_rows(source, header, name, facts, scratch, report, *, limit, warni
         raise BeneficiariesError(problems, warnings, more)
     if result.rows > MAX_SUMMABLE_ROWS:
         # 922 million rows: the profile's Int64 sum of cents could have wrapped; refused, never shown wrong.
-        reason = f"{result.rows} rows: more than {MAX_SUMMABLE_ROWS}, the most whose cents are summed exactly"
-        raise BeneficiariesError([Problem(name, None, None, reason, "too_many_rows")], warnings)
+        text = reason("too_many_rows", rows=number(result.rows), limit=number(MAX_SUMMABLE_ROWS))
+        raise BeneficiariesError([Problem(name, None, None, text, "too_many_rows")], warnings)
     if result.rows == 0:
-        raise BeneficiariesError(
-            [Problem(name, header.line + 1, None, "no data rows after the header", "no_rows")], warnings
-        )
+        raise BeneficiariesError([Problem(name, header.line + 1, None, reason("no_rows"), "no_rows")], warnings)
     return ValidatedFile(name, result.rows, None, header.delimiter, warnings, result.profile, None, path_taken)
 
 

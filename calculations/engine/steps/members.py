@@ -6,6 +6,8 @@ from datetime import date
 
 import polars as pl
 
+from calculations.bundle.reasons import reason
+
 from ..errors import EngineError, engine_problem
 
 
@@ -29,7 +31,11 @@ def active_members(members: pl.DataFrame, groupement_codes: list[str], year: int
     if shared.height:
         raise EngineError(
             [
-                engine_problem("membres.csv", f"RPPS {rpps} is a member of {', '.join(codes)} on 31/12/{year}", "rpps")
+                engine_problem(
+                    "membres.csv",
+                    reason("member_of_several", rpps=rpps, groupements=", ".join(codes), year=year),
+                    "rpps",
+                )
                 for rpps, codes in shared.iter_rows()
             ]
         )

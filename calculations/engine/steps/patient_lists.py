@@ -9,10 +9,12 @@ national risk model.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import polars as pl
 
 from calculations.bundle.beneficiaries.rules import INT64_MAX, MONEY_LIMIT_CENTS
+from calculations.bundle.reasons import number, reason
 
 from ..errors import EngineError, engine_problem
 from .risk_model import CELL_COUNT, risk_cell_expression
@@ -118,8 +120,12 @@ def check_spend_bounds(year: int, smallest_cents: int | None, largest_cents: int
         problems.append(
             engine_problem(
                 file,
-                f"depenses must be at least 0 and less than {MONEY_LIMIT_CENTS // 100} euros, "
-                f"found {smallest_cents / 100:.2f} to {largest_cents / 100:.2f}",
+                reason(
+                    "spend_bounds",
+                    limit=number(MONEY_LIMIT_CENTS // 100),
+                    low=number(Decimal(smallest_cents).scaleb(-2)),
+                    high=number(Decimal(largest_cents).scaleb(-2)),
+                ),
                 "depenses",
             )
         )
@@ -127,8 +133,7 @@ def check_spend_bounds(year: int, smallest_cents: int | None, largest_cents: int
         problems.append(
             engine_problem(
                 file,
-                f"the sum of depenses in cents over {rows} rows could exceed a 64-bit integer: refused "
-                "rather than wrapped",
+                reason("spend_sum_overflow", rows=number(rows)),
                 "depenses",
             )
         )
@@ -146,7 +151,7 @@ def check_patient_lists(aggregates: dict[int, YearAggregate], reference_year_of:
                 problems.append(
                     engine_problem(
                         f"beneficiaires_{y}.csv",
-                        f"groupement {code}: empty patient list in {y} (no row has a médecin traitant who is a member on 31/12/{year})",
+                        reason("empty_patient_list", groupement=code, list_year=y, year=year),
                         "rpps_mt",
                     )
                 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from calculations.bundle.reasons import reason
+
 from ..errors import EngineError, engine_problem
 from ..parameters import Parameters
 
@@ -37,4 +39,4 @@ def amounts_for_phase(
         factor = phase3_factor(quality_ratio, parameters)
         quality_amount = parameters.as_float("phase3_quality_weight") * quality_value
         return PhaseAmounts(quality_amount, efficiency_amount * factor + quality_amount, factor)
-    raise EngineError([engine_problem("calendrier_phases.csv", f"phase {phase} is not 1, 2 or 3", "phase")])
+    raise EngineError([engine_problem("calendrier_phases.csv", reason("unknown_phase", phase=phase), "phase")])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from calculations.bundle.reasons import reason
+
 from ..errors import EngineError, engine_problem
 from ..parameters import Parameters
 
@@ -109,7 +111,7 @@ def quality_score(
             [
                 engine_problem(
                     "resultats_indicateurs.csv",
-                    f"groupement {groupement}: no socle indicator result",
+                    reason("no_socle_result", groupement=groupement),
                     "code_indicateur",
                 )
             ]

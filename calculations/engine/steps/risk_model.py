@@ -16,6 +16,8 @@ from fractions import Fraction
 
 import polars as pl
 
+from calculations.bundle.reasons import reason
+
 from ..errors import EngineError, engine_problem
 
 AGE_BANDS = 20  # 0–4, 5–9, …, 90–94, 95+
@@ -77,7 +79,7 @@ def fit_risk_model(year: int, cell_counts: Mapping[int, int], cell_truncated_cen
     rows = {cell: design_row(cell) for cell in populated}
     kept = [j for j in range(len(COLUMN_NAMES)) if any(rows[cell][j] for cell in populated)]
     if not kept:
-        raise EngineError([engine_problem(f"beneficiaires_{year}.csv", f"risk model {year}: no beneficiaries rows")])
+        raise EngineError([engine_problem(f"beneficiaires_{year}.csv", reason("no_risk_rows", year=year))])
     size = len(kept)
     gram = [[0] * size for _ in range(size)]  # X′X
     moment = [0] * size  # X′y in cents
@@ -94,9 +96,7 @@ def fit_risk_model(year: int, cell_counts: Mapping[int, int], cell_truncated_cen
             [
                 engine_problem(
                     f"beneficiaires_{year}.csv",
-                    f"risk model {year}: the design is rank-deficient (rank of the {size}×{size} matrix X′X below {size}): "
-                    "some of the columns sexe × age band, ald, css, deces are linear combinations of others in this "
-                    f"year's file (for instance ald = 1 for every patient), so year {year}'s model cannot be fitted",
+                    reason("rank_deficient", year=year, size=size),
                 )
             ]
         )

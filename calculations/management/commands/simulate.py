@@ -1,7 +1,8 @@
 """`manage.py simulate BUNDLE --year N`: compute a campaign from a bundle, without the database.
 
 A what-if tool: try parameters (`--param c_partage=0.6`) and read the JSON of METHODOLOGY.md section 5
-(or a `;`-separated CSV for a spreadsheet). Problems are printed to stderr as `file:line: column: reason`.
+(or a `;`-separated CSV for a spreadsheet). Problems are printed to stderr as `file:line: column: reason`,
+the reason in French (calculations.bundle.reasons), like everything else the command says.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.core.management.base import CommandError
 
 from calculations.bundle.beneficiaries import scan_beneficiaries
 from calculations.bundle.problems import BundleError, Problem, format_problems
+from calculations.bundle.reasons import reason
 from calculations.bundle.reference import beneficiaries_path, bundle_from_records, read_reference_records
 from calculations.engine import (
     CampaignInputs,
@@ -27,33 +29,34 @@ from calculations.engine import (
 )
 from calculations.engine.parameters import BUNDLE_SOURCE, OVERRIDE_SOURCE, split_assignments
 from common.commands import ProjectCommand
+from common.formatting import format_money
 from common.spreadsheets import csv_writer
 
 
 class Command(ProjectCommand):
-    help = "Compute campaign N from a bundle directory without touching the database; writes JSON (or CSV)."
+    help = "Calcule la campagne N à partir d'un lot de fichiers, sans toucher à la base ; écrit du JSON (ou du CSV)."
 
     def add_arguments(self, parser):
-        parser.add_argument("bundle", type=Path, help="bundle directory (METHODOLOGY.md section 3)")
-        parser.add_argument("--year", type=int, required=True, help="campaign year N")
+        parser.add_argument("bundle", type=Path, help="dossier du lot (METHODOLOGY.md, section 3)")
+        parser.add_argument("--year", type=int, required=True, help="année N de la campagne")
         parser.add_argument(
             "--param",
             action="append",
             default=[],
-            metavar="NAME=VALUE",
-            help="override a parameter of section 6 (repeatable; wins over parametres.json)",
+            metavar="NOM=VALEUR",
+            help="remplace un paramètre de la section 6 (répétable ; l'emporte sur parametres.json)",
         )
-        parser.add_argument("--output", type=Path, help="write to this file instead of stdout")
+        parser.add_argument("--output", type=Path, help="écrit dans ce fichier plutôt que sur la sortie standard")
         parser.add_argument(
             "--format",
             choices=("json", "csv"),
             default="json",
-            help="json (section 5) or csv (one ';'-separated row per groupement)",
+            help="json (section 5) ou csv (une ligne par groupement, séparateur « ; »)",
         )
 
     def handle(self, *args, bundle: Path, year: int, param: list[str], output: Path | None, format: str, **options):
         if output and not output.parent.is_dir():  # said now, not after a long computation
-            raise CommandError(f"{output}: the directory {output.parent} does not exist")
+            raise CommandError(f"{output} : le dossier {output.parent} n'existe pas")
         try:
             results = simulate(bundle, year, param, warn=self.stderr.write)
         except BundleError as error:  # a rejected beneficiaries file also counts the problems past the first 100
@@ -65,9 +68,11 @@ class Command(ProjectCommand):
             try:
                 output.write_text(text, encoding="utf-8")
             except OSError as error:
-                raise CommandError(f"{output}: cannot write the results: {error.strerror or error}") from None
+                raise CommandError(
+                    f"{output} : impossible d'écrire les résultats : {error.strerror or error}"
+                ) from None
             self.stderr.write(
-                f"{output}: {len(results.groupements)} groupements, total {results.totals.final_amount} €"
+                f"{output} : {len(results.groupements)} groupements, total {format_money(results.totals.final_amount)}"
             )
         else:
             sys.stdout.write(text)
@@ -75,7 +80,7 @@ class Command(ProjectCommand):
     def refusal(self, lines: list[str], count: int, bundle: Path, year: int) -> CommandError:
         for line in lines:
             self.stderr.write(line)
-        return CommandError(f"simulate {bundle} --year {year}: {count} problem(s), see above")
+        return CommandError(f"simulate {bundle} --year {year} : {count} problème(s), voir ci-dessus")
 
 
 def simulate(
@@ -115,8 +120,8 @@ def checked_inputs(
     for y in reference.years_needed():
         path = beneficiaries_path(bundle, y)
         if not path.is_file():
-            reason = f"required file is missing from the bundle (campaign {year} needs year {y})"
-            refusals.append(BundleError([Problem(path.name, None, None, reason, "missing_file")]))
+            text = reason("missing_year_file", year=year, needed=y)
+            refusals.append(BundleError([Problem(path.name, None, None, text, "missing_file")]))
             continue
         try:
             beneficiaries[y] = scan_beneficiaries(path, warnings=warnings)
@@ -124,7 +129,7 @@ def checked_inputs(
             refusals.append(error)
             warnings += error.warnings
     for line in format_problems(warnings):
-        say(f"warning: {line}")
+        say(f"avertissement : {line}")
     if refusals:
         raise BundleError.combine(refusals)
     return reference.with_beneficiaries(beneficiaries), parameters

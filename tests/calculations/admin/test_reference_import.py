@@ -48,37 +48,37 @@ def test_a_valid_groupement_file_is_checked_without_saving_then_imported(client,
             "groupement",
             "groupements.csv",
             "code;nom;vague;region\nG013;MSP de Sète;V9;Occitanie\n",
-            "groupements.csv:2: vague: unknown wave &#x27;V9&#x27;",
+            "groupements.csv:2: vague: vague inconnue «\u202fV9\u202f»",
         ),
         (
             "member",
             "membres.csv",
             "code_groupement;rpps;date_debut;date_fin\nG002;123;2020-01-01;\n",
-            "membres.csv:2: rpps: RPPS must be 11 digits",
+            "membres.csv:2: rpps: le RPPS doit comporter 11 chiffres",
         ),
         (
             "member",
             "membres.csv",
             "code_groupement;rpps;date_debut;date_fin\nG002;19999999999;2020-01-01;2019-01-01\n",
-            "membres.csv:2: date_fin: end date 2019-01-01 is before start date 2020-01-01",
+            "membres.csv:2: date_fin: la date de fin 01/01/2019 précède la date de début 01/01/2020",
         ),
         (
             "yearlydecile",
             "deciles.csv",
             "annee;code_indicateur;d2;d3;d7;d8\n2023;VACC_GRIPPE;5;4;6;7\n",
-            "deciles.csv:2: d2: deciles must satisfy d2 &lt; d3 ≤ d7 &lt; d8",
+            "deciles.csv:2: d2: les déciles doivent vérifier d2 &lt; d3 ≤ d7 &lt; d8",
         ),
         (
             "patientexperience",
             "experience.csv",
             "annee;code_groupement;points\n2023;G001;21\n",
-            "experience.csv:2: points: must be between 0 and 20",
+            "experience.csv:2: points: doit être compris entre 0 et 20",
         ),
         (
             "indicator",
             "indicateurs.csv",
             "code;libelle;famille;sens\nX;Y;optionnel;hausse\n",
-            "indicateurs.csv:2: famille: must be one of socle, carte",
+            "indicateurs.csv:2: famille: doit valoir «\u202fsocle\u202f» ou «\u202fcarte\u202f»",
         ),
     ],
 )
@@ -154,18 +154,18 @@ def test_admin_import_of_yearly_tables_takes_decimal_comma_and_empty_previous_va
         (
             "yearlydecile",
             "annee;code_indicateur;d2;d3;d7;d8\nabc;VACC_GRIPPE;1;2;3;4\n",
-            "f.csv:2: annee: not a year (4 digits): &#x27;abc&#x27;",
+            "f.csv:2: annee: ce n&#x27;est pas une année (4 chiffres)\u202f: «\u202fabc\u202f»",
         ),
         (
             "yearlydecile",
             "annee;code_indicateur;d2;d3;d7;d8\n23;VACC_GRIPPE;5;4;6;7\n",
-            "f.csv:2: annee: not a year (4 digits): &#x27;23&#x27;",
+            "f.csv:2: annee: ce n&#x27;est pas une année (4 chiffres)\u202f: «\u202f23\u202f»",
         ),
         # Physical line numbers of the upload, whatever the years' order.
         (
             "yearlydecile",
             "annee;code_indicateur;d2;d3;d7;d8\n2023;VACC_GRIPPE;1;2;3;4\n\n2022;VACC_GRIPPE;1;2;3;4\n2023;VACC_GRIPPE;5;4;6;7\n",
-            "f.csv:5: d2: deciles must satisfy d2 &lt; d3 ≤ d7 &lt; d8",
+            "f.csv:5: d2: les déciles doivent vérifier d2 &lt; d3 ≤ d7 &lt; d8",
         ),
     ],
 )
@@ -233,7 +233,10 @@ def test_a_yearly_file_writes_each_of_its_years_and_updates_a_member_period(clie
 @pytest.mark.parametrize("model", ["groupement", "patientexperience"])
 def test_a_file_that_is_not_csv_is_refused_by_name(client, data_manager, model):
     response = import_file(client, model, "scan.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj")
-    assert "scan.pdf:1: -: not a CSV text file: this looks like a PDF document" in response.content.decode()
+    assert (
+        "scan.pdf:1: -: ce n&#x27;est pas un fichier texte CSV\u202f: il ressemble à un document PDF"
+        in response.content.decode()
+    )
 
 
 @pytest.mark.django_db

@@ -8,9 +8,9 @@ from calculations.bundle.problems import BundleError, Problem, format_problems
 
 
 def test_a_problem_prints_its_file_line_column_and_reason():
-    assert str(Problem("beneficiaires_2018.csv", 12, "age", "not an integer: 'x'")) == (
-        "beneficiaires_2018.csv:12: age: not an integer: 'x'"
-    )
+    assert str(
+        Problem("beneficiaires_2018.csv", 12, "age", "ce n'est pas un nombre entier\u202f: «\u202fx\u202f»")
+    ) == ("beneficiaires_2018.csv:12: age: ce n'est pas un nombre entier\u202f: «\u202fx\u202f»")
 
 
 def test_a_file_level_problem_has_no_empty_line_number():
@@ -18,7 +18,10 @@ def test_a_file_level_problem_has_no_empty_line_number():
     assert str(Problem("beneficiaires_2018.csv", None, None, "required file is missing")) == (
         "beneficiaires_2018.csv: -: required file is missing"
     )
-    assert str(Problem("--param", None, "c_partage", "not a number")) == "--param: c_partage: not a number"
+    assert (
+        str(Problem("--param", None, "c_partage", "ce n'est ni un nombre"))
+        == "--param: c_partage: ce n'est ni un nombre"
+    )
 
 
 def test_the_rest_is_counted_per_rule():
@@ -26,7 +29,7 @@ def test_the_rest_is_counted_per_rule():
     assert format_problems(problems, limit=2, more=Counter(negative=3)) == [
         "f.csv:2: age: bad",
         "f.csv:3: age: bad",
-        "… and 5 more (negative: 3, range: 2)",
+        "… et 5 de plus (valeur négative\u202f: 3, hors bornes\u202f: 2)",
     ]
 
 
@@ -36,7 +39,7 @@ def test_a_combined_refusal_reports_each_file_as_its_own():
     combined = BundleError.combine([first, second])
     assert combined.lines() == [
         "a.csv:2: age: bad",
-        "… and 150 more (range: 150)",
+        "… et 150 de plus (hors bornes\u202f: 150)",
         "b.csv: -: required file is missing",
     ]
     assert combined.problem_count == 152

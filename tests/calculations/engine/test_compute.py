@@ -19,7 +19,7 @@ def test_missing_beneficiaries_year_is_an_error():
 def test_groupements_outside_the_calendar_take_no_part():
     inputs = toy_inputs()
     inputs.phases = inputs.phases.clear()
-    with pytest.raises(EngineError, match="no groupement takes part"):
+    with pytest.raises(EngineError, match="aucun groupement n'y participe"):
         compute_campaign(inputs, Parameters())
 
 
@@ -47,6 +47,30 @@ def test_negative_indicator_values_from_any_source_are_errors():
     with pytest.raises(EngineError) as caught:
         compute_campaign(toy_inputs(results=results), Parameters())
     assert [str(p) for p in caught.value.problems] == [
-        "resultats_indicateurs_2022.csv: valeur_n: groupement G1, indicator S1: valeur_n is negative (-50.0)",
-        "resultats_indicateurs_2022.csv: valeur_n_1: groupement G2, indicator S1: valeur_n_1 is negative (-0.5)",
+        "resultats_indicateurs_2022.csv: valeur_n: groupement G1, indicateur S1\u202f: valeur_n est négatif (-50,0)",
+        "resultats_indicateurs_2022.csv: valeur_n_1: groupement G2, indicateur S1\u202f: valeur_n_1 est négatif (-0,5)",
+    ]
+
+
+def test_progress_is_reported_in_french_step_by_step():
+    """Issue 15: the campaign page read « 62 % – 3. truncation 2022 »."""
+    steps = []
+    compute_campaign(toy_inputs(), Parameters(), progress=lambda step, fraction: steps.append(step))
+    assert steps == [
+        "membres (étape 1)",
+        "écrêtement 2021 (étape 3)",
+        "patientèles 2021 (étape 2)",
+        "écrêtement 2022 (étape 3)",
+        "patientèles 2022 (étape 2)",
+        "modèle de risque (étape 4)",
+        "moyennes (étape 5)",
+        "gains d'efficience (étape 6)",
+        "robustesse (étape 13)",
+        "qualité (étape 7)",
+        "enveloppe qualité (étape 8)",
+        "phases (étape 9)",
+        "plafonds (étape 10)",
+        "centimes (étape 11)",
+        "signalements (étape 12)",
+        "terminé",
     ]

@@ -68,7 +68,7 @@ def test_a_doctor_in_two_groupements_on_the_date_is_an_error():
     )
     with pytest.raises(EngineError) as caught:
         active_members(table, ["G1", "G2"], 2022)
-    assert str(caught.value) == "membres.csv: rpps: RPPS 10000000001 is a member of G1, G2 on 31/12/2022"
+    assert str(caught.value) == "membres.csv: rpps: le RPPS 10000000001 est membre de G1, G2 au 31/12/2022"
 
 
 def test_the_members_of_n_also_make_the_reference_year_list():

@@ -141,9 +141,9 @@ def test_every_problem_is_reported_at_once_naming_the_parameter():
     by_column = {p.column: p for p in caught.value.problems}
     assert by_column["unknown_rate"].file == "parametres.json"
     assert by_column["min_patients"].file == "--param"
-    assert "negative" in by_column["group_cap_rate"].reason
-    assert "at most 1" in by_column["c_partage"].reason
-    assert "integer" in by_column["min_patients"].reason
+    assert "ne doit pas être négatif" in by_column["group_cap_rate"].reason
+    assert "au plus 1" in by_column["c_partage"].reason
+    assert "doit être un entier" in by_column["min_patients"].reason
     assert str(by_column["truncation_percentile"]).startswith("--param: truncation_percentile: ")
 
 
@@ -181,14 +181,14 @@ def test_confidence_level_must_be_strictly_between_0_and_1(level, accepted):
         with pytest.raises(ParameterError) as caught:
             Parameters.merge(("--param", {"confidence_level": level}))
         assert problem_columns(caught.value) == ["confidence_level"]
-        assert "(0, 1)" in caught.value.problems[0].reason
+        assert "]0, 1[" in caught.value.problems[0].reason
 
 
 def test_negative_confidence_level_is_refused():
     with pytest.raises(ParameterError) as caught:
         Parameters.merge(("parametres.json", {"confidence_level": "-0.95"}))
     assert [str(p) for p in caught.value.problems] == [
-        "parametres.json: confidence_level: must not be negative, got -19/20"
+        "parametres.json: confidence_level: ne doit pas être négatif, reçu -19/20"
     ]
 
 
@@ -203,7 +203,7 @@ def test_noise_gate_refuses_anything_else_exactly(gate):
     with pytest.raises(ParameterError) as caught:
         Parameters.merge(("parametres.json", {"noise_gate": gate}))
     assert [str(p) for p in caught.value.problems] == [
-        f"parametres.json: noise_gate: must be 'off' or 'on', got {gate!r}"
+        f"parametres.json: noise_gate: doit valoir «\u202foff\u202f» ou «\u202fon\u202f», reçu «\u202f{gate}\u202f»"
     ]
 
 

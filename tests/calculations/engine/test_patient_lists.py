@@ -76,8 +76,8 @@ def test_an_empty_list_in_n_or_in_r_names_the_groupement_and_the_year(aggregate)
     with pytest.raises(EngineError) as caught:
         check_patient_lists({2022: aggregate, 2021: reference}, {"G1": 2021, "G2": 2021}, 2022)
     assert [str(p) for p in caught.value.problems] == [
-        "beneficiaires_2021.csv: rpps_mt: groupement G2: empty patient list in 2021 "
-        "(no row has a médecin traitant who is a member on 31/12/2022)"
+        "beneficiaires_2021.csv: rpps_mt: groupement G2\u202f: patientèle vide en 2021 "
+        "(aucune ligne n'a pour médecin traitant un membre au 31/12/2022)"
     ]
 
 
@@ -96,8 +96,8 @@ def test_spend_out_of_the_section_3_bounds_is_an_error_before_any_sum_is_used():
     with pytest.raises(EngineError) as caught:
         aggregate_patient_lists(2022, frame, MEMBERS, 10_000, count_rows(frame))
     assert [str(p) for p in caught.value.problems] == [
-        "beneficiaires_2022.csv: depenses: depenses must be at least 0 and less than 100000000 euros, "
-        "found -0.01 to 10.00"
+        "beneficiaires_2022.csv: depenses: les dépenses doivent être comprises entre 0 et 100\u00a0000\u00a0000 euros "
+        "exclus, trouvé de -0,01 à 10,00"
     ]
 
 
@@ -107,5 +107,5 @@ def test_a_sum_of_cents_that_could_pass_an_int64_fails_loudly():
     largest = MONEY_LIMIT_CENTS - 1
     assert MAX_SUMMABLE_ROWS == 922_337_203 and largest * MAX_SUMMABLE_ROWS == 9_223_372_029_077_662_797
     check_spend_bounds(2022, 0, largest, MAX_SUMMABLE_ROWS)
-    with pytest.raises(EngineError, match="could exceed a 64-bit integer"):
+    with pytest.raises(EngineError, match="pourrait dépasser un entier de 64 bits"):
         check_spend_bounds(2022, 0, largest, MAX_SUMMABLE_ROWS + 1)

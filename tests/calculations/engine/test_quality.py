@@ -166,7 +166,7 @@ def test_missing_socle_indicator_result_names_groupement_and_indicator():
     with pytest.raises(EngineError) as caught:
         compute_campaign(toy_inputs(indicators=indicators, results=results), Parameters())
     assert [str(p) for p in caught.value.problems] == [
-        "resultats_indicateurs_2022.csv: code_indicateur: groupement G2: no result for socle indicator S2"
+        "resultats_indicateurs_2022.csv: code_indicateur: groupement G2\u202f: aucun résultat pour l'indicateur socle S2"
     ]
 
 

@@ -79,7 +79,7 @@ def test_rank_deficient_design_names_the_year():
     cell = cell_of(50, 2, 1, 0, 0)
     with pytest.raises(EngineError) as caught:
         fit_risk_model(2021, {cell: 5}, {cell: 12_345})
-    assert "2021" in str(caught.value) and "rank-deficient" in str(caught.value)
+    assert "2021" in str(caught.value) and "rang incomplet" in str(caught.value)
     assert caught.value.problems[0].file == "beneficiaires_2021.csv"
 
 
@@ -91,7 +91,7 @@ def test_rank_deficient_year_in_a_campaign():
     }
     with pytest.raises(EngineError) as caught:
         compute_campaign(toy_inputs(spend=spend), Parameters())
-    assert "risk model 2021" in str(caught.value)
+    assert "modèle de risque 2021\u202f: le plan est de rang incomplet" in str(caught.value)
 
 
 def test_solve_exact():

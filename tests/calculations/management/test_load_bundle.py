@@ -82,154 +82,154 @@ BROKEN = [
     (
         "vagues",
         lambda b: edit(b, "vagues.csv", "V1;Vague 1;2019;2018", "V1;Vague 1;2019;2019"),
-        "vagues.csv:2: annee_reference: reference year 2019 must be before entry year 2019",
+        "vagues.csv:2: annee_reference: l'année de référence 2019 doit précéder l'année d'entrée 2019",
     ),
     (
         "vagues duplicate",
         lambda b: append(b, "vagues.csv", "V1;Encore;2021;2020"),
-        "vagues.csv:4: code: duplicate key (code=V1)",
+        "vagues.csv:4: code: clé en double (code=V1), déjà vue ligne 2",
     ),
     (
         "phase out of range",
         lambda b: edit(b, "calendrier_phases.csv", "V1;2019;1", "V1;2019;4"),
-        "calendrier_phases.csv:2: phase: must be between 1 and 3, got '4'",
+        "calendrier_phases.csv:2: phase: doit être compris entre 1 et 3, reçu «\u202f4\u202f»",
     ),
     (
         "phase unknown wave",
         lambda b: append(b, "calendrier_phases.csv", "V9;2022;1"),
-        "calendrier_phases.csv:11: vague: unknown wave 'V9'",
+        "calendrier_phases.csv:11: vague: vague inconnue «\u202fV9\u202f»",
     ),
     (
         "phase duplicate",
         lambda b: append(b, "calendrier_phases.csv", "V1;2022;2"),
-        "calendrier_phases.csv:11: annee: duplicate key (vague=V1, annee=2022)",
+        "calendrier_phases.csv:11: annee: clé en double (vague=V1, annee=2022), déjà vue ligne 5",
     ),
     (
         "groupement unknown wave",
         lambda b: edit(
             b, "groupements.csv", "G012;Maison de santé de Béthune;V2", "G012;Maison de santé de Béthune;V3"
         ),
-        "groupements.csv:13: vague: unknown wave 'V3'",
+        "groupements.csv:13: vague: vague inconnue «\u202fV3\u202f»",
     ),
     (
         "groupement duplicate",
         lambda b: append(b, "groupements.csv", "G001;Doublon;V1;Bretagne"),
-        "groupements.csv:14: code: duplicate key (code=G001)",
+        "groupements.csv:14: code: clé en double (code=G001), déjà vue ligne 2",
     ),
     (
         "rpps not 11 digits",
         lambda b: edit(b, "membres.csv", "G001;10139478570;", "G001;1013947857;"),
-        "membres.csv:2: rpps: RPPS must be 11 digits, got '1013947857'",
+        "membres.csv:2: rpps: le RPPS doit comporter 11 chiffres, reçu «\u202f1013947857\u202f»",
     ),
     (
         "end before start",
         lambda b: edit(b, "membres.csv", "G001;10139478570;2019-01-01;", "G001;10139478570;2019-01-01;2018-12-31"),
-        "membres.csv:2: date_fin: end date 2018-12-31 is before start date 2019-01-01",
+        "membres.csv:2: date_fin: la date de fin 31/12/2018 précède la date de début 01/01/2019",
     ),
     (
         "rpps in two groupements",
         lambda b: append(b, "membres.csv", "G002;10139478570;2020-01-01;"),
-        "membres.csv:68: rpps: RPPS 10139478570 is already a member of G001 on that date (line 2)",
+        "membres.csv:68: rpps: le RPPS 10139478570 est déjà membre de G001 à cette date (ligne 2)",
     ),
     (
         "member unknown groupement",
         lambda b: append(b, "membres.csv", "G099;19999999999;2020-01-01;"),
-        "membres.csv:68: code_groupement: unknown groupement 'G099'",
+        "membres.csv:68: code_groupement: groupement inconnu «\u202fG099\u202f»",
     ),
     (
         "bad date",
         lambda b: edit(b, "membres.csv", "G001;10139478570;2019-01-01;", "G001;10139478570;2019-13-01;"),
-        "membres.csv:2: date_debut: not a date (YYYY-MM-DD or DD/MM/YYYY): '2019-13-01'",
+        "membres.csv:2: date_debut: ce n'est pas une date (AAAA-MM-JJ ou JJ/MM/AAAA)\u202f: «\u202f2019-13-01\u202f»",
     ),
     (
         "famille",
         lambda b: edit(b, "indicateurs.csv", "socle;hausse", "optionnel;hausse"),
-        "indicateurs.csv:2: famille: must be one of socle, carte, got 'optionnel'",
+        "indicateurs.csv:2: famille: doit valoir «\u202fsocle\u202f» ou «\u202fcarte\u202f», reçu «\u202foptionnel\u202f»",
     ),
     (
         "sens",
         lambda b: edit(b, "indicateurs.csv", "socle;hausse", "socle;stable"),
-        "indicateurs.csv:2: sens: must be one of hausse, baisse, got 'stable'",
+        "indicateurs.csv:2: sens: doit valoir «\u202fhausse\u202f» ou «\u202fbaisse\u202f», reçu «\u202fstable\u202f»",
     ),
     (
         "decile order",
         lambda b: edit(b, "deciles_2022.csv", "VACC_GRIPPE;48.3;51.4", "VACC_GRIPPE;52.3;51.4"),
-        "deciles_2022.csv:2: d2: deciles must satisfy d2 < d3 ≤ d7 < d8, got 52.3, 51.4, 63.7, 66.8",
+        "deciles_2022.csv:2: d2: les déciles doivent vérifier d2 < d3 ≤ d7 < d8, reçu 52,3 ; 51,4 ; 63,7 ; 66,8",
     ),
     (
         "decile unknown indicator",
         lambda b: append(b, "deciles_2022.csv", "INCONNU;1;2;3;4"),
-        "deciles_2022.csv:12: code_indicateur: unknown indicator 'INCONNU'",
+        "deciles_2022.csv:12: code_indicateur: indicateur inconnu «\u202fINCONNU\u202f»",
     ),
     (
         "missing socle",
         lambda b: edit(b, "resultats_indicateurs_2022.csv", "G001;VACC_GRIPPE;62.76;61.85\n", ""),
-        "resultats_indicateurs_2022.csv: code_indicateur: socle indicator VACC_GRIPPE is missing for groupement G001",
+        "resultats_indicateurs_2022.csv: code_indicateur: indicateur socle VACC_GRIPPE absent pour le groupement G001",
     ),
     (
         "indicator without deciles",
         lambda b: edit(b, "deciles_2022.csv", "VACC_GRIPPE;48.3;51.4;63.7;66.8\n", ""),
-        "resultats_indicateurs_2022.csv:2: code_indicateur: indicator VACC_GRIPPE has no row in deciles_2022.csv",
+        "resultats_indicateurs_2022.csv:2: code_indicateur: l'indicateur VACC_GRIPPE n'a pas de ligne dans deciles_2022.csv",
     ),
     (
-        "value not a number",
+        "value ce n'est ni un nombre",
         lambda b: edit(b, "resultats_indicateurs_2022.csv", "G001;VACC_GRIPPE;62.76", "G001;VACC_GRIPPE;62%"),
-        "resultats_indicateurs_2022.csv:2: valeur_n: not a decimal number (decimal separator '.' or ','): '62%'",
+        "resultats_indicateurs_2022.csv:2: valeur_n: ce n'est pas un nombre décimal (séparateur décimal «\u202f.\u202f» ou «\u202f,\u202f»)\u202f: «\u202f62%\u202f»",
     ),
     (
         "exponent refused",
         lambda b: edit(b, "resultats_indicateurs_2022.csv", "G001;VACC_GRIPPE;62.76", "G001;VACC_GRIPPE;6.276e1"),
-        "resultats_indicateurs_2022.csv:2: valeur_n: not a decimal number",
+        "resultats_indicateurs_2022.csv:2: valeur_n: ce n'est pas un nombre décimal",
     ),
     (
         "duplicate result",
         lambda b: append(b, "resultats_indicateurs_2022.csv", "G001;VACC_GRIPPE;1;2"),
-        "resultats_indicateurs_2022.csv:87: code_indicateur: duplicate key (code_groupement=G001, code_indicateur=VACC_GRIPPE)",
+        "resultats_indicateurs_2022.csv:87: code_indicateur: clé en double (code_groupement=G001, code_indicateur=VACC_GRIPPE), déjà vue ligne 2",
     ),
     (
         "experience above 20",
         lambda b: edit(b, "experience_patient_2022.csv", "G001;16.4", "G001;25"),
-        "experience_patient_2022.csv:2: points: must be between 0 and 20, got '25'",
+        "experience_patient_2022.csv:2: points: doit être compris entre 0 et 20, reçu «\u202f25\u202f»",
     ),
     (
         "experience negative",
         lambda b: edit(b, "experience_patient_2022.csv", "G001;16.4", "G001;-1"),
-        "experience_patient_2022.csv:2: points: must not be negative, got '-1'",
+        "experience_patient_2022.csv:2: points: ne doit pas être négatif, reçu «\u202f-1\u202f»",
     ),
     (
         "experience unknown groupement",
         lambda b: append(b, "experience_patient_2022.csv", "G077;3"),
-        "experience_patient_2022.csv:14: code_groupement: unknown groupement 'G077'",
+        "experience_patient_2022.csv:14: code_groupement: groupement inconnu «\u202fG077\u202f»",
     ),
     (
         "missing file",
         lambda b: (b / "groupements.csv").unlink(),
-        "groupements.csv: -: required file is missing from the bundle",
+        "groupements.csv: -: fichier obligatoire absent du lot",
     ),
     (
         "results without their deciles",
         lambda b: (b / "deciles_2022.csv").unlink(),
-        "deciles_2022.csv: -: required file is missing from the bundle",
+        "deciles_2022.csv: -: fichier obligatoire absent du lot",
     ),
     (
         "missing column",
         lambda b: edit(b, "groupements.csv", "code;nom;vague;region", "code;nom;vague;reg"),
-        "groupements.csv:1: region: required column is missing from the header",
+        "groupements.csv:1: region: colonne obligatoire absente de l'en-tête",
     ),
     (
         "not a csv",
         lambda b: (b / "vagues.csv").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj"),
-        "vagues.csv:1: -: not a CSV text file: this looks like a PDF document",
+        "vagues.csv:1: -: ce n'est pas un fichier texte CSV\u202f: il ressemble à un document PDF",
     ),
     (
         "xlsx",
         lambda b: (b / "indicateurs.csv").write_bytes(b"PK\x03\x04\x14\x00\x06\x00"),
-        "indicateurs.csv:1: -: not a CSV text file: this looks like a ZIP archive",
+        "indicateurs.csv:1: -: ce n'est pas un fichier texte CSV\u202f: il ressemble à une archive ZIP",
     ),
     (
         "empty file",
         lambda b: (b / "vagues.csv").write_text(""),
-        "vagues.csv:1: -: empty file: a header row is required",
+        "vagues.csv:1: -: fichier vide\u202f: une ligne d'en-tête est obligatoire",
     ),
     (
         "field count",
@@ -239,17 +239,17 @@ BROKEN = [
             "G003;Centre de santé de Montreuil;V1;Bourgogne-Franche-Comté",
             "G003;Centre de santé de Montreuil;V1",
         ),
-        "groupements.csv:4: -: expected 4 fields, found 3",
+        "groupements.csv:4: -: 4 champs attendus, 3 trouvés",
     ),
     (
         "truncated quoted line",
         lambda b: append(b, "groupements.csv", 'G013;"MSP coupée;V1;Bretagne'),
-        "groupements.csv:14: -: malformed CSV",
+        "groupements.csv:14: -: CSV mal formé",
     ),
     (
         "parametres not json",
         lambda b: (b / "parametres.json").write_text("{min_patients: 300"),
-        "parametres.json:1: -: not valid JSON",
+        "parametres.json:1: -: JSON invalide (ligne 1, colonne 2)",
     ),
 ]
 
@@ -301,7 +301,7 @@ def test_section_3_conventions_are_accepted(bundle):
     edit(bundle, "vagues.csv", "V1;Vague", "V1;à ignorer;Vague")
     edit(bundle, "vagues.csv", "V2;Vague", "V2;;Vague")
     out, err = load(bundle)
-    assert "vagues.csv:1: commentaire: unknown column ignored" in err
+    assert "vagues.csv:1: commentaire: colonne inconnue ignorée" in err
     assert Groupement.objects.get(code="G008").name == "Maison de santé de Évry"
     assert Groupement.objects.get(code="G001").region == "Île-de-France"
     assert Member.objects.filter(rpps="10139478570", start="2019-01-01").exists()
@@ -329,10 +329,10 @@ def test_every_file_and_the_parameters_are_checked_before_refusing(bundle):
     with pytest.raises(CommandError, match="153 problème"):
         call_command("load_bundle", str(bundle), stdout=StringIO(), stderr=err)
     lines = err.getvalue().splitlines()
-    assert lines[0] == "membres.csv:68: rpps: RPPS must be 11 digits, got '1000000000'"
-    assert lines[100] == "… and 50 more (rpps: 50)"
-    assert lines[101] == "deciles_2022.csv:2: d2: must not be negative, got '-48.3'"
-    assert lines[102].startswith("parametres.json: inconnu: unknown parameter")
-    assert lines[103] == "parametres.json: c_partage: must be at most 1, got 2"
+    assert lines[0] == "membres.csv:68: rpps: le RPPS doit comporter 11 chiffres, reçu «\u202f1000000000\u202f»"
+    assert lines[100] == "… et 50 de plus (RPPS\u202f: 50)"
+    assert lines[101] == "deciles_2022.csv:2: d2: ne doit pas être négatif, reçu «\u202f-48.3\u202f»"
+    assert lines[102].startswith("parametres.json: inconnu: paramètre inconnu")
+    assert lines[103] == "parametres.json: c_partage: doit être au plus 1, reçu 2"
     assert len(lines) == 104
     assert table_counts() == [0] * 7

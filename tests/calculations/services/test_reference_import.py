@@ -28,7 +28,7 @@ def test_check_only_counts_and_writes_nothing_then_the_import_writes(make_user, 
         model_name="groupement", file_name="g.csv", content=GROUPEMENT_FILE, user=manager, dry_run=True
     )
     assert checked.lines() == ["groupements: 1 créé(s), 0 modifié(s), 0 inchangé(s), 0 supprimé(s)"]
-    assert checked.warnings == ["g.csv:1: commentaire: unknown column ignored"]
+    assert checked.warnings == ["g.csv:1: commentaire: colonne inconnue ignorée"]
     assert not Groupement.objects.filter(code="G013").exists()
 
     import_reference_table(model_name="groupement", file_name="g.csv", content=GROUPEMENT_FILE, user=manager)
@@ -43,9 +43,9 @@ def test_every_problem_of_a_yearly_file_is_reported_in_upload_order(make_user, l
             model_name="patientexperience", file_name="e.csv", content=content, user=make_user(role=roles.DATA_MANAGER)
         )
     assert [str(p) for p in refused.value.problems] == [
-        "e.csv:2: points: must be between 0 and 20, got '25'",
-        "e.csv:3: code_groupement: unknown groupement 'G077'",
-        "e.csv:4: points: must not be negative, got '-1'",
+        "e.csv:2: points: doit être compris entre 0 et 20, reçu «\u202f25\u202f»",
+        "e.csv:3: code_groupement: groupement inconnu «\u202fG077\u202f»",
+        "e.csv:4: points: ne doit pas être négatif, reçu «\u202f-1\u202f»",
     ]
 
 

@@ -36,7 +36,7 @@ def test_a_line_without_end_is_found_and_refused(tmp_path, monkeypatch):
 def test_garbage_without_line_breaks_is_refused_before_it_is_read(tmp_path):
     content = lines(*GOOD_ROWS) + "x" * (3 * bytescan.MAX_LINE_BYTES)
     assert rejected(tmp_path, content) == [
-        f"{NAME}:5: -: a line of {bytescan.MAX_LINE_BYTES} bytes or more: this is not a beneficiaries file"
+        f"{NAME}:5: -: une ligne de 1\u00a0048\u00a0576 octets ou plus\u202f: ce n'est pas un fichier de bénéficiaires"
     ]
 
 
@@ -55,13 +55,15 @@ def test_utf8_bom_crlf_and_windows_1252(tmp_path):
 @pytest.mark.parametrize(
     ("head", "kind"),
     [
-        (b"PK\x03\x04\x14\x00\x06\x00", "a ZIP archive (an Excel .xlsx or .ods workbook?)"),
-        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "a PDF document"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel .xls / OLE document"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "une archive ZIP (un classeur Excel .xlsx ou .ods\u202f?)"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "un document PDF"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "un ancien document Excel .xls (OLE)"),
     ],
 )
 def test_a_file_that_is_not_csv_is_refused(tmp_path, head, kind):
-    assert rejected(tmp_path, head + b"\x00" * 100) == [f"{NAME}:1: -: not a CSV text file: this looks like {kind}"]
+    assert rejected(tmp_path, head + b"\x00" * 100) == [
+        f"{NAME}:1: -: ce n'est pas un fichier texte CSV\u202f: il ressemble à {kind}"
+    ]
 
 
 def test_the_checksum_of_a_rejected_file_is_known(tmp_path):

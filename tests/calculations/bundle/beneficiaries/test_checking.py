@@ -128,8 +128,8 @@ def test_what_is_held_does_not_grow_with_the_broken_rows(tmp_path, monkeypatch):
     assert max(heights) <= 2000, max(heights)  # twice the bucket at most (the old code held 6 000)
     error = caught.value
     assert [str(p) for p in error.problems[:2]] == [
-        f"{NAME}:2: age: must be between 0 and 125, got '200'",
-        f"{NAME}:3: -: expected 8 fields, found 2",
+        f"{NAME}:2: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»",
+        f"{NAME}:3: -: 8 champs attendus, 2 trouvés",
     ]
     assert len(error.problems) == 10
     # Every problem is counted: 1 000 rows of each kind; ids P0…P6, R and T repeat (993 + 999 + 999).

@@ -13,16 +13,18 @@ from tests.calculations.bundle.beneficiaries.files import GOOD_ROWS, NAME, lines
 
 def test_duplicate_ids_name_the_first_line(tmp_path):
     content = lines(GOOD_ROWS[0], GOOD_ROWS[1], "P1;40;2;0;0;0;;3")
-    assert rejected(tmp_path, content) == [f"{NAME}:4: id_patient: duplicate id_patient 'P1' (first on line 2)"]
+    assert rejected(tmp_path, content) == [
+        f"{NAME}:4: id_patient: id_patient «\u202fP1\u202f» en double (déjà ligne 2)"
+    ]
 
 
 def test_ids_are_compared_trimmed_and_rows_with_a_wrong_field_count_are_not_compared(tmp_path):
     content = lines(GOOD_ROWS[0], " P1 ;40;2;0;0;0;;3", "P2;1", "P2;40;2;0;0;0;;3", ";40;2;0;0;0;;3", ";1;1;0;0;0;;1")
     assert rejected(tmp_path, content) == [
-        f"{NAME}:3: id_patient: duplicate id_patient 'P1' (first on line 2)",
-        f"{NAME}:4: -: expected 8 fields, found 2",
-        f"{NAME}:6: id_patient: value is required",
-        f"{NAME}:7: id_patient: value is required",
+        f"{NAME}:3: id_patient: id_patient «\u202fP1\u202f» en double (déjà ligne 2)",
+        f"{NAME}:4: -: 8 champs attendus, 2 trouvés",
+        f"{NAME}:6: id_patient: valeur obligatoire",
+        f"{NAME}:7: id_patient: valeur obligatoire",
     ]
 
 
@@ -32,10 +34,10 @@ def test_many_duplicates_are_counted_and_the_first_shown_in_file_order(tmp_path,
     rows = [f"P{i % 40};33;1;0;0;0;;1" for i in range(300)]  # each id 7 or 8 times: 260 repeats
     report = rejected(tmp_path, lines(*rows))
     assert len(report) == 101
-    assert report[0] == f"{NAME}:42: id_patient: duplicate id_patient 'P0' (first on line 2)"
+    assert report[0] == f"{NAME}:42: id_patient: id_patient «\u202fP0\u202f» en double (déjà ligne 2)"
     # Row i (line i + 2) repeats P{i % 40}, first on line i % 40 + 2: the 100th repeat is row 139.
-    assert report[99] == f"{NAME}:141: id_patient: duplicate id_patient 'P19' (first on line 21)"
-    assert report[100] == "… and 160 more (duplicate: 160)"
+    assert report[99] == f"{NAME}:141: id_patient: id_patient «\u202fP19\u202f» en double (déjà ligne 21)"
+    assert report[100] == "… et 160 de plus (doublon\u202f: 160)"
 
 
 def _hashes(tmp_path, ids, hashes):

@@ -13,7 +13,7 @@ def test_header_is_case_insensitive_trimmed_in_any_order_and_unknown_columns_are
     header = " DEPENSES ;Age;commentaire;SEXE;ald;css;deces;rpps_mt;Id_Patient"
     validated, frame = accepted(tmp_path, lines("12,5;40;libre;2;0;1;0;;P9", header=header))
     assert frame.rows() == [("P9", 40, 2, 0, 1, 0, None, 1250)]
-    assert [str(w) for w in validated.warnings] == [f"{NAME}:1: commentaire: unknown column ignored"]
+    assert [str(w) for w in validated.warnings] == [f"{NAME}:1: commentaire: colonne inconnue ignorée"]
 
 
 def test_warnings_stay_with_a_rejected_file(tmp_path):
@@ -21,7 +21,7 @@ def test_warnings_stay_with_a_rejected_file(tmp_path):
 
     with pytest.raises(BeneficiariesError) as caught:
         validate_beneficiaries(write(tmp_path, lines("P1;200;1;0;0;0;;1;x", header=HEADER + ";note")))
-    assert [str(w) for w in caught.value.warnings] == [f"{NAME}:1: note: unknown column ignored"]
+    assert [str(w) for w in caught.value.warnings] == [f"{NAME}:1: note: colonne inconnue ignorée"]
 
 
 @pytest.mark.parametrize(
@@ -29,19 +29,19 @@ def test_warnings_stay_with_a_rejected_file(tmp_path):
     [
         (
             lines(GOOD_ROWS[0], header=HEADER.replace(";rpps_mt", "")),
-            "1: rpps_mt: required column is missing from the header",
+            "1: rpps_mt: colonne obligatoire absente de l'en-tête",
         ),
-        (lines(GOOD_ROWS[0] + ";1", header=HEADER + ";age"), "1: age: column appears twice in the header"),
-        ("", "1: -: empty file: a header row is required"),
-        ("\n  \n\n", "1: -: empty file: a header row is required"),
-        (HEADER + "\n", "2: -: no data rows after the header"),
-        (lines(GOOD_ROWS[0], "P2;25;2;1;1;0;"), "3: -: expected 8 fields, found 7"),  # truncated last line
-        (lines(GOOD_ROWS[0], GOOD_ROWS[1] + ";x"), "3: -: expected 8 fields, found 9"),
-        (lines(GOOD_ROWS[0], GOOD_ROWS[1] + ";"), "3: -: expected 8 fields, found 9"),  # trailing separator
-        (lines(GOOD_ROWS[0], GOOD_ROWS[1] + ";;;;"), "3: -: expected 8 fields, found 12"),
+        (lines(GOOD_ROWS[0] + ";1", header=HEADER + ";age"), "1: age: colonne présente deux fois dans l'en-tête"),
+        ("", "1: -: fichier vide\u202f: une ligne d'en-tête est obligatoire"),
+        ("\n  \n\n", "1: -: fichier vide\u202f: une ligne d'en-tête est obligatoire"),
+        (HEADER + "\n", "2: -: aucune ligne de données après l'en-tête"),
+        (lines(GOOD_ROWS[0], "P2;25;2;1;1;0;"), "3: -: 8 champs attendus, 7 trouvés"),  # truncated last line
+        (lines(GOOD_ROWS[0], GOOD_ROWS[1] + ";x"), "3: -: 8 champs attendus, 9 trouvés"),
+        (lines(GOOD_ROWS[0], GOOD_ROWS[1] + ";"), "3: -: 8 champs attendus, 9 trouvés"),  # trailing separator
+        (lines(GOOD_ROWS[0], GOOD_ROWS[1] + ";;;;"), "3: -: 8 champs attendus, 12 trouvés"),
         (
             lines(GOOD_ROWS[0]) + '"P2;25;2;1;1;0;;10',
-            "3: -: malformed CSV: unexpected end of data",
+            "3: -: CSV mal formé\u202f: fin de données inattendue (guillemet non fermé\u202f?)",
         ),  # cut inside quotes
     ],
 )
@@ -52,19 +52,19 @@ def test_file_level_rules(tmp_path, content, problem):
 def test_decimal_comma_is_refused_in_a_comma_delimited_file(tmp_path):
     header = HEADER.replace(";", ",")
     assert rejected(tmp_path, lines("P1,33,1,0,0,0,10783041963,8859,20", header=header)) == [
-        f"{NAME}:2: -: expected 8 fields, found 9"
+        f"{NAME}:2: -: 8 champs attendus, 9 trouvés"
     ]
 
 
 def test_truncated_last_line_without_newline(tmp_path):
     content = lines(*GOOD_ROWS).rstrip("\n") + "\nP4;25;2;1;1;0;1078"
-    assert rejected(tmp_path, content) == [f"{NAME}:5: -: expected 8 fields, found 7"]
+    assert rejected(tmp_path, content) == [f"{NAME}:5: -: 8 champs attendus, 7 trouvés"]
 
 
 def test_a_short_row_is_found_when_the_last_column_may_be_empty(tmp_path):
     header = "id_patient;age;sexe;ald;css;deces;depenses;rpps_mt"
     assert rejected(tmp_path, lines("P1;33;1;0;0;0;1;", "P2;33;1;0;0;0;1", header=header)) == [
-        f"{NAME}:3: -: expected 8 fields, found 7"
+        f"{NAME}:3: -: 8 champs attendus, 7 trouvés"
     ]
     validated, _ = accepted(tmp_path, lines("P1;33;1;0;0;0;1;", "P2;33;1;0;0;0;1;10783041963", header=header))
     assert validated.path_taken == "exact"  # an empty last field and a missing one read alike
@@ -79,20 +79,20 @@ def test_values_are_trimmed_and_standard_quoting_is_allowed(tmp_path):
 def test_blank_lines_are_skipped_and_lines_stay_physical(tmp_path):
     content = lines(GOOD_ROWS[0], "", "   ", ";;;;;;;", GOOD_ROWS[1], "P4;200;1;0;0;0;;1", "")
     # header 1, P1 2, blank 3, blank 4, blank 5, P2 6, P4 7, blank 8.
-    assert rejected(tmp_path, content) == [f"{NAME}:7: age: must be between 0 and 125, got '200'"]
+    assert rejected(tmp_path, content) == [f"{NAME}:7: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»"]
     for blank in ("", ";;;;;;;", " "):
         validated, frame = accepted(tmp_path, lines(GOOD_ROWS[0], blank, GOOD_ROWS[1], ""))
         assert frame.height == validated.rows == 2
 
 
 def test_a_row_of_empty_fields_past_the_header_is_not_blank(tmp_path):
-    assert rejected(tmp_path, lines(GOOD_ROWS[0], ";;;;;;;;;x")) == [f"{NAME}:3: -: expected 8 fields, found 10"]
+    assert rejected(tmp_path, lines(GOOD_ROWS[0], ";;;;;;;;;x")) == [f"{NAME}:3: -: 8 champs attendus, 10 trouvés"]
 
 
 def test_a_quoted_line_break_keeps_physical_line_numbers(tmp_path):
     content = lines('"P\n1";33;1;0;0;0;;1', "P2;abc;1;0;0;0;;1")
     # The first record spans lines 2-3, so the bad age is on line 4.
-    assert rejected(tmp_path, content) == [f"{NAME}:4: age: not an integer: 'abc'"]
+    assert rejected(tmp_path, content) == [f"{NAME}:4: age: ce n'est pas un nombre entier\u202f: «\u202fabc\u202f»"]
     validated, frame = accepted(tmp_path, lines('"P\n1";33;1;0;0;0;;1', GOOD_ROWS[1]))
     assert frame["id_patient"].to_list() == ["P\n1", "P2"]
     assert validated.path_taken == "csv"
@@ -102,7 +102,9 @@ def test_a_quote_opened_at_the_end_of_a_line_is_read_as_the_csv_module_reads_it(
     # Found by hypothesis: the quote swallows the next line and shifts the columns.
     content = lines('0;1;0;0;0;;0;"P', '"P;6";0;1;0;0;0;;0')
     # The csv module finds it out on line 3, which the quote swallowed.
-    assert rejected(tmp_path, content) == [f"{NAME}:3: -: malformed CSV: ';' expected after '\"'"]
+    assert rejected(tmp_path, content) == [
+        f"{NAME}:3: -: CSV mal formé\u202f: «\u202f;\u202f» attendu après un guillemet fermant"
+    ]
 
 
 def test_the_csv_module_reading_numbers_records_by_their_first_line(tmp_path):

@@ -12,32 +12,32 @@ def test_first_hundred_problems_then_a_count_per_rule(tmp_path):
     rows = [f"P{i};200;1;0;0;0;;1" for i in range(120)] + [f"Q{i};33;1;0;0;0;;-1" for i in range(30)]
     report = rejected(tmp_path, lines(*rows))
     assert len(report) == 101
-    assert report[0] == f"{NAME}:2: age: must be between 0 and 125, got '200'"
-    assert report[99] == f"{NAME}:101: age: must be between 0 and 125, got '200'"
+    assert report[0] == f"{NAME}:2: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»"
+    assert report[99] == f"{NAME}:101: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»"
     # 150 problems: 100 shown, the rest are 20 ages (rows 102-121) and 30 negative amounts.
-    assert report[100] == "… and 50 more (negative: 30, range: 20)"
+    assert report[100] == "… et 50 de plus (valeur négative\u202f: 30, hors bornes\u202f: 20)"
 
 
 def test_a_smaller_limit(tmp_path):
     report = rejected(tmp_path, lines(*(f"P{i};200;1;0;0;0;;1" for i in range(5))), limit=2)
     assert report == [
-        f"{NAME}:2: age: must be between 0 and 125, got '200'",
-        f"{NAME}:3: age: must be between 0 and 125, got '200'",
-        "… and 3 more (range: 3)",
+        f"{NAME}:2: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»",
+        f"{NAME}:3: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»",
+        "… et 3 de plus (hors bornes\u202f: 3)",
     ]
 
 
 def test_problems_are_ordered_by_line_then_place_on_the_line():
     candidates = [
-        (3, 8, "id_patient", "duplicate", "duplicate id_patient 'P1' (first on line 2)"),
-        (3, 1, "age", "range", "must be between 0 and 125, got '200'"),
-        (2, -1, None, "field_count", "expected 8 fields, found 7"),
+        (3, 8, "id_patient", "duplicate", "id_patient «\u202fP1\u202f» en double (déjà ligne 2)"),
+        (3, 1, "age", "range", "doit être compris entre 0 et 125, reçu «\u202f200\u202f»"),
+        (2, -1, None, "field_count", "8 champs attendus, 7 trouvés"),
     ]
     totals = Counter(duplicate=5, range=1, field_count=1)
     problems, more = first_problems("f.csv", candidates, totals, limit=2)
     assert [str(p) for p in problems] == [
-        "f.csv:2: -: expected 8 fields, found 7",
-        "f.csv:3: age: must be between 0 and 125, got '200'",
+        "f.csv:2: -: 8 champs attendus, 7 trouvés",
+        "f.csv:3: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»",
     ]
     assert more == Counter(duplicate=5)
 
@@ -49,5 +49,7 @@ def test_the_first_problems_are_the_first_of_the_file_across_many_chunks(tmp_pat
     rows = [f"P{i};{200 if i % 997 == 0 else 33};1;0;0;0;;1" for i in range(200_000)]
     report = rejected(tmp_path, lines(*rows))
     broken_lines = [i + 2 for i in range(0, 200_000, 997)]  # 201 of them, the 100th on line 98 705
-    assert report[:100] == [f"{NAME}:{line}: age: must be between 0 and 125, got '200'" for line in broken_lines[:100]]
-    assert report[100] == "… and 101 more (range: 101)"
+    assert report[:100] == [
+        f"{NAME}:{line}: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»" for line in broken_lines[:100]
+    ]
+    assert report[100] == "… et 101 de plus (hors bornes\u202f: 101)"

@@ -23,23 +23,29 @@ from tests.calculations.bundle.beneficiaries.files import GOOD_ROWS, NAME, accep
 @pytest.mark.parametrize(
     ("row", "problem"),
     [
-        (";33;1;0;0;0;;1", "id_patient: value is required"),
-        ("P9;abc;1;0;0;0;;1", "age: not an integer: 'abc'"),
-        ("P9;2.5;1;0;0;0;;1", "age: not an integer: '2.5'"),
-        ("P9;126;1;0;0;0;;1", "age: must be between 0 and 125, got '126'"),
-        ("P9;-1;1;0;0;0;;1", "age: must be between 0 and 125, got '-1'"),
-        ("P9;;1;0;0;0;;1", "age: value is required"),
-        ("P9;33;3;0;0;0;;1", "sexe: must be between 1 and 2, got '3'"),
-        ("P9;33;0;0;0;0;;1", "sexe: must be between 1 and 2, got '0'"),
-        ("P9;33;1;2;0;0;;1", "ald: must be 0 or 1, got '2'"),
-        ("P9;33;1;0;oui;0;;1", "css: not an integer: 'oui'"),
-        ("P9;33;1;0;0;+1;;1", "deces: not an integer: '+1'"),
-        ("P9;33;1;0;0;0;1078304196;1", "rpps_mt: RPPS must be 11 digits, got '1078304196'"),
-        ("P9;33;1;0;0;0;1078304196A;1", "rpps_mt: RPPS must be 11 digits, got '1078304196A'"),
-        ("P9;33;1;0;0;0;;", "depenses: value is required"),
-        ("P9;33;1;0;0;0;;-5", "depenses: must not be negative, got '-5'"),
-        ("P9;33;1;0;0;0;;1,234", "depenses: at most 2 decimal places (an amount in euros and cents), got '1,234'"),
-        ("P9;33;1;0;0;0;;100000000", "depenses: too large: must be less than 100000000 euros, got '100000000'"),
+        (";33;1;0;0;0;;1", "id_patient: valeur obligatoire"),
+        ("P9;abc;1;0;0;0;;1", "age: ce n'est pas un nombre entier\u202f: «\u202fabc\u202f»"),
+        ("P9;2.5;1;0;0;0;;1", "age: ce n'est pas un nombre entier\u202f: «\u202f2.5\u202f»"),
+        ("P9;126;1;0;0;0;;1", "age: doit être compris entre 0 et 125, reçu «\u202f126\u202f»"),
+        ("P9;-1;1;0;0;0;;1", "age: doit être compris entre 0 et 125, reçu «\u202f-1\u202f»"),
+        ("P9;;1;0;0;0;;1", "age: valeur obligatoire"),
+        ("P9;33;3;0;0;0;;1", "sexe: doit être compris entre 1 et 2, reçu «\u202f3\u202f»"),
+        ("P9;33;0;0;0;0;;1", "sexe: doit être compris entre 1 et 2, reçu «\u202f0\u202f»"),
+        ("P9;33;1;2;0;0;;1", "ald: doit valoir 0 ou 1, reçu «\u202f2\u202f»"),
+        ("P9;33;1;0;oui;0;;1", "css: ce n'est pas un nombre entier\u202f: «\u202foui\u202f»"),
+        ("P9;33;1;0;0;+1;;1", "deces: ce n'est pas un nombre entier\u202f: «\u202f+1\u202f»"),
+        ("P9;33;1;0;0;0;1078304196;1", "rpps_mt: le RPPS doit comporter 11 chiffres, reçu «\u202f1078304196\u202f»"),
+        ("P9;33;1;0;0;0;1078304196A;1", "rpps_mt: le RPPS doit comporter 11 chiffres, reçu «\u202f1078304196A\u202f»"),
+        ("P9;33;1;0;0;0;;", "depenses: valeur obligatoire"),
+        ("P9;33;1;0;0;0;;-5", "depenses: ne doit pas être négatif, reçu «\u202f-5\u202f»"),
+        (
+            "P9;33;1;0;0;0;;1,234",
+            "depenses: au plus 2 décimales (un montant en euros et centimes), reçu «\u202f1,234\u202f»",
+        ),
+        (
+            "P9;33;1;0;0;0;;100000000",
+            "depenses: trop grand\u202f: doit être inférieur à 100\u00a0000\u00a0000 euros, reçu «\u202f100000000\u202f»",
+        ),
     ],
 )
 def test_each_value_rule_rejects_the_file(tmp_path, row, problem):
@@ -50,7 +56,7 @@ def test_each_value_rule_rejects_the_file(tmp_path, row, problem):
 def test_money_has_no_exponent_sign_or_thousands_separator(tmp_path, amount):
     problem = rejected(tmp_path, lines(GOOD_ROWS[0], f"P9;33;1;0;0;0;;{amount}"))
     assert problem == [
-        f"{NAME}:3: depenses: not a decimal number (decimal separator '.' or ',', no exponent, sign or thousands separator): '{amount}'"
+        f"{NAME}:3: depenses: ce n'est pas un nombre décimal (séparateur décimal «\u202f.\u202f» ou «\u202f,\u202f», sans exposant, signe ni séparateur de milliers)\u202f: «\u202f{amount}\u202f»"
     ]
 
 
@@ -62,7 +68,7 @@ def test_money_is_bounded_below_one_hundred_million_euros_line_by_line(tmp_path)
     too_large = ["100000000", "100000000,00", "9999999999999,99", "99999999999999999999999"]
     report = rejected(tmp_path, lines(*(f"P{i};33;1;0;0;0;;{amount}" for i, amount in enumerate(too_large))))
     assert report == [
-        f"{NAME}:{line}: depenses: too large: must be less than 100000000 euros, got '{amount}'"
+        f"{NAME}:{line}: depenses: trop grand\u202f: doit être inférieur à 100\u00a0000\u00a0000 euros, reçu «\u202f{amount}\u202f»"
         for line, amount in enumerate(too_large, start=2)
     ]
 
@@ -71,23 +77,23 @@ def test_negative_zero_is_zero_and_places_come_before_the_sign(tmp_path):
     _, frame = accepted(tmp_path, lines("P1;33;1;0;0;0;;-0,00", "P2;33;1;0;0;-0;;0"))
     assert frame["depenses_cents"].to_list() == [0, 0]
     assert rejected(tmp_path, lines("P1;33;1;0;0;0;;-0,001")) == [
-        f"{NAME}:2: depenses: at most 2 decimal places (an amount in euros and cents), got '-0,001'"
+        f"{NAME}:2: depenses: au plus 2 décimales (un montant en euros et centimes), reçu «\u202f-0,001\u202f»"
     ]
 
 
 def test_every_problem_of_a_row_is_reported_in_column_order(tmp_path):
     assert rejected(tmp_path, lines("P1;x;9;2;0;0;12;1,999")) == [
-        f"{NAME}:2: age: not an integer: 'x'",
-        f"{NAME}:2: sexe: must be between 1 and 2, got '9'",
-        f"{NAME}:2: ald: must be 0 or 1, got '2'",
-        f"{NAME}:2: rpps_mt: RPPS must be 11 digits, got '12'",
-        f"{NAME}:2: depenses: at most 2 decimal places (an amount in euros and cents), got '1,999'",
+        f"{NAME}:2: age: ce n'est pas un nombre entier\u202f: «\u202fx\u202f»",
+        f"{NAME}:2: sexe: doit être compris entre 1 et 2, reçu «\u202f9\u202f»",
+        f"{NAME}:2: ald: doit valoir 0 ou 1, reçu «\u202f2\u202f»",
+        f"{NAME}:2: rpps_mt: le RPPS doit comporter 11 chiffres, reçu «\u202f12\u202f»",
+        f"{NAME}:2: depenses: au plus 2 décimales (un montant en euros et centimes), reçu «\u202f1,999\u202f»",
     ]
 
 
 def test_a_long_value_is_shown_cut(tmp_path):
     assert rejected(tmp_path, lines("P1;" + "9" * 60 + ";1;0;0;0;;1")) == [
-        f"{NAME}:2: age: must be between 0 and 125, got '{'9' * 40}…'"
+        f"{NAME}:2: age: doit être compris entre 0 et 125, reçu «\u202f{'9' * 40}…\u202f»"
     ]
 
 

@@ -44,4 +44,4 @@ def test_scan_beneficiaries_hands_over_the_warnings(tmp_path):
     warnings = []
     path = write(tmp_path, lines(GOOD_ROWS[0] + ";x", header="id_patient;age;sexe;ald;css;deces;rpps_mt;depenses;note"))
     assert scan_beneficiaries(path, warnings=warnings).collect().height == 1
-    assert [str(w) for w in warnings] == [f"{NAME}:1: note: unknown column ignored"]
+    assert [str(w) for w in warnings] == [f"{NAME}:1: note: colonne inconnue ignorée"]
