@@ -4,7 +4,10 @@ import os
 
 from celery import Celery
 
+from ipep_site.broker import patch_redis_transport
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipep_site.settings")
+patch_redis_transport()  # a Redis outage must not kill the worker (ipep_site/broker.py)
 
 app = Celery("ipep_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")

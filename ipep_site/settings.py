@@ -197,16 +197,28 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=3 * 3600)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A task taken by a worker that vanished (SIGKILL, lost host) goes back to the queue once its message has
-# been unacknowledged this long (Redis transport); longer than the longest task, else a running task is
-# given to a second worker. Statements are idempotent, so the tests of a killed worker shorten it.
-visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+# Broker outages (ipep_site/broker.py patches the crash of kombu 5.7.0 on one). The worker reconnects
+# for as long as it takes.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A task taken by a worker that vanished (SIGKILL, lost host, broker outage) goes back to the queue once its
+# message has been unacknowledged this long (Redis transport); longer than the longest task, else a running
+# task is given to a second worker. Statements are idempotent, so the tests of a killed worker shorten it.
+visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": visibility_timeout,
     # How often a worker looks for such messages (kombu: every interval × throttle seconds).
     "unacked_restore_interval": min(10, visibility_timeout),
     "unacked_restore_throttle": 1 if visibility_timeout < 60 else 10,
 }
+# A broker blip does not stop a running computation (a 3 h task would start over).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Publishing (the statements queued by a computation, a validation queued by an upload) waits up to
+# about a minute for the broker instead of about a second.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 30, "interval_start": 0, "interval_step": 0.5, "interval_max": 2}
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
+CELERY_RESULT_BACKEND_MAX_RETRIES = 30
+# A statement whose worker process died (the pool's child, not the whole worker) is queued again at once.
+CELERY_TASK_ANNOTATIONS = {"reports.render_statement": {"reject_on_worker_lost": True}}
 # Periodic tasks, run by `celery beat` where it is deployed (the admin and the launch also check on every visit).
 CELERY_BEAT_SCHEDULE = {
     "calculations.fail_stale_campaigns": {"task": "calculations.fail_stale_campaigns", "schedule": 300},
