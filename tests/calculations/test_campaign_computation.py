@@ -287,13 +287,15 @@ def test_a_dead_worker_is_detected_and_the_campaign_relaunched_cleanly(
 def test_a_computation_that_lost_its_campaign_stops_without_storing(
     draft, calculator, monkeypatch, django_capture_on_commit_callbacks
 ):
-    real_engine = services.compute_campaign
+    import calculations.engine.compute as engine
+
+    real_engine = engine.compute_campaign
 
     def engine_after_the_campaign_was_marked_failed(inputs, parameters, progress=None):
         Campaign.objects.filter(pk=draft.pk).update(status=Status.FAILED)  # as the interruption check would
         return real_engine(inputs, parameters, progress)
 
-    monkeypatch.setattr(services, "compute_campaign", engine_after_the_campaign_was_marked_failed)
+    monkeypatch.setattr(engine, "compute_campaign", engine_after_the_campaign_was_marked_failed)
     campaign = launch_and_compute(draft, calculator, django_capture_on_commit_callbacks)
 
     assert campaign.status == Status.FAILED

@@ -12,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import ProtectedError
 
+from calculations.bundle import beneficiaries
 from calculations.bundle.beneficiaries import BENEFICIARY_SCHEMA
 from calculations.models import Campaign, CampaignDataset, Dataset
 from calculations.models.datasets import DatasetFrozen
@@ -117,7 +118,7 @@ def test_a_crash_is_an_error_and_never_leaves_a_dataset_validating(
     def crash(*args, **kwargs):
         raise OSError("disque plein")
 
-    monkeypatch.setattr(services, "validate_beneficiaries", crash)
+    monkeypatch.setattr(beneficiaries, "validate_beneficiaries", crash)  # the service imports it when it runs
     with pytest.raises(
         services.DatasetError, match="Erreur interne pendant la validation de beneficiaires_2021.csv : disque plein"
     ):
