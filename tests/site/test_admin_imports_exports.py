@@ -232,3 +232,28 @@ def test_every_admin_export_format_writes_cells_safe_for_spreadsheets(model):
 
     formats = admin.site._registry[model].get_export_formats()
     assert formats and all(issubclass(export_format, SafeExport) for export_format in formats)
+
+
+@pytest.mark.s3
+@pytest.mark.django_db
+def test_with_a_bucket_an_import_waits_there_so_another_web_host_confirms_it(
+    client, login, s3_storage, local_temp, settings, tmp_path
+):
+    """IPEP_STORAGE=s3: the preview (one web host) leaves the file in the private bucket, the confirmation
+    (another host, another local directory) finds it there and removes it; nothing on either local disk."""
+    from tests.factories import GroupementFactory
+
+    GroupementFactory(code="G001")
+    login(roles.DATA_MANAGER)
+    settings.IMPORT_EXPORT_TMP_DIR = str(tmp_path / "host-a-imports")
+    model, confirm = seed_credit_import(client, b"code_groupement;annee;montant\nG001;2019;50000\n")
+    assert s3_storage.object_keys() == [f"imports/{confirm['import_file_name']}"]
+    settings.IMPORT_EXPORT_TMP_DIR = str(tmp_path / "host-b-imports")
+    assert client.post(url(model, "process_import"), confirm).status_code == 302
+    assert str(model.objects.get().amount) == "50000.00"
+    assert s3_storage.object_keys() == []
+    assert not (tmp_path / "host-a-imports").exists() and not (tmp_path / "host-b-imports").exists()
+    assert list(local_temp.iterdir()) == []
+    # A name the preview did not give is still refused, bucket or not.
+    planted = {**confirm, "import_file_name": uuid.uuid4().hex}
+    assert client.post(url(model, "process_import"), planted).status_code == 400
