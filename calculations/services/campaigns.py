@@ -430,7 +430,7 @@ def run_campaign_computation(*, campaign_id: int, token: str) -> Campaign | None
     report = _ProgressReporter(campaign_id, token)
     try:
         report("chargement des données", 0.0)
-        inputs, parameters = _campaign_inputs(campaign)
+        inputs, parameters = stored_campaign_inputs(campaign)
         from calculations.engine.compute import compute_campaign  # Polars: loaded by the computation only
 
         results = compute_campaign(inputs, parameters, progress=report)
@@ -449,9 +449,10 @@ def run_campaign_computation(*, campaign_id: int, token: str) -> Campaign | None
     return None
 
 
-def _campaign_inputs(campaign: Campaign) -> tuple[CampaignInputs, Parameters]:
+def stored_campaign_inputs(campaign: Campaign) -> tuple[CampaignInputs, Parameters]:
     """The engine's inputs from the launch's snapshot and the recorded datasets: each the one recorded at
-    launch (SHA-256 of its CSV) and its Parquet the one written at validation (SHA-256 of the file)."""
+    launch (SHA-256 of its CSV) and its Parquet the one written at validation (SHA-256 of the file).
+    The computation and the what-if simulations (`simulations.py`) both read a campaign through it."""
     parameters = merge_parameters((PARAMETERS_SOURCE, campaign.parameters))
     reference = selectors.snapshot_inputs(campaign.reference_snapshot)
     used = list(campaign.campaign_datasets.select_related("dataset"))

@@ -47,6 +47,7 @@ def modules_after(*arguments: str) -> dict:
         ("transition_campaign", "--help"),
         ("create_campaign", "--help"),
         ("run_campaign", "--help"),
+        ("simulate_campaign", "--help"),
         ("ingest_file", "--help"),
         ("financing_report", "--help"),
         ("render_statements", "--help"),
