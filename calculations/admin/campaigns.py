@@ -3,8 +3,6 @@ button per transition the user may apply now. Thin: every action calls calculati
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -12,7 +10,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from calculations.engine.parameters import DEFAULT_LITERALS
+from calculations.forms.parameters import ParameterFieldsMixin, parameter_fieldsets
 from calculations.models import Campaign, GroupementResult
 from calculations.selectors.campaigns import (
     campaign_results,
@@ -32,6 +30,10 @@ from common.formatting import format_money, format_number
 from .campaign_datasets import dataset_fields, form_with_dataset_choices, requested_year
 
 REFRESH_SECONDS = 3
+PARAMETERS_ON_CREATION = (
+    "Nombres décimaux avec une virgule (0,005) ou fractions (1/3). Les paramètres laissés à leur valeur "
+    "par défaut reprennent ceux de la version en vigueur de l'année, s'il y en a une."
+)
 # Results table of the campaign page: (field, header, format).
 RESULT_COLUMNS = [
     ("code", "Groupement", "text"),
@@ -69,45 +71,18 @@ def _formatted(value, kind: str) -> str:
     return str(value)
 
 
-class ParametersField(forms.CharField):
-    """Section-6 parameters as a JSON object of name → value ("1/3", 0.005); omitted names take their default."""
-
-    widget = forms.Textarea(attrs={"rows": 8, "cols": 60, "class": "monospace"})
-
-    def to_python(self, value):
-        text = (value or "").strip()
-        if not text:
-            return {}
-        try:
-            parsed = json.loads(text, parse_float=str)
-        except ValueError as exc:
-            raise forms.ValidationError(f"JSON invalide : {exc}") from None
-        if not isinstance(parsed, dict):
-            raise forms.ValidationError("Un objet JSON {nom: valeur} est attendu.")
-        return parsed
-
-    def prepare_value(self, value):
-        return json.dumps(value, ensure_ascii=False, indent=1) if isinstance(value, dict) else value
-
-    def validate(self, value):
-        super().validate(value)
-        try:
-            services.merge_parameters((services.PARAMETERS_SOURCE, value))
-        except CampaignError as error:
-            raise forms.ValidationError(error.messages) from None
-
-
-class CampaignCreateForm(forms.ModelForm):
-    parameters = ParametersField(
-        label="paramètres",
-        required=False,
-        help_text="Objet JSON ; les paramètres absents prennent leur valeur par défaut : "
-        + ", ".join(f"{k}={v}" for k, v in DEFAULT_LITERALS.items()),
-    )
+class CampaignCreateForm(ParameterFieldsMixin, forms.ModelForm):
+    """Year and typed parameters (calculations/forms/parameters.py). Only the parameters changed from the
+    defaults shown are given to the service: the others follow the version in force, if any."""
 
     class Meta:
         model = Campaign
-        fields = ["year", "parameters"]
+        fields = ["year"]
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["parameters"] = self.changed_parameters()
+        return cleaned
 
     def clean_year(self):
         year = self.cleaned_data["year"]
@@ -123,12 +98,21 @@ class CampaignCreateForm(forms.ModelForm):
         return year
 
 
-class CampaignParametersForm(forms.ModelForm):
-    parameters = ParametersField(label="paramètres", required=False)
+class CampaignParametersForm(ParameterFieldsMixin, forms.ModelForm):
+    """A draft's parameters, one typed field each, pre-filled with its own."""
 
     class Meta:
         model = Campaign
-        fields = ["parameters"]
+        fields = []
+
+    def __init__(self, *args, instance=None, **kwargs):
+        own = instance.parameters if instance is not None else None
+        super().__init__(*args, instance=instance, initial_parameters=own, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["parameters"] = self.parameter_values()
+        return cleaned
 
 
 @admin.register(Campaign)
@@ -210,6 +194,17 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         return {"year": requested_year(request, None), **super().get_changeform_initial_data(request)}
+
+    def get_fieldsets(self, request, obj=None):
+        # "parameters" in the fields stands for the typed parameter fields, one fieldset per group.
+        fields = self.get_fields(request, obj)
+        if "parameters" not in fields:
+            return [(None, {"fields": fields})]
+        description = PARAMETERS_ON_CREATION if obj is None else ""
+        return [
+            (None, {"fields": [f for f in fields if f != "parameters"]}),
+            *parameter_fieldsets(description=description),
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields

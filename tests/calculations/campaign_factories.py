@@ -75,3 +75,12 @@ def launch_and_compute(campaign, user, capture):
 def campaign_in_status(status: str, *, year: int = 2022, version: int = 1, launched_by=None, **fields) -> Campaign:
     """A campaign put straight into `status` (bypassing the services) to test what may follow it."""
     return Campaign.objects.create(year=year, version=version, status=status, launched_by=launched_by, **fields)
+
+
+def typed_parameters(parameters: dict | None = None) -> dict:
+    """What a person submits in the typed parameter form: every parameter as shown (decimal comma), the
+    defaults unless `parameters` gives another value."""
+    from calculations.engine.parameters import DEFAULT_LITERALS
+    from calculations.forms.parameters import shown
+
+    return {name: shown(value) for name, value in {**DEFAULT_LITERALS, **(parameters or {})}.items()}

@@ -3,7 +3,6 @@ progress while computing; results table, totals and history; stale detection on 
 
 import datetime
 import html
-import json
 import re
 
 import pytest
@@ -18,6 +17,7 @@ from tests.calculations.campaign_factories import (  # noqa: F401
     campaign_in_status,
     golden_parameters,
     store_golden_datasets,
+    typed_parameters,
 )
 
 Status = Campaign.Status
@@ -60,7 +60,7 @@ def test_two_users_walk_a_campaign_from_draft_to_paid_in_the_admin(
 
     client.force_login(calculator)
     response = client.post(
-        reverse("admin:calculations_campaign_add"), {"year": "2022", "parameters": json.dumps(golden_parameters())}
+        reverse("admin:calculations_campaign_add"), {"year": "2022", **typed_parameters(golden_parameters())}
     )
     campaign = Campaign.objects.get()
     assert response.status_code == 302, text(response)[:2000]
@@ -203,17 +203,21 @@ def test_parameters_are_editable_in_draft_only(client, make_user):
     client.force_login(calculator)
     draft = campaign_in_status(Status.DRAFT, parameters={"min_patients": 5000})
 
-    response = client.post(change_url(draft), {"parameters": '{"min_patients": 250, "c_partage": "3/5"}'})
+    page = text(client.get(change_url(draft)))
+    assert re.search(r'name="min_patients" value="5000"', page)  # pre-filled with the draft's own
+    assert ">Efficience<" in page and ">Robustesse<" in page
+
+    response = client.post(change_url(draft), typed_parameters({"min_patients": "250", "c_partage": "0,6"}))
     assert response.status_code == 302
     draft.refresh_from_db()
-    assert (draft.parameters["min_patients"], draft.parameters["c_partage"]) == (250, "3/5")
-    response = client.post(change_url(draft), {"parameters": '{"c_ecart": "1/2"}'})
-    assert "c_ecart + c_evolution must equal 1" in text(response)
+    assert (draft.parameters["min_patients"], draft.parameters["c_partage"]) == (250, "0.6")
+    response = client.post(change_url(draft), typed_parameters({"c_ecart": "1/2"}))
+    assert "Les poids de l'écart et de l'évolution doivent faire 1 ensemble (ici 7/6)." in text(response)
 
     Campaign.objects.filter(pk=draft.pk).update(status=Status.COMPUTED)
     page = text(client.get(change_url(draft)))
-    assert 'name="parameters"' not in page and "campaign-parameters" in page  # read-only once computed
-    client.post(change_url(draft), {"parameters": '{"min_patients": 1}'})
+    assert 'name="min_patients"' not in page and "campaign-parameters" in page  # read-only once computed
+    client.post(change_url(draft), typed_parameters({"min_patients": "1"}))
     draft.refresh_from_db()
     assert draft.parameters["min_patients"] == 250
 
@@ -235,7 +239,7 @@ def test_history_pages_of_campaigns_and_reference_data_open(client, make_user, l
 @pytest.mark.django_db
 def test_the_creation_form_refuses_a_year_out_of_range_instead_of_storing_an_unlaunchable_campaign(client, make_user):
     client.force_login(make_user(role=CALCULATOR))
-    response = client.post(reverse("admin:calculations_campaign_add"), {"year": "0", "parameters": ""})
+    response = client.post(reverse("admin:calculations_campaign_add"), {"year": "0", **typed_parameters()})
     assert response.status_code == 200
     assert "Année de campagne invalide" in text(response)
     assert not Campaign.objects.exists()
@@ -247,3 +251,27 @@ def test_a_forged_sort_order_on_the_campaign_page_never_crashes_it(order, client
     campaign = campaign_in_status(Status.COMPUTED)
     client.force_login(make_user(role=READER))
     assert client.get(change_url(campaign), {"tri": order}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_creation_form_has_one_typed_field_per_parameter_and_refuses_on_the_field(client, make_user):
+    client.force_login(make_user(role=CALCULATOR))
+    url = reverse("admin:calculations_campaign_add")
+    page = text(client.get(url))
+    assert 'name="parameters"' not in page  # no raw JSON box any more
+    for group in ("Efficience", "Qualité", "Plafonds", "Robustesse"):
+        assert f">{group}<" in page
+    assert re.search(r'name="quality_envelope_rate" value="0,005"', page)
+    assert "Par défaut : 1/3." in page
+
+    response = client.post(url, {"year": "2022", **typed_parameters({"c_partage": "1,5"})})
+    page = text(response)
+    assert response.status_code == 200 and not Campaign.objects.exists()
+    field = re.search(r'<div class="[^"]*field-c_partage[^"]*">(.*?)</div>\s*</div>', page, re.S).group(1)
+    assert "La valeur doit être au plus 1 (c'est une part)." in field
+
+    response = client.post(url, {"year": "2022", **typed_parameters({"national_ceiling_rate": "0,0065"})})
+    assert response.status_code == 302
+    campaign = Campaign.objects.get()
+    assert campaign.parameters["national_ceiling_rate"] == "0.0065"
+    assert campaign.parameters["c_ecart"] == "1/3"

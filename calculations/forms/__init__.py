@@ -1,0 +1,1 @@
+"""Forms shared by the admin pages of campaigns (creation, parameters) and of simulations."""
