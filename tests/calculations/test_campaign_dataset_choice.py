@@ -26,6 +26,7 @@ from tests.calculations.campaign_factories import (
     launch_and_compute,
     store_golden_datasets,
     store_valid_dataset,
+    typed_parameters,
 )
 from tests.golden import GOLDEN_DIR
 
@@ -138,11 +139,11 @@ def test_the_creation_form_offers_each_needed_year_and_stores_the_choice(
     assert f'<option value="{golden[2022].pk}">' in selected
 
     # The year typed needs other files than the selects shown: shown again, nothing created.
-    response = client.post(url, {"year": "2030", "parameters": "", "dataset_years": "2018,2019,2022"})
+    response = client.post(url, {"year": "2030", **typed_parameters(), "dataset_years": "2018,2019,2022"})
     assert response.status_code == 200 and not Campaign.objects.exists()
     assert "La campagne 2030 utilise les fichiers nationaux de 2030 : choisissez-les ci-dessous" in page(response)
 
-    fields = {"year": "2022", "parameters": "", "dataset_years": "2018,2019,2022", "dataset_2022": golden[2022].pk}
+    fields = {"year": "2022", **typed_parameters(), "dataset_years": "2018,2019,2022", "dataset_2022": golden[2022].pk}
     response = client.post(url, {**fields, "dataset_2018": golden[2018].pk, "dataset_2019": golden[2019].pk})
     assert response.status_code == 302, page(response)[:3000]
     campaign = Campaign.objects.get()
@@ -154,7 +155,7 @@ def test_the_creation_form_offers_each_needed_year_and_stores_the_choice(
 
     # In draft the change page changes the choice; a reader sees it without selects.
     change = reverse("admin:calculations_campaign_change", args=[campaign.pk])
-    response = client.post(change, {"parameters": "", "dataset_years": "2018,2019,2022", "dataset_2022": newer.pk})
+    response = client.post(change, {**typed_parameters(), "dataset_years": "2018,2019,2022", "dataset_2022": newer.pk})
     assert response.status_code == 302, page(response)[:3000]
     assert chosen(campaign)[2022] == newer.pk
     client.force_login(make_user(role=READER))
