@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from calculations.bundle.reasons import rule_label
 from calculations.models import Dataset
 from calculations.selectors import datasets as selectors
 from calculations.selectors.campaigns import latest_campaign_year
@@ -205,7 +206,10 @@ class DatasetAdmin(admin.ModelAdmin):
             "progress_percent": round(dataset.progress * 100),
             "rows_text": self.rows_display(dataset),
             "problem_lines": selectors.dataset_problem_lines(dataset),
-            "problem_counts": sorted((dataset.problem_counts or {}).items(), key=lambda item: (-item[1], item[0])),
+            "problem_counts": [
+                (rule_label(rule), count)
+                for rule, count in sorted((dataset.problem_counts or {}).items(), key=lambda item: (-item[1], item[0]))
+            ],
             "profile_rows": [
                 ("Lignes", format_integer(rows)),
                 ("Dépenses totales", format_money(profile.get("depenses_total"))),

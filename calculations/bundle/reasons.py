@@ -154,6 +154,14 @@ RULE_LABELS = {
     "missing_socle": "indicateur socle manquant",
     "parameter": "paramètre",
     "engine": "calcul",
+    "not_csv": "pas un fichier CSV",
+    "line_length": "ligne trop longue",
+    "empty_file": "fichier vide",
+    "no_rows": "aucune ligne",
+    "too_many_rows": "trop de lignes",
+    "json": "JSON",
+    "wave_years": "années de la vague",
+    "internal": "erreur interne",
 }
 
 # The steps a campaign computation reports while it runs (shown as « 62 % – écrêtement 2022 (étape 3) »).

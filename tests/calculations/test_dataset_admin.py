@@ -126,6 +126,7 @@ def test_rejected_dataset_shows_and_downloads_its_problems(client, make_user, tm
     logged_in(client, make_user(role=roles.READER))
     page = client.get(reverse("admin:calculations_dataset_change", args=[dataset.pk])).content.decode()
     assert "beneficiaires_2021.csv:3: rpps_mt: le RPPS doit comporter 11 chiffres, reçu «\u202f123\u202f»" in page
+    assert "<td>décimales</td>" in page and "<td>decimal_places</td>" not in page  # the rules in French
     response = client.get(reverse("admin:calculations_dataset_problems", args=[dataset.pk]))
     assert response["Content-Type"].startswith("text/csv")
     assert response.content.decode("utf-8-sig").splitlines() == [
