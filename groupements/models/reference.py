@@ -11,7 +11,9 @@ from django.db import models
 from django.db.models import Q
 
 rpps_validator = RegexValidator(r"^[0-9]{11}$", "Le RPPS doit comporter exactement 11 chiffres.")
-VALUE = {"max_digits": 18, "decimal_places": 6}
+# Section 3 limits the decimal places of `depenses` only: indicator values, deciles and experience points
+# are kept to 15 places (beyond what a double, which the engine computes with, tells apart).
+VALUE = {"max_digits": 27, "decimal_places": 15}
 
 
 @pghistory.track()
@@ -208,7 +210,7 @@ class PatientExperience(models.Model):
         Groupement, on_delete=models.PROTECT, related_name="experience_points", verbose_name="groupement"
     )
     points = models.DecimalField(
-        "points", max_digits=8, decimal_places=4, validators=[MinValueValidator(0), MaxValueValidator(20)]
+        "points", max_digits=17, decimal_places=15, validators=[MinValueValidator(0), MaxValueValidator(20)]
     )
 
     class Meta:

@@ -1,5 +1,7 @@
 """The upload page of a reference table applies the bundle's rules and shows the same messages."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -130,7 +132,7 @@ def test_admin_import_of_yearly_tables_takes_decimal_comma_and_empty_previous_va
     from groupements.models import IndicatorResult, PatientExperience
 
     import_and_confirm(client, "patientexperience", "experience.csv", b"annee;code_groupement;points\n2023;G001;16,4\n")
-    assert str(PatientExperience.objects.get(year=2023, groupement__code="G001").points) == "16.4000"
+    assert PatientExperience.objects.get(year=2023, groupement__code="G001").points == Decimal("16.4")
     import_and_confirm(
         client,
         "indicatorresult",
@@ -138,7 +140,7 @@ def test_admin_import_of_yearly_tables_takes_decimal_comma_and_empty_previous_va
         b"annee;code_groupement;code_indicateur;valeur_n;valeur_n_1\n2022;G001;VACC_GRIPPE;63,5;\n",
     )
     result = IndicatorResult.objects.get(year=2022, groupement__code="G001", indicator__code="VACC_GRIPPE")
-    assert (str(result.value_n), result.value_n_1) == ("63.500000", None)
+    assert (result.value_n, result.value_n_1) == (Decimal("63.5"), None)
 
 
 @pytest.mark.django_db
@@ -216,9 +218,9 @@ def test_a_yearly_file_writes_each_of_its_years_and_updates_a_member_period(clie
         "deciles.csv",
         b"code_indicateur;annee;d2;d3;d7;d8\nVACC_GRIPPE;2023;1;2;3;4\nVACC_GRIPPE;2024;1,5;2;3;4\n",
     )
-    assert [(d.year, str(d.d2)) for d in YearlyDecile.objects.filter(indicator__code="VACC_GRIPPE").order_by("year")][
+    assert [(d.year, d.d2) for d in YearlyDecile.objects.filter(indicator__code="VACC_GRIPPE").order_by("year")][
         -2:
-    ] == [(2023, "1.000000"), (2024, "1.500000")]
+    ] == [(2023, Decimal(1)), (2024, Decimal("1.5"))]
     # The same RPPS and start date: the stored period is the one the row replaces (not an overlap).
     import_and_confirm(
         client,

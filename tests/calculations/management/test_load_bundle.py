@@ -1,6 +1,7 @@
 """`load_bundle`: every rule of METHODOLOGY section 3 refused with a line-level message, nothing written."""
 
 import shutil
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -70,7 +71,7 @@ def test_golden_bundle_loads_and_loading_twice_changes_nothing(bundle):
     assert IndicatorResult.objects.filter(year=2022).count() == 85
     g001 = Groupement.objects.get(code="G001")
     assert (g001.wave.code, g001.region) == ("V1", "Île-de-France")
-    assert str(PatientExperience.objects.get(groupement=g001, year=2022).points) == "16.4000"
+    assert PatientExperience.objects.get(groupement=g001, year=2022).points == Decimal("16.4")
     before = table_counts()
     out, _ = load(bundle)
     assert "rien n'a changé" in out
@@ -305,7 +306,7 @@ def test_section_3_conventions_are_accepted(bundle):
     assert Groupement.objects.get(code="G008").name == "Maison de santé de Évry"
     assert Groupement.objects.get(code="G001").region == "Île-de-France"
     assert Member.objects.filter(rpps="10139478570", start="2019-01-01").exists()
-    assert str(PatientExperience.objects.get(groupement__code="G001").points) == "16.4000"
+    assert PatientExperience.objects.get(groupement__code="G001").points == Decimal("16.4")
 
 
 @pytest.mark.django_db
@@ -336,3 +337,24 @@ def test_every_file_and_the_parameters_are_checked_before_refusing(bundle):
     assert lines[103] == "parametres.json: c_partage: doit être au plus 1, reçu 2"
     assert len(lines) == 104
     assert table_counts() == [0] * 7
+
+
+@pytest.mark.django_db
+def test_values_with_many_decimal_places_are_stored_exactly_and_loading_again_changes_nothing(bundle):
+    """Issue 18 item 3: section 3 limits the places of `depenses` only (deciles with 7, results with 8,
+    points with 6 are valid); an experience file with only its header is valid too."""
+    edit(bundle, "deciles_2022.csv", "VACC_GRIPPE;48.3;", "VACC_GRIPPE;48.3000001;")
+    edit(bundle, "resultats_indicateurs_2022.csv", "G001;VACC_GRIPPE;62.76;", "G001;VACC_GRIPPE;62.76000001;")
+    edit(bundle, "experience_patient_2022.csv", "G001;16.4", "G001;16.400001")
+    load(bundle)
+    g001 = Groupement.objects.get(code="G001")
+    assert YearlyDecile.objects.get(year=2022, indicator__code="VACC_GRIPPE").d2 == Decimal("48.3000001")
+    assert IndicatorResult.objects.get(year=2022, groupement=g001, indicator__code="VACC_GRIPPE").value_n == Decimal(
+        "62.76000001"
+    )
+    assert PatientExperience.objects.get(year=2022, groupement=g001).points == Decimal("16.400001")
+    out, _ = load(bundle)
+    assert "rien n'a changé" in out
+    (bundle / "experience_patient_2022.csv").write_text("code_groupement;points\n", encoding="utf-8")
+    out, _ = load(bundle)
+    assert "Lot chargé." in out and not PatientExperience.objects.filter(year=2022).exists()
