@@ -28,6 +28,7 @@ from common.errors import ActionRefused
 from common.formatting import format_money, format_number
 
 from .campaign_datasets import dataset_fields, form_with_dataset_choices, requested_year
+from .noise_gate import noise_gate_context
 
 REFRESH_SECONDS = 3
 PARAMETERS_ON_CREATION = (
@@ -297,6 +298,7 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
                 for _receiver, html in campaign_page_panels.send(sender=Campaign, campaign=campaign, request=request)
                 if html
             ],
+            "noise_gate": noise_gate_context(campaign),
         }
 
     def get_urls(self):

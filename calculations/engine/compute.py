@@ -19,14 +19,13 @@ from .errors import EngineError, engine_problem
 from .parameters import Parameters
 from .results import CampaignResults, CampaignTotals, GroupementResultRow
 from .steps.averages import YearAverages, groupement_averages, untruncated_averages
-from .steps.caps import groupement_cap, national_ceiling, national_coefficient
-from .steps.cents import paid_amounts
+from .steps.caps import groupement_cap, national_ceiling
 from .steps.efficiency import efficiency
 from .steps.envelope import drawing_right, quality_envelope, quality_value
 from .steps.flags import below_min_patients, budget_guarantee
 from .steps.members import active_members
 from .steps.patient_lists import YearAggregate, aggregate_patient_lists, check_patient_lists, count_rows
-from .steps.phases import amounts_for_phase
+from .steps.payment import PaymentInput, payments
 from .steps.quality import IndicatorResult, quality_score
 from .steps.risk_model import RiskModel, fit_risk_model
 from .steps.robustness import gated, robustness
@@ -136,23 +135,31 @@ def compute_campaign(
     }
     quality_values = {p.code: quality_value(drawing_rights[p.code], qualities[p.code].ratio) for p in participants}
 
-    report(step("phases"), 0.975)
-    phase_amounts = {
-        p.code: amounts_for_phase(
-            p.phase, efficiencies[p.code].efficiency_amount, quality_values[p.code], qualities[p.code].ratio, parameters
-        )
-        for p in participants
-    }
-
-    report(step("caps"), 0.98)
     caps = {p.code: groupement_cap(averages[p.code, year].real_expenditure_total, parameters) for p in participants}
-    after_cap = [min(phase_amounts[p.code].amount_before_cap, caps[p.code]) for p in participants]
     ceiling = national_ceiling(real_expenditure_total, parameters)
-    after_cap_total, coefficient = national_coefficient(after_cap, ceiling)
-
-    report(step("cents"), 0.99)
-    codes = [p.code for p in participants]
-    final_amounts = paid_amounts(codes, after_cap, coefficient, ceiling)
+    paid = payments(
+        [
+            PaymentInput(
+                p.code,
+                p.phase,
+                efficiencies[p.code].efficiency_amount,
+                quality_values[p.code],
+                qualities[p.code].ratio,
+                caps[p.code],
+            )
+            for p in participants
+        ],
+        ceiling,
+        parameters,
+        report,
+    )
+    phase_amounts = dict(zip([p.code for p in participants], paid.phase_amounts, strict=True))
+    after_cap, after_cap_total, coefficient, final_amounts = (
+        paid.after_cap,
+        paid.after_cap_total,
+        paid.coefficient,
+        paid.final_amounts,
+    )
 
     report(step("flags"), 0.995)
     rows = []

@@ -17,6 +17,7 @@ from calculations.engine import CampaignTotals, GroupementResultRow
 
 if TYPE_CHECKING:
     from calculations.bundle.inputs import CampaignInputs
+    from calculations.engine.gate import GateEffect
 from calculations.engine.results import money_text
 from calculations.models import Campaign, GroupementResult
 from groupements.models import (
@@ -248,3 +249,37 @@ def campaign_totals(campaign: Campaign) -> list[tuple[str, object, str]]:
         ("Coefficient national", campaign.national_coefficient, "ratio"),
         ("Montant final total", campaign.final_amount, "money"),
     ]
+
+
+def noise_gate_effect(*, campaign: Campaign) -> GateEffect | None:
+    """What `noise_gate` would change to the stored campaign: its final amounts with the gate off and on,
+    recomputed by the engine from the stored figures. None without results or without step 13's flag
+    (results computed before it)."""
+    # The engine's steps import Polars: loaded here, when a campaign page asks, not by every command.
+    from calculations.engine.gate import StoredFigures
+    from calculations.engine.gate import noise_gate_effect as gate_effect
+    from calculations.engine.parameters import ParameterError, Parameters
+
+    if not campaign.has_results or campaign.national_ceiling is None:
+        return None
+    figures = [
+        StoredFigures(
+            code=r.code,
+            phase=r.phase,
+            n_patients=r.n_patients,
+            level_gap=r.level_gap,
+            evolution_gap=r.evolution_gap,
+            efficiency_noise=r.efficiency_noise,
+            quality_value=r.quality_value,
+            quality_ratio=r.quality_ratio,
+            cap=r.cap,
+        )
+        for r in campaign.results.order_by("code")
+    ]
+    if not figures or any(f.efficiency_noise is None for f in figures):
+        return None
+    try:
+        parameters = Parameters.merge(("campagne", campaign.parameters or {}))
+    except ParameterError:
+        return None
+    return gate_effect(figures, campaign.national_ceiling, parameters)

@@ -40,14 +40,19 @@ def evolution_gap(year_n: YearAverages, reference: YearAverages, evolution_form:
 
 
 def efficiency(year_n: YearAverages, reference: YearAverages, parameters: Parameters) -> Efficiency:
-    """Step 6: amount_per_patient = C_partage·(C_écart·max(0, E) + C_évolution·max(0, Ev)); × n_{g,N}.
+    """Step 6: amount_per_patient = C_partage·(C_écart·max(0, E) + C_évolution·max(0, Ev)); × n_{g,N}."""
+    gap = level_gap(year_n)
+    evolution = evolution_gap(year_n, reference, parameters.evolution_form)
+    return efficiency_of_gaps(gap, evolution, year_n.patients, parameters)
+
+
+def efficiency_of_gaps(gap: float, evolution: float, patients: int, parameters: Parameters) -> Efficiency:
+    """Step 6 from the two gaps (also how a stored result's gain before any gate is found again).
 
     Negative gaps are floored at 0 separately: a good evolution is rewarded even when the level is poor.
     """
-    gap = level_gap(year_n)
-    evolution = evolution_gap(year_n, reference, parameters.evolution_form)
     positive_gap, positive_evolution = max(0.0, gap), max(0.0, evolution)
     per_patient = parameters.as_float("c_partage") * (
         parameters.as_float("c_ecart") * positive_gap + parameters.as_float("c_evolution") * positive_evolution
     )
-    return Efficiency(gap, evolution, positive_gap, positive_evolution, per_patient, per_patient * year_n.patients)
+    return Efficiency(gap, evolution, positive_gap, positive_evolution, per_patient, per_patient * patients)
