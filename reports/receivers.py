@@ -2,7 +2,8 @@
 
 Statements are drawn once the transition is committed (never for a status that was rolled back): as
 drafts when the campaign is computed, as final statements when it is validated. Publication tells the
-groupements. A failure here never undoes the transition (`robust`: logged, the status stays).
+groupements. Publishing a version, or superseding one, rebuilds the public results file. A failure here
+never undoes the transition (`robust`: logged, the status stays).
 """
 
 from __future__ import annotations
@@ -32,3 +33,12 @@ def statement_rendering_panel(sender, *, campaign, request, **kwargs):
     if summary is None:
         return None
     return render_to_string("reports/admin/statement_rendering.html", {"summary": summary}, request=request)
+
+
+# What the public results file holds changes only when a version enters or leaves force.
+PUBLIC_FILE_TRANSITIONS = ("publish", "supersede")
+
+
+def refresh_public_file(sender, *, transition, **kwargs) -> None:
+    if transition in PUBLIC_FILE_TRANSITIONS:
+        transaction.on_commit(services.refresh_public_file, robust=True)

@@ -150,3 +150,15 @@ def stored_statement_files() -> Iterator[StoredFile]:
     )
     for statement in statements.iterator():
         yield StoredFile(str(statement), statement.file.name, statement.sha256)
+
+
+def public_results() -> QuerySet[GroupementResult]:
+    """Results of the public file: the campaign in force of each year (published or paid, never superseded:
+    at most one per year), so nothing of an unpublished, rejected or superseded version."""
+    return GroupementResult.objects.filter(campaign__status__in=Campaign.IN_FORCE_STATUSES).select_related(
+        "campaign", "groupement"
+    )
+
+
+def public_campaigns() -> QuerySet[Campaign]:
+    return Campaign.objects.filter(status__in=Campaign.IN_FORCE_STATUSES).order_by("year")

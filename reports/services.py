@@ -3,12 +3,14 @@ published, contestations.
 
 Contract with the campaigns service (called through `transaction.on_commit`):
 - `render_campaign_statements(campaign=...)` when a campaign reaches `computed` and again at `validated`;
-- `notify_statement_publication(campaign=...)` when it is `published`.
+- `notify_statement_publication(campaign=...)` when it is `published`;
+- `refresh_public_file()` when a version is published or superseded.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +30,7 @@ from common.formatting import format_money
 from common.storage import delete_stored, project_storage, store_immutable, verified_copy
 from groupements.models import Groupement, PortalAccess
 
-from . import renderings, selectors
+from . import public_data, renderings, selectors
 from .models import Contestation, Statement
 from .statements import is_draft, render_statement_pdf
 
@@ -296,3 +298,60 @@ def answer_contestation(*, contestation: Contestation, user, status: str, answer
         )
         transaction.on_commit(message.send)  # never announce an answer whose save is rolled back
     return contestation
+
+
+# --- Public results file (METHODOLOGY section 9) ---------------------------------------------------
+
+PUBLIC_DIR = "donnees-publiques"
+PUBLIC_MANIFEST = "manifeste.json"
+
+
+def public_file_name(name: str) -> str:
+    return f"{PUBLIC_DIR}/{name}"
+
+
+def write_public_files(outdir: Path) -> dict[str, bytes]:
+    """The public files of the campaigns in force, written into a local directory (the export command)."""
+    files = public_data.public_files(selectors.public_results())
+    outdir.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (outdir / name).write_bytes(content)
+    return files
+
+
+def refresh_public_file() -> dict:
+    """Rebuild the public files in the project's storage from the campaigns in force, with a manifest
+    (when, which campaign versions, each file's SHA-256) that the public page reads. Returns the manifest."""
+    storage = project_storage()
+    files = public_data.public_files(selectors.public_results())
+    manifest = {
+        "generated_at": timezone.now().isoformat(timespec="seconds"),
+        "campaigns": [
+            {
+                "year": c.year,
+                "version": c.version,
+                "published_at": c.published_at.isoformat() if c.published_at else None,
+            }
+            for c in selectors.public_campaigns()
+        ],
+        "files": {
+            name: {"sha256": hashlib.sha256(content).hexdigest(), "size": len(content)}
+            for name, content in files.items()
+        },
+    }
+    for name, content in [*files.items(), (PUBLIC_MANIFEST, json.dumps(manifest, indent=1).encode("utf-8"))]:
+        stored = storage.save(public_file_name(name), ContentFile(content))
+        if stored != public_file_name(name):  # a storage that renames instead of overwriting
+            delete_stored(storage, stored)
+            raise RuntimeError(f"{public_file_name(name)}: the storage did not overwrite the public file")
+    logger.info("Public results file rebuilt: %s", [(c["year"], c["version"]) for c in manifest["campaigns"]])
+    return manifest
+
+
+def public_manifest() -> dict | None:
+    storage = project_storage()
+    name = public_file_name(PUBLIC_MANIFEST)
+    if not storage.exists(name):
+        return None
+    with storage.open(name, "rb") as handle:
+        return json.loads(handle.read().decode("utf-8"))

@@ -1,10 +1,11 @@
-"""URLs of the reports app, mounted at the site root: the groupement portal (namespace `portal`) and
-the staff reports (namespace `reports`, linked from the admin)."""
+"""URLs of the reports app, mounted at the site root: the groupement portal (namespace `portal`), the
+staff reports (namespace `reports`, linked from the admin) and the public results file (namespace
+`public`, no login)."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import public_views, views
 
 portal_patterns = [
     path("", views.portal_home, name="home"),
@@ -22,7 +23,15 @@ staff_patterns = [
     path("releves/<int:statement_id>/telecharger/", views.staff_statement_download, name="statement_download"),
 ]
 
+public_patterns = [
+    path("", public_views.public_data_page, name="data"),
+    path("ipep_resultats.csv", public_views.public_csv, name="csv"),
+    path("ipep_resultats.xlsx", public_views.public_xlsx, name="xlsx"),
+    path("schema.json", public_views.public_schema, name="schema"),
+]
+
 urlpatterns = [
+    path("donnees-publiques/", include((public_patterns, "public"))),
     path("gestion/", include((staff_patterns, "reports"))),
     path("", include((portal_patterns, "portal"))),
 ]

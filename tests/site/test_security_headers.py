@@ -55,6 +55,7 @@ THIRD_PARTY_INLINE = {'onchange="onSelectToggleChange(event)"', 'style="padding:
 def site(loaded_reference, media_root, make_user):
     campaign = golden_campaign(status="published", codes=["G001", "G002"])
     services.render_campaign_statements(campaign=campaign)
+    services.refresh_public_file()
     g001 = portal_user("G001")
     services.submit_contestation(
         campaign=campaign, groupement=g001.portal_access.groupement, user=g001, message="Écart sur les patients."
@@ -182,6 +183,9 @@ def test_every_page_as_every_role_has_the_headers_answers_head_and_has_no_inline
         reverse("reports:national_report_pdf", args=[campaign]),
         reverse("reports:national_report_csv", args=[campaign]),
         reverse("reports:statement_download", args=[statement]),
+        reverse("public:data"),
+        reverse("public:csv"),
+        reverse("public:schema"),
     ):
         assert url in reached, url
 
