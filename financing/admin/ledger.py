@@ -23,6 +23,7 @@ from groupements.formats import FORMATS
 
 from .. import resources
 from ..models import COORDINATION_AMOUNT, LedgerLine, Nature, SeedCredit
+from ..selectors.programme import programme_view, verdict
 from ..selectors.report import break_even, break_even_campaigns, financing_report
 from ..services import ledger as ledger_services
 from ..services import payments as payment_services
@@ -38,10 +39,13 @@ def _report_context(request) -> dict:
         chosen = next((c for c in campaigns if c.pk == int(request.GET["campaign"])), None)
     elif campaigns:
         chosen = campaigns[0]
+    programme = programme_view()
     return {
         "report": financing_report(),
         "campaigns": campaigns,
         "break_even": break_even(campaign=chosen) if chosen else None,
+        "programme": programme,
+        "programme_verdict": verdict(programme) if programme else "",
     }
 
 
