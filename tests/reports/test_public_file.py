@@ -172,3 +172,21 @@ def test_publishing_and_superseding_rebuild_the_file_and_the_page_serves_it_with
     assert manifest["campaigns"] == [
         {"year": 2022, "version": 2, "published_at": manifest["campaigns"][0]["published_at"]}
     ]
+
+
+def test_on_object_storage_the_files_are_overwritten_in_the_bucket_and_served(client, s3_storage, settings):
+    first = golden_campaign(status="published", codes=["G001", "G004"], datasets=False)
+    services.refresh_public_file()
+    Campaign.objects.filter(pk=first.pk).update(status=Status.SUPERSEDED)
+    golden_campaign(status="published", codes=["G002"], datasets=False)
+    services.refresh_public_file()  # the same names, new bytes
+
+    keys = {item["Key"] for item in s3_storage.client.list_objects_v2(Bucket=s3_storage.name)["Contents"]}
+    assert keys == {
+        f"donnees-publiques/{name}"
+        for name in ("ipep_resultats.csv", "ipep_resultats.xlsx", "schema.json", "manifeste.json")
+    }
+    download = client.get(reverse("public:csv"))
+    rows = read_csv(b"".join(download.streaming_content))
+    assert [r["code_groupement"] for r in rows] == ["G002"]
+    assert not settings.MEDIA_ROOT.exists()  # nothing written to the local disk
