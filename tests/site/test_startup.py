@@ -52,6 +52,7 @@ def modules_after(*arguments: str) -> dict:
         ("financing_report", "--help"),
         ("render_statements", "--help"),
         ("verify_integrity", "--help"),
+        ("export_public_file", "--help"),
     ],
 )
 def test_a_command_starts_without_the_admin_nor_heavy_libraries(arguments):

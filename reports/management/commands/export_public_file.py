@@ -2,12 +2,11 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
-
+from common.commands import ProjectCommand
 from reports import selectors, services
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Écrit le fichier public des résultats (CSV, XLSX et schema.json) des campagnes publiées dans un répertoire."
 
     def add_arguments(self, parser):
