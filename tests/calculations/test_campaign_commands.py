@@ -142,7 +142,7 @@ def test_simulate_refuses_an_output_in_a_missing_directory_before_computing(tmp_
     monkeypatch.setattr(
         simulate, "simulate", lambda *a, **k: pytest.fail("computed although the output cannot be written")
     )
-    with pytest.raises(CommandError, match="does not exist"):
+    with pytest.raises(CommandError, match="le dossier .* n.existe pas"):
         run("simulate", str(GOLDEN_DIR), "--year", "2022", "--output", str(tmp_path / "missing" / "out.json"))
 
 
