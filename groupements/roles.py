@@ -40,7 +40,7 @@ AUDIT_TRAIL = "pghistory.view_events"
 # app_label.codename; a permission that does not exist (yet) is skipped.
 ROLE_PERMISSIONS = {
     DATA_MANAGER: _model_perms(REFERENCE_MODELS, ("view", "add", "change", "delete"))
-    | _model_perms(("calculations.dataset",), ("view", "add", "change"))
+    | _model_perms(("calculations.dataset",), ("view", "add", "change", "delete"))
     | {"calculations.upload_dataset"}
     | _model_perms(FINANCING_MODELS, ("view", "add", "change", "delete"))
     | _model_perms(("calculations.campaign", "calculations.groupementresult"), ("view",)),

@@ -221,7 +221,14 @@ CELERY_RESULT_BACKEND_MAX_RETRIES = 30
 CELERY_TASK_ANNOTATIONS = {"reports.render_statement": {"reject_on_worker_lost": True}}
 # Periodic tasks, run by `celery beat` where it is deployed (the admin and the launch also check on every visit).
 CELERY_BEAT_SCHEDULE = {
-    "calculations.fail_stale_campaigns": {"task": "calculations.fail_stale_campaigns", "schedule": 300},
+    "calculations.fail_stale_campaigns": {
+        "task": "calculations.fail_stale_campaigns",
+        "schedule": env.int("IPEP_STALE_CHECK_SECONDS", default=20),
+    },
+    "calculations.fail_stale_validations": {
+        "task": "calculations.fail_stale_validations",
+        "schedule": env.int("IPEP_STALE_CHECK_SECONDS", default=20),
+    },
 }
 
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -243,7 +250,15 @@ IPEP_PLANNED_ENVELOPE = env.dict(
     "IPEP_PLANNED_ENVELOPE", cast={"value": int}, default={"2022": 7000000, "2023": 7000000}
 )
 IPEP_CONTESTATION_DAYS = env.int("IPEP_CONTESTATION_DAYS", default=30)
-IPEP_CAMPAIGN_STALE_AFTER_SECONDS = env.int("IPEP_CAMPAIGN_STALE_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT + 300)
+# Interrupted work (worker killed, connection lost) ends `failed` within two minutes: a running
+# computation or validation writes a sign of life every IPEP_HEARTBEAT_SECONDS (common/liveness.py);
+# one silent for the stale limit is failed by the periodic check (every IPEP_STALE_CHECK_SECONDS), the
+# next worker's start, the admin pages and the launch. 90 s + 20 s < 2 min.
+IPEP_HEARTBEAT_SECONDS = env.float("IPEP_HEARTBEAT_SECONDS", default=15)
+IPEP_CAMPAIGN_STALE_AFTER_SECONDS = env.int("IPEP_CAMPAIGN_STALE_AFTER_SECONDS", default=90)
+IPEP_DATASET_STALE_AFTER_SECONDS = env.int("IPEP_DATASET_STALE_AFTER_SECONDS", default=90)
+# A task still waiting in the queue is not dead (busy workers): failed only after the longest run.
+IPEP_QUEUED_STALE_AFTER_SECONDS = env.int("IPEP_QUEUED_STALE_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT + 300)
 # Absolute links in e-mails (statement published).
 IPEP_SITE_URL = env.str("IPEP_SITE_URL", default="http://127.0.0.1:8000")
 # Login lock-out (portal and admin), by django-axes: ipep_site/lockout.py explains the two limits.

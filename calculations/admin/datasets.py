@@ -201,7 +201,8 @@ class DatasetAdmin(admin.ModelAdmin):
             "status_url": reverse("admin:calculations_dataset_status", args=[dataset.pk]),
             "problems_url": reverse("admin:calculations_dataset_problems", args=[dataset.pk]),
             "relaunch_url": reverse("admin:calculations_dataset_relaunch", args=[dataset.pk]),
-            "can_relaunch": not dataset.is_final and self.has_add_permission(request),
+            "can_relaunch": dataset.status in (*Dataset.RELAUNCHABLE_STATUSES, Dataset.Status.VALIDATING)
+            and self.has_add_permission(request),
             "poll_seconds": POLL_SECONDS,
             "progress_percent": round(dataset.progress * 100),
             "rows_text": self.rows_display(dataset),

@@ -1,6 +1,7 @@
 """Validated yearly national files, stored as immutable checksummed Parquet in the project's storage
 (`common.storage`: MEDIA_ROOT or an S3-compatible bucket)."""
 
+import pghistory
 from django.conf import settings
 from django.db import models
 
@@ -11,6 +12,12 @@ class DatasetFrozen(ActionRefused):
     """A valid dataset's content never changes; one used by a campaign is never deleted."""
 
 
+# Written while the task runs: not worth an audit event each time.
+LIVENESS_FIELDS = ["progress", "progress_step", "heartbeat_at", "updated_at"]
+
+
+# Audited: who uploaded, relaunched or deleted a file, and when (PostgreSQL; the delete keeps the row's last state).
+@pghistory.track(exclude=LIVENESS_FIELDS)
 class Dataset(models.Model):
     class Kind(models.TextChoices):
         BENEFICIARIES = "beneficiaires", "Bénéficiaires"
@@ -20,8 +27,12 @@ class Dataset(models.Model):
         VALIDATING = "validating", "En validation"
         VALID = "valid", "Valide"
         REJECTED = "rejected", "Rejeté"
+        # The validation stopped (worker died, database connection lost, internal error): the file is
+        # not at fault, its upload is kept and the validation can be relaunched.
+        FAILED = "failed", "Échec"
 
-    FINAL_STATUSES = (Status.VALID, Status.REJECTED)
+    FINAL_STATUSES = (Status.VALID, Status.REJECTED, Status.FAILED)
+    RELAUNCHABLE_STATUSES = (Status.UPLOADED, Status.FAILED)
 
     kind = models.CharField("type", max_length=20, choices=Kind.choices, default=Kind.BENEFICIARIES)
     year = models.PositiveIntegerField("année", db_index=True)
@@ -54,6 +65,7 @@ class Dataset(models.Model):
     created_at = models.DateTimeField("déposé le", auto_now_add=True)
     updated_at = models.DateTimeField("mis à jour le", auto_now=True)
     validation_started_at = models.DateTimeField("validation commencée le", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("dernier signe de vie", null=True, blank=True)
     validated_at = models.DateTimeField("validé le", null=True, blank=True)
 
     class Meta:
@@ -82,3 +94,7 @@ class Dataset(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
+
+    @property
+    def is_relaunchable(self) -> bool:
+        return self.status in self.RELAUNCHABLE_STATUSES

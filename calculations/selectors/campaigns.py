@@ -88,11 +88,21 @@ def uninformed_at_publication(*, campaign: Campaign) -> list[str]:
     return [f"{code} : {who}" for code, who in sorted(lines)]
 
 
+# The step of a launched campaign until a worker takes its task.
+WAITING_STEP = "en attente d'un worker"
+
+
 def stale_computing_campaigns(*, now=None) -> QuerySet[Campaign]:
-    """Campaigns `computing` whose task has given no sign of life for IPEP_CAMPAIGN_STALE_AFTER_SECONDS."""
-    limit = (now or timezone.now()) - timedelta(seconds=settings.IPEP_CAMPAIGN_STALE_AFTER_SECONDS)
+    """Campaigns `computing` whose task gave no sign of life: for IPEP_CAMPAIGN_STALE_AFTER_SECONDS once a
+    worker took it (it beats every IPEP_HEARTBEAT_SECONDS), for IPEP_QUEUED_STALE_AFTER_SECONDS while it
+    waits in the queue (busy workers are not dead ones; the message itself survives a worker's death)."""
+    now = now or timezone.now()
+    started_limit = now - timedelta(seconds=settings.IPEP_CAMPAIGN_STALE_AFTER_SECONDS)
+    queued_limit = now - timedelta(seconds=settings.IPEP_QUEUED_STALE_AFTER_SECONDS)
     return Campaign.objects.filter(status=Campaign.Status.COMPUTING).filter(
-        Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True)
+        Q(heartbeat_at__isnull=True)
+        | (~Q(progress_step=WAITING_STEP) & Q(heartbeat_at__lt=started_limit))
+        | Q(heartbeat_at__lt=queued_limit)
     )
 
 

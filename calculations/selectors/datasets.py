@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -151,3 +153,14 @@ def dataset_status(dataset: Dataset) -> dict:
         "row_count": dataset.row_count,
         "problem_count": dataset.problem_count,
     }
+
+
+def stale_validations(*, now=None) -> QuerySet[Dataset]:
+    """Datasets `validating` whose task gave no sign of life for IPEP_DATASET_STALE_AFTER_SECONDS (it beats
+    every IPEP_HEARTBEAT_SECONDS while it runs)."""
+    limit = (now or timezone.now()) - timedelta(seconds=settings.IPEP_DATASET_STALE_AFTER_SECONDS)
+    return Dataset.objects.filter(status=Dataset.Status.VALIDATING).filter(
+        Q(heartbeat_at__lt=limit)
+        | Q(heartbeat_at__isnull=True, validation_started_at__lt=limit)
+        | Q(heartbeat_at__isnull=True, validation_started_at__isnull=True, created_at__lt=limit)
+    )

@@ -36,6 +36,7 @@ from calculations.selectors.datasets import (
     valid_dataset_for_year,
 )
 from common.errors import require_permission
+from common.liveness import Heartbeat, with_fresh_connection
 from common.storage import FileIntegrityError
 from groupements.models import Groupement
 
@@ -369,7 +370,7 @@ def launch_campaign(*, campaign: Campaign, user) -> Campaign:
             task_id=token,
             heartbeat_at=now,
             progress=0.0,
-            progress_step="en attente d'un worker",
+            progress_step=selectors.WAITING_STEP,
             error="",
             reference_snapshot=snapshot,
             computed_at=None,
@@ -429,13 +430,14 @@ def run_campaign_computation(*, campaign_id: int, token: str) -> Campaign | None
         return None
     report = _ProgressReporter(campaign_id, token)
     try:
-        report("chargement des données", 0.0)
-        inputs, parameters = stored_campaign_inputs(campaign)
-        from calculations.engine.compute import compute_campaign  # Polars: loaded by the computation only
+        with Heartbeat(lambda: _beat(campaign_id, token)):
+            report("chargement des données", 0.0)
+            inputs, parameters = stored_campaign_inputs(campaign)
+            from calculations.engine.compute import compute_campaign  # Polars: loaded by the computation only
 
-        results = compute_campaign(inputs, parameters, progress=report)
-        report("enregistrement des résultats", 1.0)
-        return _store_results(campaign_id, token, results)
+            results = compute_campaign(inputs, parameters, progress=report)
+            report("enregistrement des résultats", 1.0)
+            return _store_results(campaign_id, token, results)
     except ComputationAbandoned:
         logger.warning("campaign %s: task %s stopped, the campaign is no longer computing with it", campaign_id, token)
         return None
@@ -447,6 +449,15 @@ def run_campaign_computation(*, campaign_id: int, token: str) -> Campaign | None
         logger.exception("campaign %s: computation failed", campaign_id)
         _mark_failed(campaign_id, token, f"Erreur interne : {error!r}", step=report.step)
     return None
+
+
+def _beat(campaign_id: int, token: str) -> bool:
+    """The computation's sign of life between steps (a Polars step may take minutes); False once it lost the campaign."""
+    return bool(
+        Campaign.objects.filter(pk=campaign_id, status=Status.COMPUTING, task_id=token).update(
+            heartbeat_at=timezone.now()
+        )
+    )
 
 
 def stored_campaign_inputs(campaign: Campaign) -> tuple[CampaignInputs, Parameters]:
@@ -505,20 +516,26 @@ def _store_results(campaign_id: int, token: str, results: CampaignResults) -> Ca
 
 
 def _mark_failed(campaign_id: int, token: str, message: str, *, step: str = "", actor=COMPUTATION_TASK) -> None:
+    """`failed` with `message`, written on a working connection: the error may have been the connection."""
     text = f"Échec à l'étape « {step} » :\n{message}" if step else message
-    with audit_context(actor), transaction.atomic():
-        locked = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
-        if locked is None or locked.status != Status.COMPUTING or locked.task_id != token:
-            return
-        apply_transition(campaign=locked, name="fail", actor=actor, reason=text, error=text)
+
+    def write():
+        with audit_context(actor), transaction.atomic():
+            locked = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+            if locked is None or locked.status != Status.COMPUTING or locked.task_id != token:
+                return
+            apply_transition(campaign=locked, name="fail", actor=actor, reason=text, error=text)
+
+    with_fresh_connection(write)
 
 
 def fail_stale_campaigns(*, now=None) -> list[Campaign]:
-    """Mark `failed` every `computing` campaign without a heartbeat for IPEP_CAMPAIGN_STALE_AFTER_SECONDS.
+    """Mark `failed` every `computing` campaign whose task stopped giving signs of life (see
+    `selectors.stale_computing_campaigns`: IPEP_CAMPAIGN_STALE_AFTER_SECONDS once started).
 
     A worker killed mid-way (kill -9, lost machine) stops the heartbeat; the campaign can then be
     relaunched, and any late delivery of the old task finds a different status or token and does nothing.
-    Called at launch, by the admin pages and by the periodic task.
+    Called at launch, by the admin pages, by the periodic task and when a worker starts.
     """
     failed = []
     for stale in selectors.stale_computing_campaigns(now=now):

@@ -16,11 +16,9 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -29,17 +27,20 @@ from calculations.bundle.problems import DEFAULT_LIMIT, BundleError, Problem
 from calculations.models import Dataset
 from calculations.selectors import datasets as selectors
 from common.errors import ActionRefused, PermissionRefused, require_permission
+from common.liveness import Heartbeat, with_fresh_connection
 from common.storage import CHUNK_SIZE, delete_stored, local_path, project_storage, scratch_directory
 
 if TYPE_CHECKING:
     from calculations.bundle.beneficiaries import ByteFacts, ValidatedFile
 
 from .dataset_files import StoredParquet, store_parquet, upload_exists, upload_name
+from .transitions import SystemActor, audit_context
 
 logger = logging.getLogger(__name__)
 Status = Dataset.Status
 
 UPLOAD_PERMISSION = "calculations.upload_dataset"
+VALIDATION_CHECK = SystemActor("détection des validations interrompues")
 DELETE_PERMISSION = "calculations.delete_dataset"
 COPY_CHUNK_SIZE = CHUNK_SIZE  # what the web process holds of an upload at any time
 # Share of the progress bar spent hashing the bytes when that comes before the validation proper.
@@ -314,68 +315,138 @@ def _enqueue_validation(dataset_id: int) -> None:
 def validate_uploaded_dataset(*, dataset_id: int, task_id: str = "") -> Dataset | None:
     """Body of the Celery task: validates an `uploaded` dataset's bytes and stores the outcome.
 
-    Idempotent: a redelivered message for a dataset no longer `uploaded` does nothing.
+    Idempotent: a redelivered message for a dataset no longer `uploaded` does nothing. The task writes
+    a sign of life while it runs (`fail_stale_validations` fails it when that stops). The outcome is
+    `valid` or `rejected` (the raw upload is then deleted), or `failed` when the validation itself
+    broke (the upload is kept for a relaunch); a failure is written on a fresh database connection.
     """
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update().filter(pk=dataset_id).first()
         if dataset is None or dataset.status != Status.UPLOADED:
             return dataset
         dataset.status = Status.VALIDATING
-        dataset.validation_started_at = timezone.now()
+        dataset.validation_started_at = dataset.heartbeat_at = timezone.now()
         dataset.task_id = task_id[:100]
         dataset.progress, dataset.progress_step = 0.0, "empreinte SHA-256"
         dataset.save()
     source = dataset.upload_file.name
     try:
-        if not upload_exists(dataset):
-            return _reject_internal(dataset, "le fichier déposé est introuvable sur le serveur")
-        stored = None
-        with local_path(project_storage(), source) as local, scratch_directory() as scratch:
-            validated, error = _validate(
-                local,
-                name=dataset.original_name,
-                year=dataset.year,
-                byte_facts=None,
-                progress=_ProgressWriter(dataset.pk),
-                output=scratch / "rows.parquet",
-            )
-            if (validated or error).facts.sha256 != dataset.sha256:
-                return _reject_internal(dataset, "le fichier déposé a changé depuis le dépôt (SHA-256 différent)")
-            stored = _store(validated, year=dataset.year, sha256=dataset.sha256)
-        try:
-            return _record(dataset, validated, error, stored)
-        except BaseException:
-            if stored is not None:
-                stored.discard()
-            raise
+        with Heartbeat(lambda: _beat(dataset.pk, dataset.task_id)):
+            outcome = _validate_upload(dataset, source)
     except DatasetError as error:  # a crash of the validation (already logged)
-        return _reject_internal(dataset, error.messages[0])
-    except Exception as exc:  # the soft time limit, a database error…: the dataset must not stay `validating`
+        return _fail_validation(dataset.pk, dataset.task_id, error.messages[0])
+    except Exception as exc:  # the soft time limit, a lost database connection…: never left `validating`
         logger.exception("dataset %s: validation task failed", dataset.pk)
-        return _reject_internal(dataset, f"erreur interne pendant la validation : {exc}")
-    finally:
-        # Valid or rejected, the raw bytes are not kept: the Parquet (or the report) is what remains.
+        return _fail_validation(dataset.pk, dataset.task_id, f"erreur interne pendant la validation : {exc}")
+    if outcome.status in (Status.VALID, Status.REJECTED):
+        # The validation ended: the Parquet (or the report) is what remains, not the raw bytes.
         delete_stored(project_storage(), source)
+    return outcome
 
 
-def _validation_abandoned(dataset: Dataset) -> bool:
-    """Validating for longer than a task may run: its worker died (the task would have been killed)."""
-    stale_before = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    return dataset.status == Status.VALIDATING and (dataset.validation_started_at or dataset.created_at) < stale_before
+def _validate_upload(dataset: Dataset, source: str) -> Dataset:
+    if not upload_exists(dataset):
+        return _finish(dataset, lambda: _reject_internal(dataset, "le fichier déposé est introuvable sur le serveur"))
+    stored = None
+    with local_path(project_storage(), source) as local, scratch_directory() as scratch:
+        validated, error = _validate(
+            local,
+            name=dataset.original_name,
+            year=dataset.year,
+            byte_facts=None,
+            progress=_ProgressWriter(dataset.pk),
+            output=scratch / "rows.parquet",
+        )
+        if (validated or error).facts.sha256 != dataset.sha256:
+            reason = "le fichier déposé a changé depuis le dépôt (SHA-256 différent)"
+            return _finish(dataset, lambda: _reject_internal(dataset, reason))
+        stored = _store(validated, year=dataset.year, sha256=dataset.sha256)
+    try:
+        outcome = _finish(dataset, lambda: _record(dataset, validated, error, stored))
+    except BaseException:
+        if stored is not None:
+            stored.discard()
+        raise
+    if outcome.status != Status.VALID and stored is not None:
+        stored.discard()  # the validation was failed meanwhile (stale): its Parquet is not kept
+    return outcome
+
+
+def _finish(dataset: Dataset, record: Callable[[], Dataset]) -> Dataset:
+    """`record()` the outcome, unless the dataset stopped being this task's (failed as stale, relaunched)."""
+    with transaction.atomic():
+        current = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        if current.status != Status.VALIDATING or current.task_id != dataset.task_id:
+            logger.warning("dataset %s: validation outcome dropped, the dataset is %s", dataset.pk, current.status)
+            return current
+        return record()
+
+
+def _beat(dataset_id: int, task_id: str) -> bool:
+    return bool(
+        Dataset.objects.filter(pk=dataset_id, status=Status.VALIDATING, task_id=task_id).update(
+            heartbeat_at=timezone.now()
+        )
+    )
+
+
+def _fail_validation(dataset_id: int, task_id: str | None, reason: str) -> Dataset | None:
+    """`validating` → `failed` with `reason` (the raw upload kept); None when it was no longer this task's."""
+
+    def write():
+        with transaction.atomic():
+            dataset = Dataset.objects.select_for_update().filter(pk=dataset_id).first()
+            if dataset is None or dataset.status != Status.VALIDATING:
+                return None
+            if task_id is not None and dataset.task_id != task_id:
+                return None
+            problem = Problem(dataset.original_name, None, None, reason, "interrupted")
+            dataset.status = Status.FAILED
+            dataset.problems = [dataclasses.asdict(problem)]
+            dataset.problem_count, dataset.problem_counts = 0, {}
+            dataset.progress_step = "échec"
+            dataset.save()
+            return dataset
+
+    return with_fresh_connection(write)
+
+
+def fail_stale_validations(*, now=None) -> list[Dataset]:
+    """Datasets `validating` whose task gave no sign of life for IPEP_DATASET_STALE_AFTER_SECONDS end
+    `failed` (worker killed, machine lost), their upload kept for a relaunch. Called by the periodic
+    task, when a worker starts, and before a relaunch or a deletion."""
+    failed = []
+    for dataset in selectors.stale_validations(now=now):
+        last = dataset.heartbeat_at or dataset.validation_started_at or dataset.created_at
+        reason = (
+            f"Validation interrompue : aucun signe de vie du worker depuis le "
+            f"{timezone.localtime(last).strftime('%d/%m/%Y %H:%M:%S')} (étape « {dataset.progress_step or '-'} »). "
+            "Le fichier déposé est conservé : relancez la validation."
+        )
+        with audit_context(VALIDATION_CHECK):
+            outcome = _fail_validation(dataset.pk, None, reason)
+        if outcome is not None:
+            failed.append(outcome)
+    return failed
 
 
 def relaunch_dataset_validation(*, dataset: Dataset, user) -> Dataset:
-    """Queues again a dataset whose validation never ran or whose worker died (its bytes still on disk)."""
+    """Queues again a dataset whose validation never ran or failed (its upload still stored)."""
     _require(user, UPLOAD_PERMISSION, "relancer une validation")
-    stuck = dataset.status == Status.UPLOADED or _validation_abandoned(dataset)
-    if not stuck or not upload_exists(dataset):
-        raise DatasetError("Seul un dépôt en attente (ou dont la validation s'est interrompue) peut être relancé.")
-    Dataset.objects.filter(pk=dataset.pk).update(
-        status=Status.UPLOADED, progress=0.0, progress_step="en file d'attente"
-    )
-    transaction.on_commit(lambda: _enqueue_validation(dataset.pk))
-    dataset.refresh_from_db()
-    return dataset
+    fail_stale_validations()
+    with audit_context(user), transaction.atomic():
+        locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        if not locked.is_relaunchable or not upload_exists(locked):
+            raise DatasetError(
+                "Seul un dépôt en attente ou en échec (dont le fichier déposé est conservé) peut être relancé."
+            )
+        locked.status, locked.task_id = Status.UPLOADED, ""
+        locked.progress, locked.progress_step = 0.0, "en file d'attente"
+        locked.problems, locked.problem_count, locked.problem_counts = [], 0, {}
+        locked.heartbeat_at = locked.validation_started_at = None
+        locked.save()
+        transaction.on_commit(lambda: _enqueue_validation(locked.pk))
+    return locked
 
 
 # --- deletion -------------------------------------------------------------------------------------
@@ -384,7 +455,8 @@ def relaunch_dataset_validation(*, dataset: Dataset, user) -> Dataset:
 def delete_dataset(*, dataset: Dataset, user) -> None:
     """Deletes a dataset that no campaign uses, with its files (after the commit)."""
     _require(user, DELETE_PERMISSION, "supprimer un jeu de données")
-    with transaction.atomic():
+    fail_stale_validations()
+    with audit_context(user), transaction.atomic():
         # Locked: the validation task takes the same lock to start, so it either finds no row or is seen here.
         locked = Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
         if locked is None:
@@ -393,7 +465,7 @@ def delete_dataset(*, dataset: Dataset, user) -> None:
             raise DatasetError(
                 f"Le jeu de données n° {locked.pk} est utilisé par une campagne : il ne peut pas être supprimé."
             )
-        if locked.status == Status.VALIDATING and not _validation_abandoned(locked):
+        if locked.status == Status.VALIDATING:
             # The task would write its outcome on a deleted row, which recreates it (and its Parquet).
             raise DatasetError(
                 f"Le jeu de données n° {locked.pk} est en cours de validation : attendez la fin pour le supprimer."

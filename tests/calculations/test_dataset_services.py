@@ -130,10 +130,12 @@ def test_a_crash_is_an_error_and_never_leaves_a_dataset_validating(
             uploaded_file=upload, year=2021, user=make_user(role=roles.DATA_MANAGER)
         )
     dataset.refresh_from_db()
-    assert dataset.status == Dataset.Status.REJECTED
+    # Not the file's fault: « échec », the upload kept for a relaunch.
+    assert dataset.status == Dataset.Status.FAILED and dataset.is_relaunchable
     assert dataset_problem_lines(dataset) == [
         "beneficiaires_2021.csv: -: Erreur interne pendant la validation de beneficiaires_2021.csv : disque plein"
     ]
+    assert (media_root / dataset.upload_file.name).is_file()
 
 
 def test_a_valid_dataset_is_frozen_and_a_used_one_is_never_deleted(golden_dir, media_root, make_user):
@@ -159,7 +161,7 @@ def test_deleting_an_unused_dataset_removes_its_file(
     dataset = services.ingest_dataset(path=golden_dir / "beneficiaires_2018.csv", year=2018)
     parquet = media_root / dataset.parquet_file.name
     with pytest.raises(services.DatasetPermissionDenied):
-        services.delete_dataset(dataset=dataset, user=make_user(role=roles.DATA_MANAGER))
+        services.delete_dataset(dataset=dataset, user=make_user(role=roles.READER))
     with django_capture_on_commit_callbacks(execute=True):
         services.delete_dataset(dataset=dataset, user=make_user(is_superuser=True, is_staff=True))
     assert not Dataset.objects.exists() and not parquet.exists()
