@@ -203,3 +203,44 @@ def test_the_upload_form_defaults_to_the_latest_campaign_year_and_its_help_reads
     assert "`" not in page
     reference_page = html.unescape(client.get(reverse("reference_import", args=["wave"])).content.decode())
     assert "`" not in reference_page
+
+
+def test_a_failed_validation_shows_its_reason_and_the_data_manager_relaunches_or_deletes_it(
+    client, make_user, golden_dir, media_root, django_capture_on_commit_callbacks
+):
+    from django.contrib.admin.models import DELETION, LogEntry
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    manager = make_user(role=roles.DATA_MANAGER)
+    content = (golden_dir / "beneficiaires_2018.csv").read_bytes()
+    dataset = services.start_dataset_upload(  # queued, not run: then its validation breaks
+        uploaded_file=SimpleUploadedFile("beneficiaires_2018.csv", content), year=2018, user=manager
+    )
+    Dataset.objects.filter(pk=dataset.pk).update(status=Dataset.Status.VALIDATING, task_id="t1")
+    services._fail_validation(dataset.pk, "t1", "erreur interne pendant la validation : connexion perdue")
+    logged_in(client, manager)
+    change_url = reverse("admin:calculations_dataset_change", args=[dataset.pk])
+
+    html = client.get(change_url).content.decode()
+    assert 'Statut : <span id="dataset-status-label">Échec</span>' in html
+    assert "le fichier déposé est conservé" in html and "connexion perdue" in html
+    assert "Relancer la validation" in html
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:calculations_dataset_relaunch", args=[dataset.pk]))
+    assert response.status_code == 302
+    dataset.refresh_from_db()
+    assert dataset.status == Dataset.Status.VALID and dataset.row_count == 25_000
+
+    failed = Dataset.objects.create(year=2023, original_name="c.csv", sha256="c" * 64, status=Dataset.Status.FAILED)
+    assert (
+        client.post(reverse("admin:calculations_dataset_delete", args=[failed.pk]), {"post": "yes"}).status_code == 302
+    )
+    assert not Dataset.objects.filter(pk=failed.pk).exists()
+    assert LogEntry.objects.get(object_id=str(failed.pk), action_flag=DELETION).user == manager
+    reader = make_user(role=roles.READER)
+    rejected = Dataset.objects.create(year=2023, original_name="d.csv", sha256="d" * 64, status=Dataset.Status.REJECTED)
+    logged_in(client, reader)
+    assert (
+        client.post(reverse("admin:calculations_dataset_delete", args=[rejected.pk]), {"post": "yes"}).status_code
+        == 403
+    )
