@@ -24,6 +24,9 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 
 # Belgian integrated-care pilot projects: two fixed annual lines (METHODOLOGY sections 1 and 7).
 COORDINATION_AMOUNT = Decimal("152520.00")
+# Split of a coordination line created without one (and of the lines recorded before the split existed):
+# all salaries until the data manager records the real split of the year.
+DEFAULT_COORDINATION_SALARIES = COORDINATION_AMOUNT
 INNOVATIVE_ACTIONS_CEILING = Decimal("208333.00")
 
 
@@ -82,6 +85,44 @@ class PilotProject(models.Model):
         return self.start_year <= year <= self.end_year
 
 
+@pghistory.track()
+class ApprovedInnovativeAction(models.Model):
+    """An innovative action listed in a pilot project's convention (its annex 7), for the years the
+    convention approves it: the only actions an innovative-action claim may pay."""
+
+    pilot_project = models.ForeignKey(
+        PilotProject, on_delete=models.PROTECT, related_name="approved_actions", verbose_name="projet pilote"
+    )
+    code = models.CharField("code", max_length=30, help_text="Tel que dans l'annexe 7 de la convention, ex. « A7-03 ».")
+    label = models.CharField("intitulé", max_length=300)
+    convention_reference = models.CharField(
+        "référence de la convention", max_length=100, help_text="Ex. « Convention 2018-P01, annexe 7 »."
+    )
+    first_year = models.PositiveIntegerField("première année")
+    last_year = models.PositiveIntegerField("dernière année")
+
+    class Meta:
+        verbose_name = "action innovante approuvée"
+        verbose_name_plural = "actions innovantes approuvées"
+        ordering = ["pilot_project__code", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["pilot_project", "code"], name="approved_action_unique_code"),
+            models.CheckConstraint(
+                condition=Q(last_year__gte=models.F("first_year")), name="approved_action_last_after_first"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} – {self.label} ({self.convention_reference}, {self.first_year}–{self.last_year})"
+
+    def clean(self):
+        if self.first_year is not None and self.last_year is not None and self.last_year < self.first_year:
+            raise ValidationError({"last_year": "La dernière année doit être postérieure ou égale à la première."})
+
+    def covers(self, year: int) -> bool:
+        return self.first_year <= year <= self.last_year
+
+
 @pghistory.track(meta={"db_table": "groupements_ledgerlineevent"})
 class LedgerLine(models.Model):
     class Status(models.TextChoices):
@@ -127,6 +168,18 @@ class LedgerLine(models.Model):
     )
     recorded_at = models.DateTimeField("enregistrée le", auto_now_add=True)
     paid_at = models.DateTimeField("payée le", null=True, blank=True)
+    # Innovative actions: the approved action of the project's convention that the claim pays.
+    approved_action = models.ForeignKey(
+        ApprovedInnovativeAction,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name="action approuvée",
+    )
+    # Coordination: what of the fixed amount goes to salaries and to running costs (they sum to it).
+    salaries = models.DecimalField("dont salaires", null=True, blank=True, **MONEY)
+    running_costs = models.DecimalField("dont frais de fonctionnement", null=True, blank=True, **MONEY)
 
     class Meta:
         db_table = "groupements_ledgerline"
@@ -159,6 +212,21 @@ class LedgerLine(models.Model):
                 condition=Q(campaign__isnull=True, groupement__isnull=False),
                 name="ledger_unique_groupement_year_nature",
                 violation_error_message="Une ligne de même nature existe déjà pour ce groupement et cette année.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(nature=Nature.INNOVATIVE_ACTIONS) & Q(approved_action__isnull=False))
+                | (~Q(nature=Nature.INNOVATIVE_ACTIONS) & Q(approved_action__isnull=True)),
+                name="ledger_innovative_action_is_approved",
+                violation_error_message="Une demande d'actions innovantes nomme une action approuvée du projet (et elle seule).",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(nature=Nature.COORDINATION, salaries__gte=0, running_costs__gte=0)
+                    & Q(amount=models.F("salaries") + models.F("running_costs"))
+                )
+                | (~Q(nature=Nature.COORDINATION) & Q(salaries__isnull=True, running_costs__isnull=True)),
+                name="ledger_coordination_split",
+                violation_error_message="Une ligne de coordination se répartit entre salaires et frais de fonctionnement, dont la somme fait le montant.",
             ),
             models.UniqueConstraint(
                 fields=["pilot_project", "year"],

@@ -26,6 +26,7 @@ FINANCING_MODELS = (
     "financing.seedcredit",
     "financing.ledgerline",
     "financing.pilotproject",
+    "financing.approvedinnovativeaction",
     "financing.innovativeactionclaim",
 )
 

@@ -23,10 +23,12 @@ from groupements.formats import FORMATS
 
 from .. import resources
 from ..models import COORDINATION_AMOUNT, LedgerLine, Nature, SeedCredit
+from ..selectors.pilots import pilot_projects_report
 from ..selectors.programme import programme_view, verdict
 from ..selectors.report import break_even, break_even_campaigns, financing_report
 from ..services import ledger as ledger_services
 from ..services import payments as payment_services
+from ..services import pilots as pilot_services
 from .refusals import RefusalsAsMessagesMixin, mark_paid
 
 VIEW_LEDGER = "financing.view_ledgerline"
@@ -44,6 +46,7 @@ def _report_context(request) -> dict:
         "report": financing_report(),
         "campaigns": campaigns,
         "break_even": break_even(campaign=chosen) if chosen else None,
+        "pilots": pilot_projects_report(),
         "programme": programme,
         "programme_verdict": verdict(programme) if programme else "",
     }
@@ -52,11 +55,34 @@ def _report_context(request) -> dict:
 class LedgerLineForm(forms.ModelForm):
     class Meta:
         model = LedgerLine
-        fields = ("groupement", "pilot_project", "year", "nature", "amount", "status", "label")
+        fields = (
+            "groupement",
+            "pilot_project",
+            "year",
+            "nature",
+            "amount",
+            "salaries",
+            "running_costs",
+            "status",
+            "label",
+        )
+        help_texts = {
+            "salaries": "Ligne de coordination seulement.",
+            "running_costs": "Ligne de coordination seulement.",
+        }
 
     def clean(self):
         cleaned = super().clean()
         nature, amount = cleaned.get("nature"), cleaned.get("amount")
+        if nature == Nature.COORDINATION:
+            for field, message in pilot_services.coordination_split_problems(
+                salaries=cleaned.get("salaries"), running_costs=cleaned.get("running_costs")
+            ).items():
+                self.add_error(field, message)
+        elif cleaned.get("salaries") is not None or cleaned.get("running_costs") is not None:
+            raise ValidationError(
+                {"salaries": "Seule une ligne de coordination se répartit entre salaires et fonctionnement."}
+            )
         if nature == Nature.INNOVATIVE_ACTIONS:
             raise ValidationError(
                 {
@@ -82,7 +108,18 @@ class LedgerLineAdmin(
     formats = FORMATS
     import_export_change_list_template = "admin/financing/ledgerline/change_list.html"
     form = LedgerLineForm
-    list_display = ("year", "nature", "groupement", "pilot_project", "amount", "status", "campaign", "recorded_by")
+    list_display = (
+        "year",
+        "nature",
+        "groupement",
+        "pilot_project",
+        "amount",
+        "salaries",
+        "running_costs",
+        "status",
+        "campaign",
+        "recorded_by",
+    )
     list_filter = ("year", "nature", "status", "groupement__wave")
     search_fields = ("groupement__code", "groupement__name", "pilot_project__code", "label")
     list_select_related = ("groupement", "pilot_project", "campaign", "recorded_by")

@@ -9,7 +9,7 @@ from common.admin_numbers import FrenchNumbersMixin
 from common.audit import AuditHistoryMixin
 from common.errors import ActionRefused
 
-from ..models import InnovativeActionClaim, LedgerLine, PilotProject
+from ..models import ApprovedInnovativeAction, InnovativeActionClaim, LedgerLine, PilotProject
 from ..selectors.pilots import pilot_budget_guarantees, pilot_years
 from ..services import pilots as pilot_services
 from .refusals import RefusalsAsMessagesMixin, mark_paid, show_refusal
@@ -28,6 +28,18 @@ class LedgerLineInline(admin.TabularInline):
         return False
 
 
+class ApprovedInnovativeActionInline(admin.TabularInline):
+    """The innovative actions of the project's convention (annex 7): the only ones a claim may pay."""
+
+    model = ApprovedInnovativeAction
+    fields = ("code", "label", "convention_reference", "first_year", "last_year")
+    extra = 0
+    verbose_name_plural = "actions innovantes approuvées par la convention (annexe 7)"
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a claim may name it (PROTECT); an action no longer approved gets its last year ended
+
+
 @admin.register(PilotProject)
 class PilotProjectAdmin(FrenchNumbersMixin, RefusalsAsMessagesMixin, AuditHistoryMixin, admin.ModelAdmin):
     list_display = ("code", "name", "start_year", "end_year", "groupement")
@@ -35,7 +47,7 @@ class PilotProjectAdmin(FrenchNumbersMixin, RefusalsAsMessagesMixin, AuditHistor
     autocomplete_fields = ("groupement",)
     readonly_fields = ("yearly_lines", "budget_guarantee")
     fields = ("code", "name", "start_year", "end_year", "groupement", "yearly_lines", "budget_guarantee")
-    inlines = [LedgerLineInline]
+    inlines = [ApprovedInnovativeActionInline, LedgerLineInline]
     actions = ["create_coordination_lines"]
 
     @admin.display(description="coordination et actions innovantes par année")
@@ -69,14 +81,24 @@ class PilotProjectAdmin(FrenchNumbersMixin, RefusalsAsMessagesMixin, AuditHistor
 class InnovativeActionClaimForm(forms.ModelForm):
     class Meta:
         model = InnovativeActionClaim
-        fields = ("pilot_project", "year", "amount", "label")
+        fields = ("pilot_project", "year", "approved_action", "amount", "label")
+        help_texts = {"approved_action": "Une action de la convention du projet, approuvée pour l'année de la demande."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("approved_action")
+        if field is not None:
+            field.required = True
+            field.queryset = ApprovedInnovativeAction.objects.select_related("pilot_project")
+            field.label_from_instance = lambda action: f"{action.pilot_project.code} · {action}"
 
     def clean(self):
         cleaned = super().clean()
-        project, year, amount = cleaned.get("pilot_project"), cleaned.get("year"), cleaned.get("amount")
+        project = cleaned.get("pilot_project") or getattr(self.instance, "pilot_project", None)
+        year, amount = cleaned.get("year"), cleaned.get("amount")
         if project and year and amount is not None:
             problems = pilot_services.innovative_actions_claim_problems(
-                project=project, year=year, amount=amount, claim=self.instance
+                project=project, year=year, amount=amount, action=cleaned.get("approved_action"), claim=self.instance
             )
             for field, message in problems.items():
                 self.add_error(field, message)
@@ -86,15 +108,15 @@ class InnovativeActionClaimForm(forms.ModelForm):
 @admin.register(InnovativeActionClaim)
 class InnovativeActionClaimAdmin(FrenchNumbersMixin, RefusalsAsMessagesMixin, admin.ModelAdmin):
     form = InnovativeActionClaimForm
-    list_display = ("pilot_project", "year", "amount", "label", "status", "recorded_by")
+    list_display = ("pilot_project", "year", "approved_action", "amount", "label", "status", "recorded_by")
     list_filter = ("year", "status", "pilot_project")
     search_fields = ("pilot_project__code", "label")
-    list_select_related = ("pilot_project", "recorded_by")
+    list_select_related = ("pilot_project", "approved_action", "recorded_by")
     actions = [mark_paid]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status == LedgerLine.Status.PAID:
-            return ("pilot_project", "year", "amount", "label")
+            return ("pilot_project", "year", "approved_action", "amount", "label")
         return ("pilot_project",) if obj is not None else ()
 
     def has_delete_permission(self, request, obj=None):
@@ -109,6 +131,7 @@ class InnovativeActionClaimAdmin(FrenchNumbersMixin, RefusalsAsMessagesMixin, ad
             year=obj.year,
             amount=obj.amount,
             label=obj.label,
+            action=obj.approved_action,
             user=request.user,
             claim=obj if change else None,
         )

@@ -4,7 +4,7 @@ garantie budgétaire of the groupement a project follows (for information: never
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from calculations.models import Campaign, GroupementResult
@@ -26,6 +26,8 @@ class PilotYear:
     year: int
     coordination: LedgerLine | None
     innovative_used: Decimal
+    # Innovative actions claimed that year, by approved action (its str: code, label, convention, years).
+    innovative_by_action: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def innovative_room(self) -> Decimal:
@@ -42,10 +44,46 @@ def pilot_years(*, project: PilotProject) -> list[PilotYear]:
         line.year: line for line in LedgerLine.objects.filter(pilot_project=project, nature=Nature.COORDINATION)
     }
     used: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for claim in InnovativeActionClaim.objects.filter(pilot_project=project).only("year", "amount"):
+    by_action: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for claim in InnovativeActionClaim.objects.filter(pilot_project=project).select_related("approved_action"):
         used[claim.year] += claim.amount
+        by_action[claim.year][str(claim.approved_action)] += claim.amount
     return [
-        PilotYear(year, coordination.get(year), used[year]) for year in range(project.start_year, project.end_year + 1)
+        PilotYear(year, coordination.get(year), used[year], dict(sorted(by_action[year].items())))
+        for year in range(project.start_year, project.end_year + 1)
+    ]
+
+
+@dataclass
+class PilotReport:
+    """One project in the financing report (Belgian scheme, not FISS money): its years and its approved actions."""
+
+    project: PilotProject
+    years: list[PilotYear]
+    actions: list
+
+    @property
+    def coordination_total(self) -> Decimal:
+        return sum((y.coordination.amount for y in self.years if y.coordination), ZERO)
+
+    @property
+    def salaries_total(self) -> Decimal:
+        return sum((y.coordination.salaries or ZERO for y in self.years if y.coordination), ZERO)
+
+    @property
+    def running_costs_total(self) -> Decimal:
+        return sum((y.coordination.running_costs or ZERO for y in self.years if y.coordination), ZERO)
+
+    @property
+    def innovative_total(self) -> Decimal:
+        return sum((y.innovative_used for y in self.years), ZERO)
+
+
+def pilot_projects_report() -> list[PilotReport]:
+    """Every pilot project with its coordination lines (split salaries / running costs) and claims."""
+    return [
+        PilotReport(project=project, years=pilot_years(project=project), actions=list(project.approved_actions.all()))
+        for project in PilotProject.objects.order_by("code")
     ]
 
 

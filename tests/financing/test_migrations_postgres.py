@@ -176,6 +176,21 @@ def test_a_database_migrated_before_the_move_keeps_every_row_permission_and_audi
         ("coordination", Decimal("152520.00")),
     ]
     assert InnovativeActionClaim.objects.get().pk == before["claim"]
+    # Issue 15: the claim recorded before the list of approved actions names the project's « REPRISE »
+    # action (to be requalified), the coordination line is split all salaries; amounts unchanged.
+    reprise = InnovativeActionClaim.objects.get().approved_action
+    assert (reprise.pilot_project_id, reprise.code, reprise.convention_reference) == (
+        project.pk,
+        "REPRISE",
+        "à compléter",
+    )
+    assert reprise.covers(2021)
+    coordination = project.ledger_lines.get(nature="coordination")
+    assert (coordination.amount, coordination.salaries, coordination.running_costs) == (
+        Decimal("152520.00"),
+        Decimal("152520.00"),
+        Decimal("0.00"),
+    )
 
     # Audit: the events recorded before the move are the lines' history now ...
     events = LedgerLine.pgh_event_model.objects.filter(pgh_obj_id=before["seed"]).order_by("pgh_id")

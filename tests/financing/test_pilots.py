@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from calculations.models import Campaign
 from common.errors import ActionRefused, PermissionRefused
-from financing.models import InnovativeActionClaim, LedgerLine, PilotProject
+from financing.models import ApprovedInnovativeAction, InnovativeActionClaim, LedgerLine, PilotProject
 from financing.selectors.pilots import pilot_budget_guarantees, pilot_years
 from financing.services.pilots import (
     innovative_actions_room,
@@ -36,8 +36,31 @@ def manager(make_user):
     return make_user(role=DATA_MANAGER)
 
 
-def claim(project, user, amount, year=2022, label="Télésurveillance"):
-    return record_innovative_action_claim(project=project, year=year, amount=Decimal(amount), label=label, user=user)
+def approved_action(project, code="A7-01", first_year=None, last_year=None):
+    """An action of the project's convention (annex 7), valid over the project's years unless told."""
+    action, _ = ApprovedInnovativeAction.objects.get_or_create(
+        pilot_project=project,
+        code=code,
+        defaults={
+            "label": "Télésurveillance des patients insuffisants cardiaques",
+            "convention_reference": f"Convention {project.code}, annexe 7",
+            "first_year": first_year or project.start_year,
+            "last_year": last_year or project.end_year,
+        },
+    )
+    return action
+
+
+def claim(project, user, amount, year=2022, label="Télésurveillance", action="A7-01"):
+    """Record a claim naming `action` (by default the project's A7-01, created if needed; None: no action)."""
+    return record_innovative_action_claim(
+        project=project,
+        year=year,
+        amount=Decimal(amount),
+        label=label,
+        user=user,
+        action=approved_action(project) if action == "A7-01" else action,
+    )
 
 
 @pytest.mark.django_db
@@ -97,13 +120,19 @@ def test_a_claim_is_an_actions_innovantes_ledger_line(project, manager):
 def test_changing_a_claim_does_not_count_it_twice(project, manager):
     first = claim(project, manager, "200000")
     changed = record_innovative_action_claim(
-        project=project, year=2022, amount=Decimal("208333"), label="revu", user=manager, claim=first
+        project=project,
+        year=2022,
+        amount=Decimal("208333"),
+        label="revu",
+        user=manager,
+        claim=first,
+        action=first.approved_action,
     )
     assert (changed.pk, changed.amount) == (first.pk, Decimal("208333"))
     LedgerLine.objects.filter(pk=first.pk).update(status="paid")
     with pytest.raises(ActionRefused, match="déjà payée"):
         record_innovative_action_claim(
-            project=project, year=2022, amount=Decimal("1"), label="x", user=manager, claim=first
+            project=project, year=2022, amount=Decimal("1"), label="x", user=manager, claim=first, action=None
         )
 
 
@@ -149,14 +178,26 @@ def test_admin_claim_form_shows_the_room_left(project, manager, client):
 
     response = client.post(
         reverse("admin:financing_innovativeactionclaim_add"),
-        {"pilot_project": project.pk, "year": 2022, "amount": "500", "label": "Atelier"},
+        {
+            "pilot_project": project.pk,
+            "year": 2022,
+            "approved_action": approved_action(project).pk,
+            "amount": "500",
+            "label": "Atelier",
+        },
     )
 
     assert response.status_code == 200
     assert f"Dépassement : il reste 333,00{NBSP}€ sur 208{NBSP}333,00{NBSP}€ pour 2022." in response.content.decode()
     response = client.post(
         reverse("admin:financing_innovativeactionclaim_add"),
-        {"pilot_project": project.pk, "year": 2022, "amount": "333", "label": "Atelier"},
+        {
+            "pilot_project": project.pk,
+            "year": 2022,
+            "approved_action": approved_action(project).pk,
+            "amount": "333",
+            "label": "Atelier",
+        },
     )
     assert response.status_code == 302
     assert InnovativeActionClaim.objects.get(label="Atelier").recorded_by == manager
@@ -247,6 +288,7 @@ def test_concurrent_claims_cannot_exceed_the_room(make_user):
         pytest.skip("row locks (select_for_update) are only meaningful on PostgreSQL: set DATABASE_URL")
     manager = make_user(role=DATA_MANAGER)
     project = PilotProjectFactory(code="P09", start_year=2022, end_year=2022)
+    approved_action(project)
     outcomes = []
 
     def worker():

@@ -151,7 +151,13 @@ def test_planned_lines_and_pilot_project_lines_are_not_in_the_report(real_paymen
         groupement=Groupement.objects.get(code="G001"), year=2021, nature="amorcage", amount=5000, status="planned"
     )
     LedgerLine.objects.create(
-        pilot_project=PilotProjectFactory(), year=2021, nature="coordination", amount=Decimal("152520"), status="paid"
+        pilot_project=PilotProjectFactory(),
+        year=2021,
+        nature="coordination",
+        amount=Decimal("152520"),
+        salaries=Decimal("152520"),
+        running_costs=Decimal("0"),
+        status="paid",
     )
 
     assert report_output("text") == EXPECTED_TEXT
