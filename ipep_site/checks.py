@@ -21,3 +21,27 @@ def address_lockout_well_above_account_lockout(app_configs, **kwargs):
             id="ipep.W001",
         )
     ]
+
+
+# Backends that deliver nothing: fine for the demo and the tests, not in production.
+UNDELIVERED_EMAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+}
+
+
+@register(deploy=True)
+def emails_are_delivered(app_configs, **kwargs):
+    """Publication notices and password-reset links must reach their recipients (settings: EMAIL_URL)."""
+    if settings.EMAIL_BACKEND not in UNDELIVERED_EMAIL_BACKENDS:
+        return []
+    return [
+        Warning(
+            f"Les courriels ne sont pas envoyés (EMAIL_BACKEND = {settings.EMAIL_BACKEND}) : ni les avis de "
+            "publication ni les liens de réinitialisation du mot de passe ne parviendront aux destinataires.",
+            hint="Indiquez le serveur SMTP : EMAIL_URL (smtp+tls://utilisateur:mot-de-passe@hôte:587) ou EMAIL_HOST.",
+            id="ipep.W002",
+        )
+    ]

@@ -231,8 +231,30 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# E-mail (publication notices, contestation answers, password reset). SMTP when EMAIL_URL is set
+# (django-environ: `smtp+tls://user:password@host:587`, `smtp+ssl://…:465`) or else EMAIL_HOST with
+# EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS / EMAIL_USE_SSL; with neither, e-mails
+# are printed on the console (the demo). DJANGO_EMAIL_BACKEND overrides the backend; deploy check ipep.W002.
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+CONSOLE_BACKEND = "django.core.mail.backends.console.EmailBackend"
+if env.str("EMAIL_URL", default=""):
+    globals().update(
+        {key: value for key, value in env.email_url("EMAIL_URL").items() if value is not None and key != "OPTIONS"}
+    )
+else:
+    EMAIL_HOST = env.str("EMAIL_HOST", default="")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+    EMAIL_BACKEND = SMTP_BACKEND if EMAIL_HOST else CONSOLE_BACKEND
+EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default=EMAIL_BACKEND)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="ipep@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A password-reset link works once, for three days.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 

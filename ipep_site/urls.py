@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from common.history import history_view
+from reports import password_reset
 from reports.forms import StaffAuthenticationForm
 
 admin.site.site_header = "IPEP – administration"
@@ -18,6 +19,8 @@ urlpatterns = [
     # The audit trail of every tracked model (on PostgreSQL; SQLite says it keeps none).
     path("admin/historique/", admin.site.admin_view(history_view), name="change_history"),
     path("admin/pghistory/events/", RedirectView.as_view(pattern_name="change_history", permanent=True)),
+    # The admin login page shows « mot de passe oublié ? » when this name exists: the portal's flow.
+    path("admin/mot-de-passe-oublie/", password_reset.PasswordResetView.as_view(), name="admin_password_reset"),
     path("admin/", admin.site.urls),
     path("", include("reports.urls")),  # groupement portal at the root, staff reports under /gestion/
 ]

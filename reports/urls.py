@@ -5,12 +5,22 @@ staff reports (namespace `reports`, linked from the admin) and the public result
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import public_views, views
+from . import password_reset, public_views, views
 
 portal_patterns = [
     path("", views.portal_home, name="home"),
     path("connexion/", views.PortalLoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("mot-de-passe/oubli/", password_reset.PasswordResetView.as_view(), name="password_reset"),
+    path("mot-de-passe/oubli/envoye/", password_reset.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "mot-de-passe/nouveau/<uidb64>/<token>/",
+        password_reset.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "mot-de-passe/enregistre/", password_reset.PasswordResetCompleteView.as_view(), name="password_reset_complete"
+    ),
     path("campagnes/<int:campaign_id>/", views.portal_campaign, name="campaign"),
     path("releves/<int:statement_id>/telecharger/", views.portal_statement_download, name="statement_download"),
 ]

@@ -25,6 +25,7 @@ def test_check_deploy_is_clean_in_production_settings():
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="k3#J9v!qZ2x@L7m$P0w&R5t*Y8u^E1n(B4c)D6f-G9h+S2a=Q7e",
         DJANGO_ALLOWED_HOSTS="example.org",
+        EMAIL_URL="smtp+tls://ipep:secret@smtp.example.org:587",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
