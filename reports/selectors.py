@@ -133,6 +133,12 @@ def portal_version(*, campaign: Campaign, result=None, statement=None, now: date
     return PortalVersion(campaign, result, statement, replaced_by, deadline, window)
 
 
+def publication_reason(campaign: Campaign) -> str:
+    """What the publisher wrote when publishing `campaign` (for a correction: why it was corrected)."""
+    transition = campaign.transitions.filter(to_status=Campaign.Status.PUBLISHED).order_by("-at", "-pk").first()
+    return transition.reason if transition else ""
+
+
 def latest_campaign_with_results(year: int) -> Campaign | None:
     """The highest version of year `year` that has stored results."""
     return Campaign.objects.filter(year=year, results__isnull=False).distinct().order_by("-version").first()

@@ -210,6 +210,11 @@ def notify_statement_publication(*, campaign: Campaign) -> int:
         render_statement(campaign_id=campaign.pk, groupement_id=groupement_id)
 
     results = {r.groupement_id: r for r in campaign.results.select_related("groupement")}
+    corrected = campaign.supersedes
+    previous_results = (
+        {r.groupement_id: r for r in corrected.results.filter(groupement_id__in=results)} if corrected else {}
+    )
+    reason = selectors.publication_reason(campaign) if corrected else ""
     accesses = (
         PortalAccess.objects.filter(groupement_id__in=results, user__is_active=True)
         .exclude(user__email="")
@@ -226,14 +231,26 @@ def notify_statement_publication(*, campaign: Campaign) -> int:
             "amount": format_money(result.final_amount, separator=" "),
             "deadline": selectors.contestation_deadline(campaign),
             "url": _absolute_url(reverse("portal:campaign", args=[campaign.pk])),
+            "corrected": corrected,
+            "previous_amount": _previous_amount(previous_results.get(access.groupement_id)),
+            "reason": reason,
         }
         subject = f"IPEP – votre relevé d'intéressement {campaign.year} est disponible"
+        if corrected:
+            subject = (
+                f"IPEP – votre relevé d'intéressement {campaign.year} corrigé : "
+                f"la version {campaign.version} remplace la version {corrected.version}"
+            )
         with translation.override(settings.LANGUAGE_CODE):  # dates in French whoever publishes
             body = render_to_string("reports/email/statement_published.txt", context)
         messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [access.user.email]))
     if not messages:
         return 0
     return get_connection().send_messages(messages) or 0
+
+
+def _previous_amount(result: GroupementResult | None) -> str:
+    return format_money(result.final_amount, separator=" ") if result is not None else ""
 
 
 def _absolute_url(path: str) -> str:

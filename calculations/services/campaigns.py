@@ -612,9 +612,18 @@ def publish_campaign(*, campaign: Campaign, user, reason: str = "") -> Campaign:
             .first()
         )
         if previous is not None:
+            # The groupements are told why their statement changed (reports: the publication e-mail).
+            if not (reason or "").strip():
+                raise CampaignError(
+                    f"« Publier » une correction : indiquez le motif de la correction de la version "
+                    f"{previous.version} (il est envoyé aux groupements)."
+                )
             # First, so that the year never has two campaigns in force (partial unique index).
             apply_transition(
-                campaign=previous, name="supersede", actor=user, reason=f"Remplacée par la version {locked.version}."
+                campaign=previous,
+                name="supersede",
+                actor=user,
+                reason=f"Remplacée par la version {locked.version} : {reason.strip()}",
             )
         locked = apply_transition(
             campaign=locked, name="publish", actor=user, reason=reason, published_at=timezone.now()

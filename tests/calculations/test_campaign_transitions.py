@@ -189,13 +189,16 @@ def test_a_correction_is_a_new_version_that_supersedes_the_old_one_when_publishe
     assert new.parameters["national_ceiling_rate"] == "0.0065"
     Campaign.objects.filter(pk=new.pk).update(status=Status.VALIDATED)
 
-    published = services.publish_campaign(campaign=new, user=validator)
+    with pytest.raises(CampaignError, match="motif de la correction de la version 1"):
+        services.publish_campaign(campaign=new, user=validator, reason="  ")
+    published = services.publish_campaign(campaign=new, user=validator, reason="Plafond national corrigé.")
 
     old.refresh_from_db()
     assert (published.status, old.status) == (Status.PUBLISHED, Status.SUPERSEDED)
     supersede = CampaignTransition.objects.get(campaign=old)
     assert (supersede.from_status, supersede.to_status, supersede.user) == (old_status, "superseded", validator)
-    assert "version 2" in supersede.reason
+    assert supersede.reason == "Remplacée par la version 2 : Plafond national corrigé."
+    assert published.transitions.get(to_status="published").reason == "Plafond national corrigé."
     # The new version in force may itself be corrected by a version 3.
     assert services.create_campaign(year=2022, user=calculator).version == 3
 
