@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 
 from calculations.models import Campaign, GroupementResult
 from common.errors import ActionRefused, PermissionRefused, require_permission
-from common.formatting import format_money
+from common.formatting import format_money, french_typography
 from common.storage import delete_stored, project_storage, store_immutable, verified_copy
 from groupements.models import Groupement, PortalAccess
 
@@ -243,7 +243,9 @@ def notify_statement_publication(*, campaign: Campaign) -> int:
             )
         with translation.override(settings.LANGUAGE_CODE):  # dates in French whoever publishes
             body = render_to_string("reports/email/statement_published.txt", context)
-        messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [access.user.email]))
+        messages.append(
+            EmailMessage(french_typography(subject), body, settings.DEFAULT_FROM_EMAIL, [access.user.email])
+        )
     if not messages:
         return 0
     return get_connection().send_messages(messages) or 0
@@ -308,7 +310,7 @@ def answer_contestation(*, contestation: Contestation, user, status: str, answer
                 },
             )
         message = EmailMessage(
-            f"IPEP – réponse à votre contestation ({contestation.campaign.year})",
+            french_typography(f"IPEP – réponse à votre contestation ({contestation.campaign.year})"),
             body,
             settings.DEFAULT_FROM_EMAIL,
             [contestation.user.email],

@@ -1,6 +1,9 @@
-"""Template filters for French figures: {{ amount|money }}, {{ value|number:4 }}, {{ n|integer }}."""
+"""Template filters for French figures: {{ amount|money }}, {{ value|number:4 }}, {{ n|integer }}, and
+French typography over a whole page or text: {% filter typography %}…{% endfilter %} (HTML: text between
+tags only) and {% filter typography_text %}…{% endfilter %} (plain-text e-mails)."""
 
 from django import template
+from django.utils.safestring import SafeData, mark_safe
 
 from common import formatting
 
@@ -35,3 +38,20 @@ def parameter(value):
 @register.filter
 def level(value):
     return formatting.format_level(value)
+
+
+@register.filter
+def typography(html):
+    """HTML in, HTML out: safe input stays safe (the page's own markup), anything else is escaped first."""
+    if not isinstance(html, SafeData):
+        from django.utils.html import escape
+
+        html = escape(html)
+    # Only characters of the text change (spaces, apostrophes), never markup: what was safe stays safe.
+    return mark_safe(formatting.french_typography_html(str(html)))  # noqa: S308
+
+
+@register.filter
+def typography_text(text):
+    result = formatting.french_typography(str(text))
+    return mark_safe(result) if isinstance(text, SafeData) else result  # noqa: S308 (safe stays safe)

@@ -7,18 +7,24 @@ import pytest
 
 from reports import services
 from tests.reports.factories import golden_campaign, portal_user
+from tests.typography import plain
 
 
 def pdf_text(pdf: bytes, *, page: int | None = None) -> str:
-    """pdftotext of `pdf` (of its page `page` only, when given), no-break spaces turned into plain spaces
-    (the amount format is `3 553,13 €`)."""
+    """pdftotext of `pdf` (of its page `page` only, when given), French typography undone for wording
+    tests (no-break spaces, narrow ones too, become plain spaces: the amount format is `3 553,13 €`;
+    ’ becomes ', the true minus a hyphen). `pdf_raw_text` keeps them."""
+    return plain(pdf_raw_text(pdf, page=page))
+
+
+def pdf_raw_text(pdf: bytes, *, page: int | None = None) -> str:
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
     pages = ["-f", str(page), "-l", str(page)] if page else []
     text = subprocess.run(
         ["pdftotext", "-enc", "UTF-8", *pages, "-", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode("utf-8")
-    return text.replace("\u00a0", " ").replace("\u202f", " ")
+    return text
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from calculations.services import campaigns
 from calculations.services.transitions import CampaignError
 from groupements.roles import VALIDATOR
 from tests.reports.factories import golden_campaign, portal_user
+from tests.typography import plain
 
 pytestmark = pytest.mark.django_db
 REASON = "Les patients de la MSP de Saint-Amand avaient été comptés deux fois."
@@ -52,8 +53,11 @@ def test_the_publication_mail_of_a_correction_says_which_version_it_replaces_and
         campaigns.publish_campaign(campaign=new, user=make_user(role=VALIDATOR), reason=f"  {REASON} ")
 
     message = next(m for m in mailoutbox if m.to == [user.email])
-    assert message.subject == "IPEP – votre relevé d'intéressement 2022 corrigé : la version 2 remplace la version 1"
-    body = message.body
+    assert (
+        plain(message.subject)
+        == "IPEP – votre relevé d'intéressement 2022 corrigé : la version 2 remplace la version 1"
+    )
+    body = plain(message.body)
     assert "Le relevé d'intéressement IPEP 2022 (version 2)" in body
     assert (
         "Cette version 2 remplace la version 1 publiée le 3 avril 2023, dont le montant (3 553,13 €) n'est plus à verser."
@@ -62,7 +66,8 @@ def test_the_publication_mail_of_a_correction_says_which_version_it_replaces_and
     assert f"Motif de la correction : {REASON}\n" in body
     assert "Montant à verser : 3 600,00 €" in body
     g002 = next(m for m in mailoutbox if m.to != [user.email])
-    assert "(4 432,52 €) n'est plus à verser" in g002.body and "Montant à verser : 4 432,52 €" in g002.body
+    assert "(4 432,52 €) n'est plus à verser" in plain(g002.body)
+    assert "Montant à verser : 4 432,52 €" in plain(g002.body)
 
 
 def test_a_first_publication_mail_says_nothing_of_a_correction(published, mailoutbox):
@@ -78,5 +83,19 @@ def test_the_admin_asks_for_the_reason_of_a_correction(client, correction, make_
 
     old, new = correction
     client.force_login(make_user(role=VALIDATOR))
-    page = client.get(reverse("admin:calculations_campaign_change", args=[new.pk])).content.decode()
+    page = plain(client.get(reverse("admin:calculations_campaign_change", args=[new.pk])).content.decode())
     assert 'required placeholder="Motif de la correction (obligatoire, envoyé aux groupements)"' in page
+
+
+def test_publication_mails_are_set_in_french_typography(correction, make_user, mailoutbox):
+    from reports import services
+    from tests.typography import typography_faults
+
+    old, new = correction
+    portal_user("G001")
+    campaigns.publish_campaign(campaign=new, user=make_user(role=VALIDATOR), reason="Erreur d'import.")
+    services.notify_statement_publication(campaign=new)
+    message = mailoutbox[-1]
+    assert typography_faults(message.subject) == typography_faults(message.body) == []
+    assert "Motif de la correction\u202f: Erreur d’import." in message.body
+    assert "relevé d’intéressement" in message.subject

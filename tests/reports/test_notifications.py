@@ -5,6 +5,7 @@ import pytest
 from reports import services
 from reports.models import Statement
 from tests.reports.factories import golden_campaign, portal_user
+from tests.typography import plain
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +21,8 @@ def test_publication_mails_the_portal_users_of_the_campaign_groupements(publishe
     recipients = sorted(address for message in mailoutbox for address in message.to)
     assert recipients == sorted([published["g001_user"].email, second_g001.email, published["g002_user"].email])
     g001_mail = next(m for m in mailoutbox if m.to == [published["g001_user"].email])
-    assert g001_mail.subject == "IPEP – votre relevé d'intéressement 2022 est disponible"
-    assert "Montant à verser : 3 553,13 €" in g001_mail.body
+    assert plain(g001_mail.subject) == "IPEP – votre relevé d'intéressement 2022 est disponible"
+    assert "Montant à verser : 3 553,13 €" in plain(g001_mail.body)
     assert f"https://ipep.example.org/campagnes/{published['campaign'].pk}/" in g001_mail.body
     g002_mail = next(m for m in mailoutbox if m.to == [published["g002_user"].email])
     assert "4 432,52 €" in g002_mail.body and "3 553,13" not in g002_mail.body
@@ -43,5 +44,5 @@ def test_publication_mail_dates_are_french_whatever_the_publisher_language(publi
     published["campaign"].save(update_fields=["published_at"])
     with translation.override("en"):
         services.notify_statement_publication(campaign=published["campaign"])
-    body = mailoutbox[0].body
+    body = plain(mailoutbox[0].body)
     assert "jusqu'au" in body and "avril" in body and "April" not in body

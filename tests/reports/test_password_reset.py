@@ -9,6 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from tests.factories import PASSWORD
+from tests.typography import plain
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "Une-nouvelle-phrase-de-passe-2026"
@@ -32,43 +33,44 @@ def director(make_user):
 
 def test_the_whole_flow_in_french_from_the_login_page(client, director, mailoutbox, settings):
     settings.IPEP_SITE_URL = "https://ipep.example.org/"
-    login_page = client.get(reverse("portal:login")).content.decode()
+    login_page = plain(client.get(reverse("portal:login")).content.decode())
     assert f'href="{reverse("portal:password_reset")}"' in login_page and "Mot de passe oublié ?" in login_page
 
-    form_page = client.get(reverse("portal:password_reset")).content.decode()
+    form_page = plain(client.get(reverse("portal:password_reset")).content.decode())
     assert "Adresse électronique" in form_page and "Recevoir le lien" in form_page
     response = client.post(reverse("portal:password_reset"), {"email": "Directrice@msp-saint-amand.fr"})
     assert response.status_code == 302 and response["Location"] == reverse("portal:password_reset_done")
-    assert "un courriel vient de lui être envoyé" in client.get(response["Location"]).content.decode()
+    assert "un courriel vient de lui être envoyé" in plain(client.get(response["Location"]).content.decode())
 
     (message,) = mailoutbox
     assert message.to == ["directrice@msp-saint-amand.fr"]
     assert message.from_email == settings.DEFAULT_FROM_EMAIL
-    assert message.subject == "IPEP – réinitialisation de votre mot de passe"
-    assert message.body.startswith("Bonjour Anne")
-    assert "(directrice.g001)" in message.body and "valable 72 heures, une seule fois" in message.body
+    assert plain(message.subject) == "IPEP – réinitialisation de votre mot de passe"
+    body = plain(message.body)
+    assert body.startswith("Bonjour Anne")
+    assert "(directrice.g001)" in body and "valable 72 heures, une seule fois" in body
     link = reset_link(message)
     assert link.startswith("https://ipep.example.org/mot-de-passe/nouveau/")  # the site's address, not the Host
 
     # Django swaps the token for a session key before showing the form.
     path = link.removeprefix("https://ipep.example.org")
     form_url = client.get(path)["Location"]
-    page = client.get(form_url).content.decode()
+    page = plain(client.get(form_url).content.decode())
     assert "Choisissez votre nouveau mot de passe" in page
     refused = client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD + "x"})
-    assert "Les deux mots de passe ne correspondent pas." in refused.content.decode()
-    too_short = client.post(form_url, {"new_password1": "abc", "new_password2": "abc"}).content.decode()
+    assert "Les deux mots de passe ne correspondent pas." in plain(refused.content.decode())
+    too_short = plain(client.post(form_url, {"new_password1": "abc", "new_password2": "abc"}).content.decode())
     assert "Ce mot de passe est trop court." in too_short
     done = client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert done.status_code == 302 and done["Location"] == reverse("portal:password_reset_complete")
-    assert "Votre nouveau mot de passe est enregistré" in client.get(done["Location"]).content.decode()
+    assert "Votre nouveau mot de passe est enregistré" in plain(client.get(done["Location"]).content.decode())
 
     # The new password opens the portal through the normal login (django-axes' backend); the old one no longer.
     assert login(client, director.username, PASSWORD).status_code == 200
     assert login(client, director.username, NEW_PASSWORD).status_code == 302
     # The link served once.
     client.logout()
-    stale = client.get(path, follow=True).content.decode()
+    stale = plain(client.get(path, follow=True).content.decode())
     assert "Ce lien n'est plus valable" in stale
 
 
@@ -93,7 +95,7 @@ def test_a_reset_lifts_the_lockout_of_the_account(client, director, mailoutbox):
 
 
 def test_the_admin_login_page_links_to_the_reset(client):
-    page = client.get(reverse("admin:login")).content.decode()
+    page = plain(client.get(reverse("admin:login")).content.decode())
     assert f'href="{reverse("admin_password_reset")}"' in page
     assert "oublié" in page  # Django's own French: « Mot de passe ou nom d’utilisateur oublié ? »
     assert client.get(reverse("admin_password_reset")).status_code == 200

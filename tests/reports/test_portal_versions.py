@@ -12,9 +12,9 @@ from django.utils import timezone, translation
 from calculations.models import Campaign
 from reports import selectors, services
 from tests.reports.factories import golden_campaign, portal_user
+from tests.typography import plain
 
 pytestmark = pytest.mark.django_db
-NBSP = "\u00a0"
 
 
 def french_date(moment, pattern="j F Y"):
@@ -23,7 +23,7 @@ def french_date(moment, pattern="j F Y"):
 
 
 def page(client, campaign):
-    return client.get(reverse("portal:campaign", args=[campaign.pk])).content.decode().replace(NBSP, " ")
+    return plain(client.get(reverse("portal:campaign", args=[campaign.pk])).content.decode())
 
 
 def test_the_national_coefficient_is_explained_when_the_ceiling_scaled_the_amounts(client, published):
@@ -65,7 +65,7 @@ def test_a_superseded_version_says_replaced_by_version_n_and_never_to_be_paid(cl
     new_page = page(client, new)
     assert "Montant à verser" in new_page and "remplacé" not in new_page and "Contester ce relevé" in new_page
 
-    home = client.get(reverse("portal:home")).content.decode().replace(NBSP, " ")
+    home = plain(client.get(reverse("portal:home")).content.decode())
     v1_row = next(row for row in home.split("<tr>") if "<td>v1</td>" in row)
     assert "Remplacé par la version 2" in v1_row and "(non versé)" in v1_row and "sur la version 2" in v1_row
     v2_row = next(row for row in home.split("<tr>") if "<td>v2</td>" in row)
@@ -107,7 +107,7 @@ def test_the_window_is_open_until_its_date_and_closed_only_after_it(client, publ
     text = page(client, campaign)
     assert f"Le délai de contestation est ouvert jusqu'au {french_date(deadline, 'j F Y à H:i')}." in text
     assert "clos depuis" not in text and "Contester ce relevé" in text
-    assert f"ouverte jusqu'au {french_date(deadline)}" in client.get(home_url).content.decode()
+    assert f"ouverte jusqu'au {french_date(deadline)}" in plain(client.get(home_url).content.decode())
 
     # Deadline two minutes ago: closed since that date, no form.
     Campaign.objects.filter(pk=campaign.pk).update(published_at=now - datetime.timedelta(days=30, minutes=2))
@@ -115,10 +115,27 @@ def test_the_window_is_open_until_its_date_and_closed_only_after_it(client, publ
     text = page(client, campaign)
     assert f"Le délai de contestation est clos depuis le {french_date(deadline, 'j F Y à H:i')}." in text
     assert "ouvert jusqu" not in text and "Contester ce relevé" not in text
-    assert f"close depuis le {french_date(deadline)}" in client.get(home_url).content.decode()
+    assert f"close depuis le {french_date(deadline)}" in plain(client.get(home_url).content.decode())
 
     # A long window published today: open, the deadline 90 days ahead (never « clos » before it).
     Campaign.objects.filter(pk=campaign.pk).update(published_at=now, contestation_days=90)
     text = page(client, campaign)
     assert f"ouvert jusqu'au {french_date(now + datetime.timedelta(days=90), 'j F Y à H:i')}" in text
     assert "clos depuis" not in text
+
+
+def test_portal_pages_are_set_in_french_typography(client, published, media_root):
+    from tests.typography import typography_faults, visible_text
+
+    campaign = published["campaign"]
+    Campaign.objects.filter(pk=campaign.pk).update(national_coefficient=0.5)  # every sentence shown
+    client.force_login(published["g001_user"])
+    for url in (reverse("portal:home"), reverse("portal:campaign", args=[campaign.pk])):
+        html = client.get(url).content.decode()
+        assert typography_faults(visible_text(html)) == [], url
+    html = client.get(reverse("portal:campaign", args=[campaign.pk])).content.decode()
+    assert "Montant à verser\u202f: <strong>3\u00a0553,13\u00a0€</strong>" in html
+    assert "Montant d’efficience" in html
+    client.logout()
+    for url in (reverse("portal:login"), reverse("portal:password_reset")):
+        assert typography_faults(visible_text(client.get(url).content.decode())) == [], url

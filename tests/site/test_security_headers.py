@@ -74,6 +74,8 @@ def site(loaded_reference, media_root, make_user):
         "url": "page-inconnue/",
         "id": superuser.pk,
         "model_name": "groupement",
+        "uidb64": "MQ",  # a password-reset link that is not (or no longer) valid: its French refusal page
+        "token": "lien-perime",
     }
     urls = crawlable_urls(kwargs)
     urls.append(reverse("admin:calculations_dataset_change", args=[validating.pk]))  # the page that polls
