@@ -15,6 +15,7 @@ from groupements import roles
 from reports import charts, national
 from tests.reports.conftest import pdf_text
 from tests.reports.factories import golden_campaign, portal_user
+from tests.typography import plain
 
 pytestmark = pytest.mark.django_db
 
@@ -92,14 +93,14 @@ def test_pdf_and_admin_page_show_intervals_flag_and_forest_plot(client, campaign
 def test_the_portal_gives_a_groupement_its_own_intervals_and_flag(client, media_root):
     campaign = golden_campaign(status="published", codes=["G003", "G004"])
     client.force_login(portal_user("G004"))
-    html = client.get(reverse("portal:campaign", args=[campaign.pk])).content.decode().replace("\u00a0", " ")
+    html = plain(client.get(reverse("portal:campaign", args=[campaign.pk])).content.decode())
     assert "intervalle de confiance à 95 % : de -224,11 € à 203,39 €" in html
     assert "intervalle de confiance à 95 % : de -263,26 € à 313,91 €" in html
     assert "41 058,42 €" in html
     assert "ne se distingue pas du hasard au niveau de confiance de 95 %" in html and "versé quand même" in html
 
     client.force_login(portal_user("G003"))
-    html = client.get(reverse("portal:campaign", args=[campaign.pk])).content.decode().replace("\u00a0", " ")
+    html = plain(client.get(reverse("portal:campaign", args=[campaign.pk])).content.decode())
     assert "de 267,52 € à 478,56 €" in html and "525 817,86 €" in html
     assert 'id="noise-flag"' not in html
     assert "-224,11" not in html  # never another groupement's figures
