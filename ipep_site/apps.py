@@ -4,6 +4,9 @@ from django.core import checks
 
 
 class IpepSiteConfig(AppConfig):
+    # Chosen for "ipep_site" although this module defines a second AppConfig (LazyAdminConfig): without
+    # it Django falls back to a bare AppConfig, ready() never runs and the deploy checks go unregistered.
+    default = True
     name = "ipep_site"
     verbose_name = "Site IPEP"
 

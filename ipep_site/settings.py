@@ -242,13 +242,14 @@ if env.str("EMAIL_URL", default=""):
         {key: value for key, value in env.email_url("EMAIL_URL").items() if value is not None and key != "OPTIONS"}
     )
 else:
-    EMAIL_HOST = env.str("EMAIL_HOST", default="")
+    # Django's default host when only DJANGO_EMAIL_BACKEND asks for SMTP (a relay on this machine, port 25).
+    EMAIL_HOST = env.str("EMAIL_HOST", default="") or "localhost"
     EMAIL_PORT = env.int("EMAIL_PORT", default=25)
     EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
     EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
     EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
     EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
-    EMAIL_BACKEND = SMTP_BACKEND if EMAIL_HOST else CONSOLE_BACKEND
+    EMAIL_BACKEND = SMTP_BACKEND if env.str("EMAIL_HOST", default="") else CONSOLE_BACKEND
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default=EMAIL_BACKEND)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="ipep@localhost")

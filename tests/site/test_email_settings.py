@@ -55,3 +55,12 @@ def test_production_without_smtp_is_warned_by_the_deploy_check():
     assert result.returncode != 0
     assert "ipep.W002" in result.stderr + result.stdout
     assert "Les courriels ne sont pas envoyés" in result.stderr + result.stdout
+
+
+def test_smtp_asked_by_backend_alone_goes_to_the_local_relay():
+    values = email_settings(DJANGO_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend")
+    assert (values["EMAIL_BACKEND"], values["EMAIL_HOST"], values["EMAIL_PORT"]) == (
+        "django.core.mail.backends.smtp.EmailBackend",
+        "localhost",
+        25,
+    )
