@@ -36,7 +36,7 @@ def test_french_input_is_read(typed, read):
 
 def test_french_display():
     assert format_kind(Decimal("150000"), "money") == f"150{NBSP}000,00{NBSP}€"
-    assert format_kind(-250.23105414891438, "money") == f"-250,23{NBSP}€"
+    assert format_kind(-250.23105414891438, "money") == f"\u2212250,23{NBSP}€"
     assert format_kind(0.512345, "ratio") == "0,5123"
     assert format_kind(Decimal("14.100000"), "decimal") == "14,1"
     assert format_kind(Decimal("20.910000"), "decimal") == "20,91"
@@ -127,6 +127,6 @@ def test_results_by_groupement_show_money_to_the_cent_and_ratios_to_four_places(
     listing = page(client.get(reverse("admin:calculations_groupementresult_changelist")))
     assert f"1{NBSP}395{NBSP}000,00{NBSP}€" in listing
     shown = page(client.get(reverse("admin:calculations_groupementresult_change", args=[result.pk])))
-    assert f"-250,23{NBSP}€" in shown and "0,5123" in shown and f"12,35{NBSP}€" in shown
+    assert f"\u2212250,23{NBSP}€" in shown and "0,5123" in shown and f"12,35{NBSP}€" in shown
     assert "250,23105" not in shown and "0,512345" not in shown
     assert "<td>48,3</td><td>–</td><td>48,3</td><td>51,4</td><td>63,7</td><td>66,8</td>" in shown  # quality detail
