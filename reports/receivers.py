@@ -1,9 +1,10 @@
 """How documents react to a campaign's transitions (`calculations.signals.campaign_transitioned`).
 
 Statements are drawn once the transition is committed (never for a status that was rolled back): as
-drafts when the campaign is computed, as final statements when it is validated. Publication tells the
-groupements. Publishing a version, or superseding one, rebuilds the public results file. A failure here
-never undoes the transition (`robust`: logged, the status stays).
+drafts when the campaign is computed, as final statements when it is validated, and again at publication
+(with their contestation deadline), which then tells the groupements. Publishing a version, or
+superseding one, rebuilds the public results file. A failure here never undoes the transition
+(`robust`: logged, the status stays).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from . import renderings, services
 REACTIONS = {
     "complete": "render_campaign_statements",
     "validate": "render_campaign_statements",
-    "publish": "notify_statement_publication",
+    "publish": "publish_statements",
 }
 
 

@@ -3,7 +3,8 @@ published, contestations.
 
 Contract with the campaigns service (called through `transaction.on_commit`):
 - `render_campaign_statements(campaign=...)` when a campaign reaches `computed` and again at `validated`;
-- `notify_statement_publication(campaign=...)` when it is `published`;
+- `publish_statements(campaign=...)` when it is `published`: statements drawn again with their
+  contestation deadline, then `notify_statement_publication`;
 - `refresh_public_file()` when a version is published or superseded.
 """
 
@@ -195,6 +196,13 @@ def export_campaign_statements(*, campaign: Campaign, outdir: Path) -> list[Path
 
 
 # --- Publication -----------------------------------------------------------------------------------
+
+
+def publish_statements(*, campaign: Campaign) -> int:
+    """At publication: the final statements are drawn again, now with their contestation deadline (known
+    from the publication on), then the groupements are told. Returns the number of e-mails sent."""
+    render_campaign_statements(campaign=campaign)
+    return notify_statement_publication(campaign=campaign)
 
 
 def notify_statement_publication(*, campaign: Campaign) -> int:

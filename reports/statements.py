@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from django.conf import settings
+from django.urls import reverse
+
 from calculations.models import Campaign, GroupementResult
 from common.pdf import render_pdf
+
+from .selectors import contestation_deadline
 
 PARAMETER_LABELS = {
     "c_ecart": "C_écart – poids de l'écart de niveau",
@@ -27,7 +32,7 @@ PARAMETER_LABELS = {
     "noise_gate": "Gain non distinguable du hasard non versé (on) ou signalé seulement (off)",
 }
 
-DIRECTION_LABELS = {"hausse": "à la hausse", "baisse": "à la baisse"}
+DIRECTION_LABELS = {"hausse": "hausse", "baisse": "baisse"}
 FAMILY_LABELS = {"socle": "Socle", "carte": "À la carte"}
 
 
@@ -69,6 +74,10 @@ def statement_context(result: GroupementResult, *, draft: bool) -> dict:
         for row in result.quality_details or []
     ]
 
+    parameter_rows = [
+        {"name": name, "label": PARAMETER_LABELS.get(name, name), "value": value}
+        for name, value in sorted(parameters.items())
+    ]
     return {
         "draft": draft,
         "campaign": campaign,
@@ -81,10 +90,15 @@ def statement_context(result: GroupementResult, *, draft: bool) -> dict:
         "threshold_n": (campaign.truncation_thresholds or {}).get(str(campaign.year)),
         "threshold_reference": (campaign.truncation_thresholds or {}).get(str(result.reference_year)),
         "parameters": parameters,
-        "parameter_rows": [
-            {"name": name, "label": PARAMETER_LABELS.get(name, name), "value": value}
-            for name, value in sorted(parameters.items())
-        ],
+        "parameter_rows": parameter_rows,
+        # Two parameters a row: the table takes half the height and the statement stays on two pages.
+        "parameter_pairs": [parameter_rows[i : i + 2] for i in range(0, len(parameter_rows), 2)],
+        # Known once published (the final statement is drawn again then); before, the rule is printed.
+        "deadline": contestation_deadline(campaign),
+        "contestation_days": campaign.contestation_days,
+        "portal_url": settings.IPEP_SITE_URL.rstrip("/") + reverse("portal:campaign", args=[campaign.pk]),
+        # METHODOLOGY section 7: the intéressement of campaign N is paid in N+1.
+        "payment_year": campaign.year + 1,
         "evolution_form": parameters.get("evolution_form", "rate"),
         # Step 13: results computed before it have no intervals; their statement shows none.
         "has_intervals": result.level_gap_low is not None and result.evolution_gap_low is not None,

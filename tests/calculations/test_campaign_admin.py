@@ -103,7 +103,7 @@ def test_two_users_walk_a_campaign_from_draft_to_paid_in_the_admin(
         ("published", validator.username, ""),
         ("paid", validator.username, ""),
     ]
-    assert statements_rendered == [Status.COMPUTED, Status.VALIDATED, "notify"]
+    assert statements_rendered == [Status.COMPUTED, Status.VALIDATED, Status.PUBLISHED, "notify"]
     assert campaign.validated_by == validator and campaign.launched_by == calculator
     history = text(response)
     assert "Relu et conforme" in history and "système (tâche de calcul)" in history

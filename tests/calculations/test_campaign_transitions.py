@@ -265,7 +265,8 @@ def test_statements_are_rendered_after_commit_on_computed_and_validated_and_anno
     with django_capture_on_commit_callbacks(execute=True):
         services.publish_campaign(campaign=campaign, user=validator)
 
-    assert calls == [("render", Status.VALIDATED), ("notify", Status.PUBLISHED)]
+    # Drawn again at publication: the statements then print their contestation deadline.
+    assert calls == [("render", Status.VALIDATED), ("render", Status.PUBLISHED), ("notify", Status.PUBLISHED)]
 
 
 @pytest.mark.django_db

@@ -105,7 +105,12 @@ def test_full_lifecycle_with_a_real_worker_reproduces_the_golden_file_and_ends_p
         "published",
         "paid",
     ]
-    assert hooks == [("render", Status.COMPUTED), ("render", Status.VALIDATED), ("notify", Status.PUBLISHED)]
+    assert hooks == [
+        ("render", Status.COMPUTED),
+        ("render", Status.VALIDATED),
+        ("render", Status.PUBLISHED),  # drawn again with the contestation deadline
+        ("notify", Status.PUBLISHED),
+    ]
     lines = LedgerLine.objects.filter(campaign=campaign)
     assert lines.count() == 12
     assert sum(line.amount for line in lines) == campaign.final_amount  # 244 528,88 € paid, to the cent
