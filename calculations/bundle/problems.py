@@ -26,7 +26,7 @@ class Problem:
 
 
 def format_problems(problems: list[Problem], limit: int = DEFAULT_LIMIT, more: Counter | None = None) -> list[str]:
-    """The first `limit` problems, then `… et K de plus` with a count per rule for the rest: the problems
+    """The first `limit` problems, then `… and K more` with a count per rule for the rest: the problems
     past the limit plus `more`, problems that were only counted (a file with millions of bad rows)."""
     lines = [str(p) for p in problems[:limit]]
     rest = Counter(p.rule for p in problems[limit:]) + Counter(more or {})

@@ -128,7 +128,7 @@ FILE_KINDS = {
     "binary": "un fichier binaire",
 }
 
-# What the problems past the first ones break, counted per rule: `… et 50 de plus (hors bornes : 50)`.
+# What the problems past the first ones break, counted per rule: `… and 50 more (hors bornes : 50)`.
 RULE_LABELS = {
     "required": "valeur obligatoire",
     "integer": "nombre entier",
@@ -235,9 +235,11 @@ def step(key: str, /, **values) -> str:
 
 
 def more_line(count: int, per_rule: list[tuple[str, int]]) -> str:
-    """`… et 50 de plus (hors bornes : 50)`: the problems past the ones shown, counted per rule."""
+    """`… and 50 more (hors bornes : 50)`: the problems past the ones shown, counted per rule. The words
+    `… and K more` are METHODOLOGY.md section 3's own marker of a cut report (like the `file:line:`
+    prefix, read by programs as well as people), so they stay as the spec writes them."""
     detail = ", ".join(f"{rule_label(rule)}{NARROW_NBSP}: {n}" for rule, n in per_rule)
-    return f"… et {count} de plus ({detail})"
+    return f"… and {count} more ({detail})"
 
 
 CSV_ERRORS = {

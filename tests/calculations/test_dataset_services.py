@@ -102,7 +102,7 @@ def test_problems_beyond_the_first_hundred_are_counted_per_rule(tmp_path, media_
     source.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
     dataset = services.ingest_dataset(path=source, year=2021)
     assert len(dataset.problems) == 100 and dataset.problem_count == 150
-    assert dataset_problem_lines(dataset)[-1] == "… et 50 de plus (hors bornes\u202f: 30, décimales\u202f: 20)"
+    assert dataset_problem_lines(dataset)[-1] == "… and 50 more (hors bornes\u202f: 30, décimales\u202f: 20)"
     assert dataset_problem_rows(dataset)[-2:] == [
         ["beneficiaires_2021.csv", "", "", "… et 30 autre(s) problème(s) de ce type", "range"],
         ["beneficiaires_2021.csv", "", "", "… et 20 autre(s) problème(s) de ce type", "decimal_places"],

@@ -61,4 +61,4 @@ def test_a_file_with_many_problems_prints_the_first_hundred_then_counts_the_rest
     lines = err.getvalue().splitlines()
     assert lines[0] == "beneficiaires_2020.csv:2: depenses: ne doit pas être négatif, reçu «\u202f-1\u202f»"
     assert lines[99] == "beneficiaires_2020.csv:101: depenses: ne doit pas être négatif, reçu «\u202f-100\u202f»"
-    assert lines[100:] == ["… et 50 de plus (valeur négative\u202f: 50)"]
+    assert lines[100:] == ["… and 50 more (valeur négative\u202f: 50)"]

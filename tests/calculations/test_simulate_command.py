@@ -221,7 +221,7 @@ def test_each_rejected_beneficiaries_file_reports_its_first_problems_then_counts
         call_command("simulate", str(bundle), "--year", "2022")
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "beneficiaires_2019.csv:2: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»"
-    assert err[100] == "… et 50 de plus (hors bornes\u202f: 50)"
+    assert err[100] == "… and 50 more (hors bornes\u202f: 50)"
     assert err[101:104] == [
         f"beneficiaires_2022.csv:{line}: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»"
         for line in (2, 3, 4)

@@ -133,9 +133,9 @@ def test_each_file_reports_its_first_hundred_problems_then_counts_the_rest(tmp_p
     lines, error = refusal(tmp_path, {"membres.csv": members, "beneficiaires_2018.csv": beneficiaries_rows(spends)})
     assert lines[0] == "membres.csv:4: rpps: le RPPS doit comporter 11 chiffres, reçu «\u202f1000000000\u202f»"
     assert lines[99] == "membres.csv:103: rpps: le RPPS doit comporter 11 chiffres, reçu «\u202f1000000099\u202f»"
-    assert lines[100] == "… et 50 de plus (RPPS\u202f: 50)"
+    assert lines[100] == "… and 50 more (RPPS\u202f: 50)"
     assert lines[101] == "beneficiaires_2018.csv:10: depenses: ne doit pas être négatif, reçu «\u202f-1\u202f»"
-    assert lines[201] == "… et 20 de plus (valeur négative\u202f: 20)"
+    assert lines[201] == "… and 20 more (valeur négative\u202f: 20)"
     assert len(lines) == 202
     assert "270 problème(s)" in error
 

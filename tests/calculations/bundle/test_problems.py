@@ -29,7 +29,7 @@ def test_the_rest_is_counted_per_rule():
     assert format_problems(problems, limit=2, more=Counter(negative=3)) == [
         "f.csv:2: age: bad",
         "f.csv:3: age: bad",
-        "… et 5 de plus (valeur négative\u202f: 3, hors bornes\u202f: 2)",
+        "… and 5 more (valeur négative\u202f: 3, hors bornes\u202f: 2)",
     ]
 
 
@@ -39,7 +39,7 @@ def test_a_combined_refusal_reports_each_file_as_its_own():
     combined = BundleError.combine([first, second])
     assert combined.lines() == [
         "a.csv:2: age: bad",
-        "… et 150 de plus (hors bornes\u202f: 150)",
+        "… and 150 more (hors bornes\u202f: 150)",
         "b.csv: -: required file is missing",
     ]
     assert combined.problem_count == 152

@@ -87,6 +87,6 @@ def test_the_prefix_stays_file_line_column_and_the_rest_is_counted_in_french():
     problems = [Problem("f.csv", line, "age", reason("required"), "required") for line in (2, 3, 4)]
     assert format_problems(problems, limit=1) == [
         "f.csv:2: age: valeur obligatoire",
-        f"… et 2 de plus (valeur obligatoire{NB}: 2)",
+        f"… and 2 more (valeur obligatoire{NB}: 2)",
     ]
     assert file_kind("pdf") == "un document PDF"

@@ -331,7 +331,7 @@ def test_every_file_and_the_parameters_are_checked_before_refusing(bundle):
         call_command("load_bundle", str(bundle), stdout=StringIO(), stderr=err)
     lines = err.getvalue().splitlines()
     assert lines[0] == "membres.csv:68: rpps: le RPPS doit comporter 11 chiffres, reçu «\u202f1000000000\u202f»"
-    assert lines[100] == "… et 50 de plus (RPPS\u202f: 50)"
+    assert lines[100] == "… and 50 more (RPPS\u202f: 50)"
     assert lines[101] == "deciles_2022.csv:2: d2: ne doit pas être négatif, reçu «\u202f-48.3\u202f»"
     assert lines[102].startswith("parametres.json: inconnu: paramètre inconnu")
     assert lines[103] == "parametres.json: c_partage: doit être au plus 1, reçu 2"

@@ -37,7 +37,7 @@ def test_many_duplicates_are_counted_and_the_first_shown_in_file_order(tmp_path,
     assert report[0] == f"{NAME}:42: id_patient: id_patient «\u202fP0\u202f» en double (déjà ligne 2)"
     # Row i (line i + 2) repeats P{i % 40}, first on line i % 40 + 2: the 100th repeat is row 139.
     assert report[99] == f"{NAME}:141: id_patient: id_patient «\u202fP19\u202f» en double (déjà ligne 21)"
-    assert report[100] == "… et 160 de plus (doublon\u202f: 160)"
+    assert report[100] == "… and 160 more (doublon\u202f: 160)"
 
 
 def _hashes(tmp_path, ids, hashes):

@@ -15,7 +15,7 @@ def test_first_hundred_problems_then_a_count_per_rule(tmp_path):
     assert report[0] == f"{NAME}:2: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»"
     assert report[99] == f"{NAME}:101: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»"
     # 150 problems: 100 shown, the rest are 20 ages (rows 102-121) and 30 negative amounts.
-    assert report[100] == "… et 50 de plus (valeur négative\u202f: 30, hors bornes\u202f: 20)"
+    assert report[100] == "… and 50 more (valeur négative\u202f: 30, hors bornes\u202f: 20)"
 
 
 def test_a_smaller_limit(tmp_path):
@@ -23,7 +23,7 @@ def test_a_smaller_limit(tmp_path):
     assert report == [
         f"{NAME}:2: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»",
         f"{NAME}:3: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»",
-        "… et 3 de plus (hors bornes\u202f: 3)",
+        "… and 3 more (hors bornes\u202f: 3)",
     ]
 
 
@@ -52,4 +52,4 @@ def test_the_first_problems_are_the_first_of_the_file_across_many_chunks(tmp_pat
     assert report[:100] == [
         f"{NAME}:{line}: age: doit être compris entre 0 et 125, reçu «\u202f200\u202f»" for line in broken_lines[:100]
     ]
-    assert report[100] == "… et 101 de plus (hors bornes\u202f: 101)"
+    assert report[100] == "… and 101 more (hors bornes\u202f: 101)"
