@@ -25,6 +25,8 @@ max_requests = 2000
 max_requests_jitter = 200
 # Only nginx on this host may say that the request came over https (X-Forwarded-Proto).
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
-accesslog = "-"  # to standard output: the journal (systemd) or `docker compose logs`
+# One JSON line per request comes from the application (ipep_site.requestlog), with the request id and
+# the user; gunicorn's own access log would repeat it without them.
+accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

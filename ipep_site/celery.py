@@ -2,8 +2,9 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
+from ipep_site import requestlog
 from ipep_site.broker import patch_redis_transport
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipep_site.settings")
@@ -12,6 +13,21 @@ patch_redis_transport()  # a Redis outage must not kill the worker (ipep_site/br
 app = Celery("ipep_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The id of the request that launched a task goes with it and marks the worker's log lines (requestlog).
+signals.before_task_publish.connect(requestlog.add_request_id_header, weak=False)
+signals.task_prerun.connect(requestlog.enter_task, weak=False)
+signals.task_postrun.connect(requestlog.leave_task, weak=False)
+
+
+@signals.setup_logging.connect(weak=False)
+def use_django_logging(**kwargs):
+    """The worker and beat log through settings.LOGGING (JSON lines) instead of Celery's own format."""
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
 
 
 @app.task(name="ipep_site.ping")

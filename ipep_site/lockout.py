@@ -45,22 +45,28 @@ def _parse(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+def _trusted(address) -> bool:
+    return address is not None and any(
+        address in network for network in _networks(tuple(settings.IPEP_TRUSTED_PROXIES))
+    )
+
+
+def from_trusted_proxy(request) -> bool:
+    """Whether the connection comes from one of IPEP_TRUSTED_PROXIES, whose headers may be believed."""
+    return _trusted(_parse(request.META.get("REMOTE_ADDR") or ""))
+
+
 def client_address(request) -> str | None:
     """AXES_CLIENT_IP_CALLABLE: the address the lock-out counts failures against (module docstring)."""
     remote = request.META.get("REMOTE_ADDR") or None
-    proxies = _networks(tuple(settings.IPEP_TRUSTED_PROXIES))
-
-    def trusted(address) -> bool:
-        return address is not None and any(address in network for network in proxies)
-
-    if not trusted(_parse(remote or "")):
+    if not from_trusted_proxy(request):
         return remote
     # Written by our proxies from the right; anything left of the first untrusted entry came from the client.
     for entry in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
         address = _parse(entry)
         if address is None:
             return remote  # not an address our proxy wrote: count against the proxy rather than guess
-        if not trusted(address):
+        if not _trusted(address):
             return str(address)
     return remote
 

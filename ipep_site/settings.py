@@ -52,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: times the whole request and writes its JSON line (ipep_site.requestlog).
+    "ipep_site.requestlog.RequestLogMiddleware",
     "ipep_site.middleware.HeadAsGetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so that every response carries them, static files included.
@@ -100,6 +102,9 @@ if USES_POSTGRES:
     # (The audit trail's page is common.history's « Historique des modifications », not pghistory.admin.)
     # Attaches the user and URL of each request to the audit events (PostgreSQL triggers only).
     MIDDLEWARE.append("pghistory.middleware.HistoryMiddleware")
+    # Only requests that may write: the context is a statement added before every query of the request,
+    # and GET and HEAD (answered as GET) write nothing that is audited.
+    PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -347,11 +352,24 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# One JSON object per line on standard error (the journal, `docker compose logs`), web and worker alike:
+# time, level, logger, message, the request id being served (ipep_site.requestlog) and any extra field;
+# one line per request from the logger ipep.request (method, path, status, duration_ms, user_id).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "ipep_site.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601, UTC
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
+    "loggers": {"ipep.request": {"level": env.str("IPEP_REQUEST_LOG_LEVEL", default="INFO")}},
 }
 
 # Audit trail (django-pghistory, PostgreSQL triggers; nothing is recorded on SQLite).

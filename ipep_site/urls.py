@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from common.history import history_view
+from ipep_site.health import HealthView
 from reports import password_reset
 from reports.forms import StaffAuthenticationForm
 
@@ -14,6 +15,8 @@ admin.site.login_form = StaffAuthenticationForm  # shows the lock-out (ipep_site
 admin.autodiscover()
 
 urlpatterns = [
+    # The state of the database, cache, storage, broker and worker: no login, no detail (ipep_site.health).
+    path("health/", HealthView.as_view(), name="health"),
     # The reference tables' upload page (calculations), before the admin's own catch-all URLs.
     path("admin/", include("calculations.admin.reference_import")),
     # The audit trail of every tracked model (on PostgreSQL; SQLite says it keeps none).
