@@ -178,6 +178,9 @@ STORAGES = {
         )
     },
 }
+# The embedded site (demo, tests, a gunicorn started without DJANGO_DEBUG) serves static files straight
+# from the project and the apps, as runserver does; production serves the collected, hashed copies.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # Uploads of national files (several GB) are streamed to a temporary file, never kept in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
