@@ -92,6 +92,11 @@ WSGI_APPLICATION = "ipep_site.wsgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A connection serves many requests (or tasks: Celery closes it after a task only once it is this old),
+# instead of one connection per request (bench/load.py measures both); checked before reuse, so a
+# restarted PostgreSQL costs no failed request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Campaign tasks and the web process share the file: wait for locks instead of failing.
     # IMMEDIATE takes the write lock when a transaction starts, so concurrent writers queue up instead
