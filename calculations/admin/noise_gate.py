@@ -9,7 +9,7 @@ from common.formatting import format_level, format_money, format_number
 
 
 def _compared(label: str, off, on, *, ratio: bool = False) -> dict:
-    shown = (lambda value: format_number(value, 6)) if ratio else format_money
+    shown = (lambda value: format_number(value, 4)) if ratio else format_money  # ratios to 4 places
     return {"label": label, "off": shown(off), "on": shown(on), "difference": shown(on - off)}
 
 

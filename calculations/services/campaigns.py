@@ -36,6 +36,7 @@ from calculations.selectors.datasets import (
     valid_dataset_for_year,
 )
 from common.errors import require_permission
+from common.formatting import format_money
 from common.liveness import Heartbeat, with_fresh_connection
 from common.storage import FileIntegrityError
 from groupements.models import Groupement
@@ -504,7 +505,7 @@ def _store_results(campaign_id: int, token: str, results: CampaignResults) -> Ca
             campaign=locked,
             name="complete",
             actor=COMPUTATION_TASK,
-            reason=f"{len(results.groupements)} groupement(s), montant final {results.totals.final_amount:.2f} €",
+            reason=f"{len(results.groupements)} groupement(s), montant final {format_money(results.totals.final_amount)}",
             truncation_thresholds={str(year): value for year, value in sorted(results.truncation_thresholds.items())},
             computed_at=timezone.now(),
             progress=1.0,

@@ -108,6 +108,8 @@ class Command(ProjectCommand):
         login = groupement.code.lower()
         user, _ = get_user_model().objects.get_or_create(username=login)
         user.is_staff = user.is_superuser = False
+        # An address, so that the publication notice and the password reset can be tried (console e-mails).
+        user.email = user.email or f"{login}@demo.ipep.invalid"
         user.set_password(password)
         user.save()
         user.groups.set([Group.objects.get(name=roles.GROUPEMENT_USER)])
