@@ -38,6 +38,9 @@ def _model_perms(models, actions):
 # « Historique des modifications » (common.history): who changed what, for the validators and readers.
 AUDIT_TRAIL = "pghistory.view_events"
 
+# What-if simulations of a stored campaign: asked and read by calculators, validators and readers.
+SIMULATION_PERMISSIONS = _model_perms(("calculations.simulation",), ("view", "add"))
+
 # app_label.codename; a permission that does not exist (yet) is skipped.
 ROLE_PERMISSIONS = {
     DATA_MANAGER: _model_perms(REFERENCE_MODELS, ("view", "add", "change", "delete"))
@@ -50,7 +53,8 @@ ROLE_PERMISSIONS = {
         ("calculations.dataset", "calculations.groupementresult", "calculations.campaigntransition"), ("view",)
     )
     | _model_perms(("calculations.campaign",), ("view", "add", "change"))
-    | {"calculations.launch_campaign"},
+    | {"calculations.launch_campaign"}
+    | SIMULATION_PERMISSIONS,
     VALIDATOR: _model_perms(REFERENCE_MODELS, ("view",))
     | _model_perms(
         (
@@ -68,6 +72,7 @@ ROLE_PERMISSIONS = {
         "calculations.reject_campaign",
         AUDIT_TRAIL,
     }
+    | SIMULATION_PERMISSIONS
     | _model_perms(("reports.contestation", "reports.statement"), ("view", "change")),
     READER: _model_perms(REFERENCE_MODELS, ("view",))
     | _model_perms(
@@ -82,7 +87,8 @@ ROLE_PERMISSIONS = {
         ),
         ("view",),
     )
-    | {AUDIT_TRAIL},
+    | {AUDIT_TRAIL}
+    | SIMULATION_PERMISSIONS,
     GROUPEMENT_USER: set(),
 }
 

@@ -29,6 +29,7 @@ from common.formatting import format_money, format_number
 
 from .campaign_datasets import dataset_fields, form_with_dataset_choices, requested_year
 from .noise_gate import noise_gate_context
+from .simulations import simulation_context
 
 REFRESH_SECONDS = 3
 PARAMETERS_ON_CREATION = (
@@ -242,6 +243,7 @@ class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
         extra = dict(extra_context or {})
         if campaign is not None and self.has_view_permission(request, campaign):
             extra.update(self.campaign_context(request, campaign))
+            extra.update(simulation_context(request, campaign))
         return super().change_view(request, object_id, form_url, extra)
 
     def campaign_context(self, request, campaign: Campaign) -> dict:

@@ -8,9 +8,8 @@ import io
 from decimal import Decimal
 
 from calculations.engine.results import csv_cell
+from calculations.selectors.simulations import COMPARED_FIGURES, FIGURE_LABELS
 from common.spreadsheets import csv_writer, safe_row
-
-from .simulations import COMPARED_FIGURES, FIGURE_LABELS
 
 TOTAL_LABEL = "Total"
 SIDES = (("campaign", "campagne"), ("simulated", "simulation"), ("difference", "écart (€)"), ("percent", "écart (%)"))

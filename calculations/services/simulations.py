@@ -12,35 +12,34 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import transaction
+from django.utils import timezone
+
 from calculations.engine import EngineError, ParameterError, Parameters
 from calculations.engine.results import money_text
-from calculations.models import Campaign
+from calculations.models import Campaign, Simulation
 from calculations.selectors.campaigns import campaigns_of_year
+from calculations.selectors.simulations import COMPARED_FIGURES
+from common.errors import require_permission
 from common.storage import FileIntegrityError
 
 from .campaigns import PARAMETERS_SOURCE, merge_parameters, stored_campaign_inputs
-from .transitions import CampaignError
+from .transitions import CampaignError, CampaignPermissionDenied
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from calculations.engine import CampaignResults
 
 SIMULATION_SOURCE = "simulation"
-# The figures compared per groupement and in total (section 10), in the order of the report.
-COMPARED_FIGURES = ("final_amount", "efficiency_amount", "quality_amount", "amount_after_cap")
-FIGURE_LABELS = {
-    "final_amount": "Montant final",
-    "efficiency_amount": "Efficience",
-    "quality_amount": "Qualité",
-    "amount_after_cap": "Après plafond",
-    "national_coefficient": "Coefficient national",
-}
-
 Progress = Callable[[str, float], None]
 
 
@@ -110,6 +109,80 @@ def input_checksums(campaign: Campaign) -> dict:
         },
         "reference_snapshot_sha256": hashlib.sha256(snapshot_text.encode("utf-8")).hexdigest(),
     }
+
+
+# --- stored simulations (the admin's « Simuler »): a Celery task computes, the page polls ---------
+
+
+def start_simulation(*, campaign: Campaign, user, overrides: dict | None = None) -> Simulation:
+    """A pending simulation of `campaign` with `overrides`, computed by a Celery task once committed.
+
+    Refused (nothing stored) without the permission, when the campaign has no results or a parameter
+    is refused. Only the simulation is written: the campaign, its results and its history never change.
+    """
+    require_permission(user, "calculations.add_simulation", "simuler une campagne", refusal=CampaignPermissionDenied)
+    check_simulable(campaign)
+    parameters = simulation_parameters(campaign=campaign, overrides=overrides)
+    with transaction.atomic():
+        simulation = Simulation.objects.create(
+            campaign=campaign,
+            created_by=user,
+            overrides=dict(overrides or {}),
+            parameters=parameters.to_json_dict(),
+            progress_step="en attente d'un worker",
+        )
+        simulation_id = simulation.pk
+        transaction.on_commit(lambda: _enqueue(simulation_id))
+    return simulation
+
+
+def _enqueue(simulation_id: int) -> None:
+    from calculations.tasks.simulations import run_simulation_task
+
+    try:
+        run_simulation_task.delay(simulation_id)
+    except Exception as exc:  # the broker is unreachable: say so now
+        logger.exception("simulation %s: could not enqueue", simulation_id)
+        _finish(simulation_id, status=Simulation.Status.FAILED, error=f"Mise en file d'attente impossible : {exc}")
+
+
+def run_simulation(*, simulation_id: int) -> Simulation | None:
+    """The task's body: claims the pending simulation, computes it, stores the report or the error.
+    A redelivered message finds it no longer pending and does nothing."""
+    claimed = Simulation.objects.filter(pk=simulation_id, status=Simulation.Status.PENDING).update(
+        status=Simulation.Status.RUNNING, started_at=timezone.now(), progress_step="chargement des données"
+    )
+    if not claimed:
+        return None
+    simulation = Simulation.objects.select_related("campaign").get(pk=simulation_id)
+
+    def progress(step: str, fraction: float) -> None:
+        Simulation.objects.filter(pk=simulation_id).update(progress=fraction, progress_step=step[:100])
+
+    try:
+        outcome = simulate_stored_campaign(
+            campaign=simulation.campaign, overrides=simulation.overrides, progress=progress
+        )
+    except CampaignError as error:
+        return _finish(simulation_id, status=Simulation.Status.FAILED, error="\n".join(error.messages))
+    except SoftTimeLimitExceeded:
+        return _finish(simulation_id, status=Simulation.Status.FAILED, error="Délai maximal de la tâche dépassé.")
+    except Exception as error:
+        logger.exception("simulation %s failed", simulation_id)
+        return _finish(simulation_id, status=Simulation.Status.FAILED, error=f"Erreur interne : {error!r}")
+    return _finish(
+        simulation_id,
+        status=Simulation.Status.DONE,
+        result=simulation_report(outcome),
+        input_checksums=outcome.input_checksums,
+        progress=1.0,
+        progress_step="terminé",
+    )
+
+
+def _finish(simulation_id: int, **values) -> Simulation:
+    Simulation.objects.filter(pk=simulation_id).update(finished_at=timezone.now(), **values)
+    return Simulation.objects.get(pk=simulation_id)
 
 
 # --- the comparison ------------------------------------------------------------------------------

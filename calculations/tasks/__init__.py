@@ -1,4 +1,4 @@
 """Celery tasks (autodiscovered as calculations.tasks)."""
 
-from . import campaigns  # noqa: F401
+from . import campaigns, simulations  # noqa: F401
 from .datasets import validate_dataset_task  # noqa: F401

@@ -84,3 +84,40 @@ def typed_parameters(parameters: dict | None = None) -> dict:
     from calculations.forms.parameters import shown
 
     return {name: shown(value) for name, value in {**DEFAULT_LITERALS, **(parameters or {})}.items()}
+
+
+def computed_golden_campaign(user, capture) -> Campaign:
+    """The golden campaign 2022 v1 created by `user`, launched and computed (its results are the golden
+    file's to the cent); the golden reference must be loaded and MEDIA_ROOT set."""
+    from calculations.services.campaigns import create_campaign
+
+    store_golden_datasets()
+    draft = create_campaign(year=2022, user=user, parameters=golden_parameters())
+    campaign = launch_and_compute(draft, user, capture)
+    assert campaign.status == Campaign.Status.COMPUTED, campaign.error
+    return campaign
+
+
+def campaign_state(campaign: Campaign) -> tuple:
+    """Everything a simulation must leave as it was: the campaign's row, results, datasets, transitions,
+    its statements and, on PostgreSQL, its audit events."""
+    from django.conf import settings
+    from django.forms.models import model_to_dict
+
+    from calculations.selectors.campaigns import campaign_results_json
+
+    campaign.refresh_from_db()
+    statements = list(campaign.statements.order_by("pk").values()) if hasattr(campaign, "statements") else []
+    events = 0
+    if settings.USES_POSTGRES:
+        from pghistory.models import Events
+
+        events = Events.objects.count()
+    return (
+        model_to_dict(campaign),
+        json.dumps(campaign_results_json(campaign=campaign), sort_keys=True),
+        list(campaign.campaign_datasets.values_list("year", "dataset", "sha256")),
+        list(campaign.transitions.values_list("pk", "from_status", "to_status", "reason")),
+        statements,
+        events,
+    )

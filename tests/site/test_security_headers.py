@@ -63,6 +63,7 @@ def site(loaded_reference, media_root, make_user):
     validating = Dataset.objects.create(
         year=2023, original_name="beneficiaires_2023.csv", sha256="0" * 64, size=10, status=Dataset.Status.VALIDATING
     )
+    finished_simulation(campaign)  # its page, table and downloads are crawled too
     superuser = make_user(username="admin", is_staff=True, is_superuser=True)
     users = {role: make_user(role=role) for role in ROLES if role in roles.ALL_ROLES}
     users.update(anonyme=None, groupement=g001, superuser=superuser)
@@ -80,6 +81,25 @@ def site(loaded_reference, media_root, make_user):
     urls = crawlable_urls(kwargs)
     urls.append(reverse("admin:calculations_dataset_change", args=[validating.pk]))  # the page that polls
     return {"users": users, "urls": urls, "kwargs": kwargs}
+
+
+def finished_simulation(campaign):
+    """A what-if simulation of `campaign` as its task stores it (the engine's golden results compared)."""
+    from calculations.models import Simulation
+    from calculations.services.simulations import differences
+    from tests.golden import golden_results
+
+    results = golden_results()
+    report = {
+        "year": campaign.year,
+        "version": campaign.version,
+        "parameters": results.parameters.to_json_dict(),
+        "simulation": results.to_json_dict(),
+        "differences": differences(campaign, results),
+    }
+    return Simulation.objects.create(
+        campaign=campaign, status=Simulation.Status.DONE, progress=1.0, parameters=report["parameters"], result=report
+    )
 
 
 def crawlable_urls(kwargs: dict) -> list[str]:
