@@ -53,7 +53,7 @@ def test_a_redis_outage_during_a_computation_neither_kills_the_worker_nor_loses_
     calculator = make_user(role=CALCULATOR)
     campaign = services.create_campaign(year=2022, user=calculator, parameters=golden_parameters())
     messages = []
-    monkeypatch.setattr(services, "_enqueue_computation", lambda *args: messages.append(args))
+    monkeypatch.setattr(services.computation, "_enqueue_computation", lambda *args: messages.append(args))
     services.launch_campaign(campaign=campaign, user=calculator)
     [(campaign_id, token)] = messages
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery prefers it to the URL given here
