@@ -48,7 +48,7 @@ def test_from_a_loaded_database_create_and_run_reproduce_the_golden_file(
 
     campaign = Campaign.objects.get(year=2022)
     assert campaign.status == Status.COMPUTED
-    assert "montant final 244528.88" in err
+    assert "montant final 244\u00a0528,88\u00a0€" in err  # French figures, as everywhere a person reads
     differences, compared = exact_cents_differences(expected_golden(), json.loads(output.read_text(encoding="utf-8")))
     assert differences == [] and compared > 300
     assert statements_rendered == [campaign.pk]  # draft statements once computed

@@ -17,6 +17,7 @@ from calculations.selectors.campaigns import campaign_results_json, latest_campa
 from calculations.services.campaigns import fail_stale_campaigns, launch_campaign, wait_for_computation
 from calculations.services.transitions import CampaignError, command_line_actor
 from common.commands import ProjectCommand
+from common.formatting import format_integer, format_money
 
 
 class Command(ProjectCommand):
@@ -56,7 +57,7 @@ class Command(ProjectCommand):
         if not campaign.has_results:
             raise CommandError(f"{campaign} : pas de résultats à écrire")
         self.stderr.write(
-            f"{campaign} : {campaign.results.count()} groupements, {campaign.n_patients} patients, montant final {campaign.final_amount} €"
+            f"{campaign} : {campaign.results.count()} groupements, {format_integer(campaign.n_patients)} patients, montant final {format_money(campaign.final_amount)}"
         )
         if output:
             text = json.dumps(campaign_results_json(campaign=campaign), ensure_ascii=False, indent=1) + "\n"
