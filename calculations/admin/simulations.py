@@ -17,6 +17,7 @@ from calculations.models import Campaign, Simulation
 from calculations.selectors.simulations import campaign_simulations, difference_table
 from calculations.services import simulations as services
 from calculations.services.simulation_exports import differences_csv, differences_xlsx
+from common.admin_numbers import FrenchNumbersMixin
 from common.errors import ActionRefused
 from common.formatting import format_money
 
@@ -55,7 +56,7 @@ def _final_text(simulation: Simulation) -> str:
 
 
 @admin.register(Simulation)
-class SimulationAdmin(admin.ModelAdmin):
+class SimulationAdmin(FrenchNumbersMixin, admin.ModelAdmin):
     list_display = ("__str__", "campaign", "status", "created_by", "created_at", "final_display")
     list_filter = ("status", "campaign")
     list_select_related = ("campaign", "created_by")

@@ -275,7 +275,7 @@ def test_pilot_admin_page_shows_the_guarantee_to_a_reader(followed_project, clie
     client.force_login(make_user(role=READER))
     html = client.get(reverse("admin:financing_pilotproject_change", args=[followed_project.pk])).content.decode()
     assert "jamais payée" in html
-    assert f"6{NBSP}262{NBSP}000,00{NBSP}€" in html and f"-62{NBSP}000,00{NBSP}€" in html
+    assert f"6{NBSP}262{NBSP}000,00{NBSP}€" in html and f"\u221262{NBSP}000,00{NBSP}€" in html  # a true minus
 
 
 # --- concurrency (PostgreSQL row lock) ------------------------------------------------------------

@@ -78,8 +78,10 @@ class GoldenCampaignFactory(CampaignFactory):
     published_at = None
 
 
-def golden_result(campaign: Campaign, code: str) -> GroupementResult:
+def golden_result(campaign: Campaign, code: str, **changes) -> GroupementResult:
     result = GroupementResult.from_engine_row(engine_row(code), campaign=campaign, groupement=golden_groupement(code))
+    for name, value in changes.items():
+        setattr(result, name, value)
     result.save()
     return result
 
@@ -96,13 +98,15 @@ def golden_datasets(campaign: Campaign) -> None:
         CampaignDataset.objects.create(campaign=campaign, dataset=dataset, year=year, sha256=sha)
 
 
-def golden_campaign(*, codes=None, datasets=True, **campaign_fields) -> Campaign:
-    """A campaign of 2022 with the golden results of `codes` (all twelve by default)."""
+def golden_campaign(*, codes=None, datasets=True, changes=None, **campaign_fields) -> Campaign:
+    """A campaign of 2022 with the golden results of `codes` (all twelve by default), `changes` (code ->
+    field values) written at creation: results of a validated campaign are frozen afterwards (PostgreSQL
+    trigger)."""
     if campaign_fields.get("status") in ("published", "paid", "superseded") and "published_at" not in campaign_fields:
         campaign_fields["published_at"] = timezone.now() - datetime.timedelta(days=1)
     campaign = GoldenCampaignFactory(**campaign_fields)
     for code in codes or [row["code"] for row in golden()["groupements"]]:
-        golden_result(campaign, code)
+        golden_result(campaign, code, **(changes or {}).get(code, {}))
     if datasets:
         golden_datasets(campaign)
     return campaign

@@ -101,8 +101,13 @@ def test_the_csv_validates_against_its_frictionless_schema_and_the_xlsx_has_a_sh
     from frictionless import Resource, Schema
 
     golden_campaign(year=2022, status="published", datasets=False)
-    low = golden_campaign(year=2021, status="published", codes=["G001", "G002"], datasets=False)
-    low.results.filter(code="G002").update(n_patients=3, efficiency_noise=None)  # blanks are valid too
+    golden_campaign(
+        year=2021,
+        status="published",
+        codes=["G001", "G002"],
+        datasets=False,
+        changes={"G002": {"n_patients": 3, "efficiency_noise": None}},  # blanks are valid too
+    )
     files = exported(tmp_path)
     schema = json.loads(files["schema.json"])
     assert [field["name"] for field in schema["fields"]] == public_data.NAMES
@@ -152,7 +157,7 @@ def test_publishing_and_superseding_rebuild_the_file_and_the_page_serves_it_with
     second = golden_campaign(status="validated", codes=["G001"], datasets=False, version=2, supersedes=first)
     golden_campaign(year=2023, status="computed", codes=["G002"], datasets=False)  # never in the file
     with django_capture_on_commit_callbacks(execute=True):
-        campaign_services.publish_campaign(campaign=second, user=validator)
+        campaign_services.publish_campaign(campaign=second, user=validator, reason="Nombre de patients corrigé.")
     first.refresh_from_db()
     assert first.status == Status.SUPERSEDED
     assert stored_rows(media_root) == [("2022", "2", "G001")]

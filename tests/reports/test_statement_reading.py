@@ -12,7 +12,7 @@ from django.template.defaultfilters import date as date_filter
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from calculations.models import Campaign, GroupementResult
+from calculations.models import Campaign
 from calculations.services import campaigns
 from groupements.roles import VALIDATOR
 from reports import national, services
@@ -76,8 +76,9 @@ def test_the_statement_says_how_to_contest_it_and_when_and_how_it_is_paid(g001, 
 
 
 def test_a_statement_with_nothing_to_pay_says_so(media_root):
-    campaign = golden_campaign(status="validated", codes=["G001"], datasets=False)
-    GroupementResult.objects.filter(campaign=campaign).update(final_amount=Decimal("0.00"))
+    campaign = golden_campaign(
+        status="validated", codes=["G001"], datasets=False, changes={"G001": {"final_amount": Decimal("0.00")}}
+    )
     result = campaign.results.select_related("campaign", "groupement__wave").get()
     text = flat(pdf_text(render_statement_pdf(result, draft=False)))
     assert "Aucun montant n'est à verser au groupement au titre de 2022." in text and "versé en 2023" not in text
