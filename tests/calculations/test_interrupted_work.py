@@ -116,7 +116,7 @@ def test_a_computation_whose_worker_process_is_killed_fails_within_the_stale_lim
 ):
     campaign, calculator = golden_campaign
     queued = []
-    monkeypatch.setattr(campaign_services, "_enqueue_computation", lambda *args: queued.append(args))
+    monkeypatch.setattr(campaign_services.computation, "_enqueue_computation", lambda *args: queued.append(args))
     campaign_services.launch_campaign(campaign=campaign, user=calculator)
     [(campaign_id, token)] = queued
     worker = start_worker(tmp_path, media_root, own_redis)
