@@ -95,7 +95,7 @@ class Worker:
         self.log.flush()
         return self.log_path.read_text(errors="replace")
 
-    def wait_ready(self, seconds: float = 60) -> None:
+    def wait_ready(self, seconds: float = 180) -> None:  # a loaded 2-core machine takes over a minute
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             assert self.alive(), self.log_text()[-3000:]
