@@ -377,7 +377,11 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
-    "loggers": {"ipep.request": {"level": env.str("IPEP_REQUEST_LOG_LEVEL", default="INFO")}},
+    "loggers": {
+        "ipep.request": {"level": env.str("IPEP_REQUEST_LOG_LEVEL", default="INFO")},
+        # A worker says when it is ready and when it shuts down (operators and tests/workers.py wait for it).
+        "celery.apps.worker": {"level": "INFO"},
+    },
 }
 
 # Audit trail (django-pghistory, PostgreSQL triggers; nothing is recorded on SQLite).

@@ -22,7 +22,7 @@ from calculations.selectors.campaigns import campaign_results_json
 from calculations.services import campaigns as campaigns
 from calculations.services import datasets as datasets
 from groupements import roles
-from reports.models import Statement
+from reports.models import Statement, StatementRendering
 from tests.calculations.campaign_factories import exact_cents_differences, expected_golden, golden_parameters
 from tests.reports.factories import portal_user
 
@@ -111,7 +111,13 @@ def test_a_whole_year_on_object_storage(
     wait_for(lambda: Statement.objects.filter(campaign=campaign).count() == 12, "twelve draft statements")
     campaigns.validate_campaign(campaign=campaign, user=validator, reason="double contrôle")
     wait_for(lambda: Statement.objects.filter(campaign=campaign, draft=False).count() == 12, "twelve final statements")
+    validated = StatementRendering.objects.filter(campaign=campaign).latest("pk")
     campaigns.publish_campaign(campaign=Campaign.objects.get(pk=campaign.pk), user=validator)
+    # Publication draws the final statements again, with their contestation deadline.
+    wait_for(
+        lambda: StatementRendering.objects.filter(campaign=campaign, pk__gt=validated.pk, finished_at__isnull=False),
+        "the statements drawn again at publication",
+    )
     statements = {
         s.groupement.code: s for s in Statement.objects.filter(campaign=campaign).select_related("groupement")
     }

@@ -131,8 +131,17 @@ def test_a_year_with_two_worker_hosts_and_the_web_on_a_third(
     final_jobs = {job.groupement.code: job for job in jobs if job.rendering_id == finals.pk}
     assert {code: job.sha256 for code, job in final_jobs.items()} == {c: s.sha256 for c, s in statements.items()}
 
-    # Published, then downloaded from the web side: the bytes the workers stored in the bucket.
+    # Published: the final statements are drawn again with their contestation deadline, then downloaded
+    # from the web side: the bytes the workers stored in the bucket.
     transition(client, campaign, "publish")
+    published = wait_for(
+        lambda: StatementRendering.objects.filter(
+            campaign=campaign, pk__gt=finals.pk, finished_at__isnull=False
+        ).first(),
+        "the statements drawn again at publication",
+    )
+    assert not published.jobs.filter(error__gt="").exists()
+    statements = {s.groupement.code: s for s in Statement.objects.filter(campaign=campaign, draft=False)}
     client.force_login(portal_user("G001"))
     response = client.get(reverse("portal:statement_download", args=[statements["G001"].pk]))
     assert response.status_code == 200
