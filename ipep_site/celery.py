@@ -20,6 +20,21 @@ signals.task_prerun.connect(requestlog.enter_task, weak=False)
 signals.task_postrun.connect(requestlog.leave_task, weak=False)
 
 
+def close_old_database_connections(task=None, **kwargs):
+    """Around each task, as Django does around each request: a connection older than CONN_MAX_AGE, or left
+    unusable by an error (a restarted database), is closed and the next query opens a new one; the others
+    serve the next task. Not for an eager task, which runs inside its caller's request and transaction."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
+signals.task_prerun.connect(close_old_database_connections, weak=False)
+signals.task_postrun.connect(close_old_database_connections, weak=False)
+
+
 @signals.setup_logging.connect(weak=False)
 def use_django_logging(**kwargs):
     """The worker and beat log through settings.LOGGING (JSON lines) instead of Celery's own format."""

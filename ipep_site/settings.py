@@ -92,9 +92,9 @@ WSGI_APPLICATION = "ipep_site.wsgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-# A connection serves many requests (or tasks: Celery closes it after a task only once it is this old),
-# instead of one connection per request (bench/load.py measures both); checked before reuse, so a
-# restarted PostgreSQL costs no failed request.
+# A connection serves many requests, or tasks (ipep_site.celery), until it is this old, instead of one
+# connection per request (bench/load.py measures both); checked before reuse, so a restarted PostgreSQL
+# costs no failed request.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -227,6 +227,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Publishing (the statements queued by a computation, a validation queued by an upload) waits up to
 # about a minute for the broker instead of about a second.
+# Celery's Django fixup closes every connection around each task unless told how many tasks a connection
+# may serve: the worker closes them the way Django does around a request instead (ipep_site.celery), so
+# this count is only a backstop.
+CELERY_DB_REUSE_MAX = 100_000
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 30, "interval_start": 0, "interval_step": 0.5, "interval_max": 2}
 CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
 CELERY_RESULT_BACKEND_MAX_RETRIES = 30

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from celery.signals import task_postrun
 from hypothesis import settings as hypothesis_settings
 
 from tests.browser import browser  # noqa: F401  (the fixture of the browser tests)
@@ -49,11 +50,21 @@ def real_worker():
 
     app.control.purge()
     app.conf.task_always_eager = False
+    # A deployed worker keeps its connection between tasks (ipep_site.celery); these threads end with the
+    # test, and a connection left in a finished thread would keep the test database open.
+    task_postrun.connect(close_this_threads_connections)
     try:
         with start_worker(app, perform_ping_check=False, pool="threads", concurrency=2, shutdown_timeout=10) as worker:
             yield worker
     finally:
+        task_postrun.disconnect(close_this_threads_connections)
         app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+def close_this_threads_connections(**kwargs):
+    from django.db import connections
+
+    connections.close_all()
 
 
 @pytest.fixture(autouse=True)

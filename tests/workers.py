@@ -133,3 +133,30 @@ def wait_for(predicate, *, seconds: float, message, poll: float = 0.1):
             return value
         time.sleep(poll)
     raise AssertionError(message() if callable(message) else message)
+
+
+@contextlib.contextmanager
+def gunicorn(*, environment: dict, log_path: Path, workers: int = 1):
+    """`gunicorn ipep_site.wsgi` with ./gunicorn.conf.py on 127.0.0.1 and a free port; yields the port
+    once it accepts connections, stops it at the end."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "ipep_site.wsgi", "--bind", f"127.0.0.1:{port}"]
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            command + ["--workers", str(workers)], cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert server.poll() is None, log_path.read_text()
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise AssertionError("gunicorn did not start within 60 s:\n" + log_path.read_text()) from None
+                    time.sleep(0.2)
+            yield port
+        finally:
+            server.terminate()
+            server.wait(timeout=30)

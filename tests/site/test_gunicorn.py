@@ -4,54 +4,21 @@ name no software (no `Server: gunicorn`, no framework), and answer HEAD as GET, 
 import http.client
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.workers import gunicorn
+
 PAGES = ("/connexion/", "/admin/login/", "/admin/", "/static/ipep/admin.css")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def gunicorn_port(tmp_path):
     """gunicorn on 127.0.0.1 (one worker) serving pages that need no database; stopped at the end."""
-    port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "IPEP_"))}
     environment.update(DATABASE_URL=f"sqlite:///{tmp_path / 'unused.sqlite3'}", CELERY_BROKER_URL="memory://")
-    log = (tmp_path / "gunicorn.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "ipep_site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        cwd=REPO,
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert server.poll() is None, (tmp_path / "gunicorn.log").read_text()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("gunicorn did not start within 60 s")
+    with gunicorn(environment=environment, log_path=tmp_path / "gunicorn.log") as port:
         yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 def fetch(port: int, method: str, path: str):
