@@ -3,10 +3,11 @@
     .venv/bin/python bench/load.py [--users 1,10,50] [--seconds 10] [--requests 5000] [--baseline]
 
 Creates a throw-away PostgreSQL database (`ipep_load_<pid>` on 127.0.0.1, dropped at the end) and a
-MEDIA_ROOT in a temporary directory, loads the demo (`demo_setup`: the golden bundle computed, validated
-and published, 12 statements), starts gunicorn with the project's gunicorn.conf.py in production mode
-(DEBUG off) on 127.0.0.1 and a free port, logs in as the portal user g001, then for each page and each
-number of concurrent users sends GET requests for `--seconds` or `--requests`, whichever ends first.
+MEDIA_ROOT in a temporary directory, uses Redis database 15 on 127.0.0.1 as the shared cache (as deployed:
+sessions are read from it), loads the demo (`demo_setup`: the golden bundle computed, validated and
+published, 12 statements), starts gunicorn with the project's gunicorn.conf.py in production mode (DEBUG
+off) on 127.0.0.1 and a free port, logs in as the portal user g001, then for each page and each number of
+concurrent users sends GET requests for `--seconds` or `--requests`, whichever ends first.
 Only ever talks to 127.0.0.1 and stops by itself. Each response must be a 200 (a PDF for the download).
 
 Prints requests per second, median, p95 and max latency, and the machine's load average before each
@@ -37,6 +38,7 @@ from support import GOLDEN, REPO, YEAR
 
 HOST = "127.0.0.1"
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
+CACHE_URL = "redis://127.0.0.1:6379/15"
 TARGETS = {"portal list": (150, 0.100), "PDF download": (300, 0.100)}
 
 
@@ -79,6 +81,8 @@ def demo_site(reuse=None):
             "MEDIA_ROOT": reuse[1] if reuse else f"{scratch}/media",
             "STATIC_ROOT": f"{scratch}/static",
             "IPEP_DEMO_PASSWORD": password,
+            # As deployed (deploy/ipep.env.example): a cache shared by every process, sessions read from it.
+            "CACHE_URL": CACHE_URL,
         }
         manage = [sys.executable, "manage.py"]
         if not reuse:

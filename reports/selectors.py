@@ -31,10 +31,13 @@ def portal_groupement(user) -> Groupement | None:
     return access.groupement if access else None
 
 
-def portal_campaigns(*, groupement: Groupement) -> QuerySet[Campaign]:
-    """Published (or paid, or published then superseded) campaigns with a result for `groupement`."""
+def portal_results(*, groupement: Groupement) -> QuerySet[GroupementResult]:
+    """`groupement`'s results in published (or paid, or published then superseded) campaigns, newest first,
+    each with its campaign (one result per campaign and groupement)."""
     return (
-        Campaign.objects.filter(PORTAL_VISIBLE, results__groupement=groupement).distinct().order_by("-year", "-version")
+        GroupementResult.objects.filter(groupement=groupement, campaign__in=Campaign.objects.filter(PORTAL_VISIBLE))
+        .select_related("campaign")
+        .order_by("-campaign__year", "-campaign__version")
     )
 
 

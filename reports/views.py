@@ -59,14 +59,10 @@ class PortalLoginView(auth_views.LoginView):
 @require_safe
 @portal_view
 def portal_home(request, groupement):
-    campaigns = selectors.portal_campaigns(groupement=groupement)
     statements = {s.campaign_id: s for s in selectors.portal_statements(groupement=groupement)}
-    results = {r.campaign_id: r for r in groupement.results.filter(campaign__in=campaigns)}
     lines = [
-        selectors.portal_version(
-            campaign=campaign, result=results.get(campaign.pk), statement=statements.get(campaign.pk)
-        )
-        for campaign in campaigns
+        selectors.portal_version(campaign=result.campaign, result=result, statement=statements.get(result.campaign_id))
+        for result in selectors.portal_results(groupement=groupement)
     ]
     return render(request, "portal/home.html", {"groupement": groupement, "lines": lines})
 

@@ -5,7 +5,9 @@ its deadline (`published_at + contestation_days`)."""
 import datetime
 
 import pytest
+from django.db import connection
 from django.template.defaultfilters import date as date_filter
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -139,3 +141,21 @@ def test_portal_pages_are_set_in_french_typography(client, published, media_root
     client.logout()
     for url in (reverse("portal:login"), reverse("portal:password_reset")):
         assert typography_faults(visible_text(client.get(url).content.decode())) == [], url
+
+
+def test_the_home_page_reads_the_same_number_of_rows_sets_whatever_the_number_of_versions(client, db, media_root):
+    """Session, user, portal access, statements, results with their campaigns: five queries, for one
+    version as for three (no query per version)."""
+    user = portal_user("G001")
+    client.force_login(user)
+
+    def home_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("portal:home")).status_code == 200
+        return len(queries)
+
+    golden_campaign(status="published", year=2022, version=1, codes=["G001"], datasets=False)
+    one = home_queries()
+    for year in (2023, 2024):
+        golden_campaign(status="published", year=year, version=1, codes=["G001"], datasets=False)
+    assert (one, home_queries()) == (5, 5)

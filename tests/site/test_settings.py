@@ -72,3 +72,12 @@ def test_the_storage_moves_to_a_bucket_by_environment_alone(s3_server):
 
     refused = run_manage("check", IPEP_STORAGE="nfs")
     assert refused.returncode != 0 and "IPEP_STORAGE must be 'local' or 's3'" in refused.stderr
+
+
+def test_sessions_are_read_from_the_cache_only_when_every_process_shares_it():
+    script = "from django.conf import settings; print(settings.SESSION_ENGINE)"
+    shared = run_manage("shell", "-c", script, CACHE_URL="redis://127.0.0.1:6379/1")
+    per_process = run_manage("shell", "-c", script, CACHE_URL="locmemcache://")
+    # (the last line: Django's shell first counts the objects it imports)
+    assert shared.stdout.split()[-1] == "django.contrib.sessions.backends.cached_db", shared.stderr
+    assert per_process.stdout.split()[-1] == "django.contrib.sessions.backends.db", per_process.stderr
