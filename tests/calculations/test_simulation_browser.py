@@ -1,5 +1,5 @@
 """A reader runs two what-if simulations of the golden campaign in a real headless Chromium: types a
-decimal comma in the pre-filled form, follows the progress bar (static/ipep/simulation_progress.js)
+decimal comma in the pre-filled form, follows the progress bar (static/ipep/progress.js)
 until the difference table appears, sorts it, and checks that the simulation with the campaign's own
 parameters equals the campaign to the cent. No Content-Security-Policy violation."""
 

@@ -1,5 +1,5 @@
 """The admin pages work under the Content-Security-Policy in a real headless Chromium: no violation in
-the console, the dataset page follows its validation (static/ipep/dataset_progress.js), the export
+the console, the dataset page follows its validation (static/ipep/progress.js), the export
 page's « select all » box works (static/ipep/export_select_all.js)."""
 
 import pytest
@@ -37,9 +37,15 @@ def test_admin_pages_work_under_the_content_security_policy(browser, live_server
     WebDriverWait(browser, 20).until(expected_conditions.presence_of_element_located((By.ID, "user-tools")))
     assert csp_violations(browser) == []
 
-    # The dataset page polls its status and reloads when validation ends.
+    # The dataset page polls its status, shows the progress in place, and reloads when validation ends.
     browser.get(live_server.url + reverse("admin:calculations_dataset_change", args=[dataset.pk]))
     assert browser.find_element(By.ID, "dataset-status-label").text == "En validation"
+    Dataset.objects.filter(pk=dataset.pk).update(progress=0.42, progress_step="contrôle des lignes")
+    WebDriverWait(browser, 20).until(
+        expected_conditions.text_to_be_present_in_element((By.ID, "dataset-step"), "contrôle des lignes")
+    )
+    assert browser.find_element(By.ID, "dataset-percent").text == "42"
+    assert browser.find_element(By.ID, "dataset-progress").get_attribute("value") == "42"
     Dataset.objects.filter(pk=dataset.pk).update(status=Dataset.Status.VALID, row_count=3)
     WebDriverWait(browser, 20).until(
         expected_conditions.text_to_be_present_in_element((By.ID, "dataset-status-label"), "Valide")
