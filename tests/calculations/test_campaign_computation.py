@@ -305,7 +305,7 @@ def test_a_computation_that_lost_its_campaign_stops_without_storing(
 
 @pytest.mark.django_db
 def test_an_unreachable_broker_fails_the_launch_at_once(
-    draft, calculator, monkeypatch, django_capture_on_commit_callbacks
+    draft, calculator, monkeypatch, django_capture_on_commit_callbacks, caplog
 ):
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("redis://127.0.0.1:6379 refused the connection")
@@ -316,3 +316,7 @@ def test_an_unreachable_broker_fails_the_launch_at_once(
     assert campaign.status == Status.FAILED
     assert "Impossible de mettre le calcul en file d'attente" in campaign.error
     assert CampaignTransition.objects.filter(campaign=campaign, to_status="failed").count() == 1
+    # Logged under the module that enqueues, so its level and handlers can be set for it alone.
+    assert [r.name for r in caplog.records if "could not enqueue" in r.getMessage()] == [
+        "calculations.services.campaigns.computation"
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from dataclasses import fields
@@ -30,8 +31,10 @@ from ..transitions import (
     audit_context,
     refusal,
 )
-from .creation import PARAMETERS_SOURCE, Status, _record_dataset_choices, logger, merge_parameters
+from .creation import PARAMETERS_SOURCE, Status, _record_dataset_choices, merge_parameters
 from .inputs import check_campaign_inputs
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from calculations.bundle.inputs import CampaignInputs

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,9 +22,6 @@ from ..transitions import (
     actor_user,
     audit_context,
 )
-
-logger = logging.getLogger(__name__)
-
 
 Status = Campaign.Status
 
