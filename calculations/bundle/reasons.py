@@ -62,6 +62,18 @@ REASONS: dict[str, str] = {
     "missing_deciles": "l'indicateur {indicator} n'a pas de ligne dans {file}",
     "missing_socle": "indicateur socle {indicator} absent pour le groupement {groupement}",
     "too_many_rows": "{rows} lignes{nb}: plus que {limit}, le plus grand nombre dont les centimes s'additionnent exactement",
+    # --- versements.csv ---
+    "unknown_nature": "nature inconnue {value} (attendu {allowed})",
+    "pilot_nature": (
+        "la nature {value} concerne les projets pilotes{nb}: à enregistrer sur le projet pilote, pas dans versements.csv"
+    ),
+    "duplicate_row": "ligne en double (déjà ligne {first})",
+    "duplicate_payment": (
+        "une ligne pour le groupement {groupement}, l'année {year} et la nature {nature} figure déjà ligne {first}"
+    ),
+    "paid_by_campaign": (
+        "l'intéressement de {groupement} versé en {year} est déjà enregistré par la campagne {campaign}"
+    ),
     # --- parametres.json and --param ---
     "json": "JSON invalide (ligne {line}, colonne {column})",
     "json_object": "doit être un objet JSON {{nom{nb}: valeur}} des paramètres",
@@ -162,6 +174,12 @@ RULE_LABELS = {
     "json": "JSON",
     "wave_years": "années de la vague",
     "internal": "erreur interne",
+    "unknown_groupement": "groupement inconnu",
+    "unknown_nature": "nature inconnue",
+    "pilot_nature": "nature de projet pilote",
+    "duplicate_row": "ligne en double",
+    "duplicate_key": "doublon",
+    "paid_by_campaign": "déjà versé par une campagne",
 }
 
 # The steps a campaign computation reports while it runs (shown as « 62 % – écrêtement 2022 (étape 3) »).

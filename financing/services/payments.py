@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from calculations.bundle.csvformat import MAX_YEAR, MIN_YEAR, Column, TableReader
 from calculations.bundle.problems import ProblemCollector
+from calculations.bundle.reasons import one_of, quoted, reason
 from calculations.services.transitions import actor_user, audit_context
 from common.errors import require_permission
 from groupements.models import Groupement
@@ -52,14 +53,20 @@ def _check_payment_rows(records, collector: ProblemCollector, name: str):
         ok = None not in (code, year, nature, amount)  # a missing or unreadable value is already reported
         groupement = groupements.get(code)
         if code is not None and groupement is None:
-            collector.add(name, record.line, "code_groupement", f"unknown groupement {code!r}", "unknown_groupement")
+            collector.add(
+                name,
+                record.line,
+                "code_groupement",
+                reason("unknown_groupement", value=quoted(code)),
+                "unknown_groupement",
+            )
             ok = False
         if nature in PILOT_NATURES:
             collector.add(
                 name,
                 record.line,
                 "nature",
-                f"nature {nature!r} concerns pilot projects: record it on the pilot project, not in versements.csv",
+                reason("pilot_nature", value=quoted(nature)),
                 "pilot_nature",
             )
             ok = False
@@ -68,7 +75,7 @@ def _check_payment_rows(records, collector: ProblemCollector, name: str):
                 name,
                 record.line,
                 "nature",
-                f"unknown nature {nature!r} (expected amorcage or interessement)",
+                reason("unknown_nature", value=quoted(nature), allowed=one_of(GROUPEMENT_NATURES)),
                 "unknown_nature",
             )
             ok = False
@@ -77,13 +84,13 @@ def _check_payment_rows(records, collector: ProblemCollector, name: str):
         row = (code, year, nature, amount)
         key = (code, year, nature)
         if row in seen_rows:
-            collector.add(name, record.line, None, f"duplicate of line {seen_rows[row]}", "duplicate_row")
+            collector.add(name, record.line, None, reason("duplicate_row", first=seen_rows[row]), "duplicate_row")
         elif key in seen_keys:
             collector.add(
                 name,
                 record.line,
                 None,
-                f"a line for groupement {code}, year {year}, nature {nature} already appears at line {seen_keys[key]}",
+                reason("duplicate_payment", groupement=code, year=year, nature=nature, first=seen_keys[key]),
                 "duplicate_key",
             )
         else:
@@ -104,7 +111,12 @@ def _check_payment_rows(records, collector: ProblemCollector, name: str):
                 name,
                 record.line,
                 None,
-                f"the intéressement of {groupement.code} paid in {record['annee']} is already recorded from campaign {campaign.year} v{campaign.version}",
+                reason(
+                    "paid_by_campaign",
+                    groupement=groupement.code,
+                    year=record["annee"],
+                    campaign=f"{campaign.year} v{campaign.version}",
+                ),
                 "paid_by_campaign",
             )
     return valid

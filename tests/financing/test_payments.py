@@ -79,11 +79,14 @@ def test_comma_delimited_file_with_decimal_point(groupements, manager, tmp_path)
 @pytest.mark.parametrize(
     "line, expected",
     [
-        ("G999;2020;amorcage;10", "versements.csv:3: code_groupement: unknown groupement 'G999'"),
-        ("G002;2020;bonus;10", "versements.csv:3: nature: unknown nature 'bonus' (expected amorcage or interessement)"),
+        ("G999;2020;amorcage;10", "versements.csv:3: code_groupement: groupement inconnu «\u202fG999\u202f»"),
+        (
+            "G002;2020;bonus;10",
+            "versements.csv:3: nature: nature inconnue «\u202fbonus\u202f» (attendu «\u202famorcage\u202f» ou «\u202finteressement\u202f»)",
+        ),
         (
             "G002;2020;coordination;10",
-            "versements.csv:3: nature: nature 'coordination' concerns pilot projects: record it on the pilot project, not in versements.csv",
+            "versements.csv:3: nature: la nature «\u202fcoordination\u202f» concerne les projets pilotes\u202f: à enregistrer sur le projet pilote, pas dans versements.csv",
         ),
         ("G002;2020;amorcage;-10", "versements.csv:3: montant: ne doit pas être négatif, reçu «\u202f-10\u202f»"),
         (
@@ -102,9 +105,9 @@ def test_comma_delimited_file_with_decimal_point(groupements, manager, tmp_path)
         ("G002;2020;amorcage;", "versements.csv:3: montant: valeur obligatoire"),
         (
             "G001;2019;amorcage;20",
-            "versements.csv:3: -: a line for groupement G001, year 2019, nature amorcage already appears at line 2",
+            "versements.csv:3: -: une ligne pour le groupement G001, l'année 2019 et la nature amorcage figure déjà ligne 2",
         ),
-        ("G001;2019;amorcage;10", "versements.csv:3: -: duplicate of line 2"),
+        ("G001;2019;amorcage;10", "versements.csv:3: -: ligne en double (déjà ligne 2)"),
     ],
 )
 def test_each_rule_is_refused_with_its_line_and_nothing_is_written(groupements, manager, tmp_path, line, expected):
@@ -120,9 +123,9 @@ def test_every_problem_is_reported_at_once(groupements, manager, tmp_path):
     )
 
     assert problems_of(path, manager) == [
-        "versements.csv:3: code_groupement: unknown groupement 'G999'",
+        "versements.csv:3: code_groupement: groupement inconnu «\u202fG999\u202f»",
         "versements.csv:4: montant: ne doit pas être négatif, reçu «\u202f-1\u202f»",
-        "versements.csv:4: nature: unknown nature 'bonus' (expected amorcage or interessement)",
+        "versements.csv:4: nature: nature inconnue «\u202fbonus\u202f» (attendu «\u202famorcage\u202f» ou «\u202finteressement\u202f»)",
     ]
 
 
@@ -150,7 +153,7 @@ def test_intéressement_already_paid_by_a_campaign_is_refused(groupements, manag
     )
 
     assert problems_of(write(tmp_path, "G005;2022;interessement;5"), manager) == [
-        "versements.csv:2: -: the intéressement of G005 paid in 2022 is already recorded from campaign 2021 v1"
+        "versements.csv:2: -: l'intéressement de G005 versé en 2022 est déjà enregistré par la campagne 2021 v1"
     ]
 
 
@@ -170,6 +173,29 @@ def test_command_prints_problems_to_stderr_and_fails(groupements, manager, tmp_p
         == "versements.csv:2: montant: ce n'est pas un nombre décimal (séparateur décimal «\u202f.\u202f» ou «\u202f,\u202f»)\u202f: «\u202fabc\u202f»\n"
     )
     assert not LedgerLine.objects.exists()
+
+
+def test_command_reports_every_problem_in_french_and_imports_nothing(groupements, manager, tmp_path, capsys):
+    path = write(tmp_path, "G001;2019;amorcage;10", "G001;2019;amorcage;10", "G002;2019;prime;10")
+
+    with pytest.raises(CommandError) as refused:
+        call_command("import_payments", str(path), "--user", "gestion")
+
+    assert str(refused.value) == "2 problème(s) : aucun versement n'a été importé."
+    assert capsys.readouterr().err.splitlines() == [
+        "versements.csv:3: -: ligne en double (déjà ligne 2)",
+        "versements.csv:4: nature: nature inconnue «\u202fprime\u202f» (attendu «\u202famorcage\u202f» ou «\u202finteressement\u202f»)",
+    ]
+    assert not LedgerLine.objects.exists()
+
+
+def test_problems_past_the_first_hundred_are_counted_per_rule_in_french(groupements, manager, tmp_path):
+    path = write(tmp_path, *(f"X{n:03};2019;amorcage;10" for n in range(101)), "G001;2019;prime;10")
+
+    with pytest.raises(BundleError) as refused:
+        import_payments(path=path, user=manager)
+
+    assert refused.value.lines()[-1] == "… and 2 more (groupement inconnu\u202f: 1, nature inconnue\u202f: 1)"
 
 
 def test_command_imports_the_file(groupements, tmp_path):

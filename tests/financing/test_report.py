@@ -242,7 +242,7 @@ def test_admin_import_shows_the_problems_and_writes_nothing(db, client, make_use
     with open(broken, "rb") as handle:
         response = client.post(reverse("admin:financing_ledgerline_import_payments"), {"file": handle})
 
-    assert "versements.csv:3: code_groupement: unknown groupement &#x27;G999&#x27;" in response.content.decode()
+    assert "versements.csv:3: code_groupement: groupement inconnu «\u202fG999\u202f»" in response.content.decode()
     assert not LedgerLine.objects.exists()
     with open(FIXTURE, "rb") as handle:
         response = client.post(reverse("admin:financing_ledgerline_import_payments"), {"file": handle})
