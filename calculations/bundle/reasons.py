@@ -77,7 +77,7 @@ REASONS: dict[str, str] = {
     # --- parametres.json and --param ---
     "json": "JSON invalide (ligne {line}, colonne {column})",
     "json_object": "doit être un objet JSON {{nom{nb}: valeur}} des paramètres",
-    "unknown_parameter": "paramètre inconnu (paramètres connus{nb}: {known})",
+    "unknown_parameter": "paramètre inconnu, reçu {value} (paramètres connus{nb}: {known})",
     "parameter_choice": "doit valoir {allowed}, reçu {value}",
     "parameter_number": "ce n'est ni un nombre, ni un décimal, ni une fraction a/b{nb}: {value}",
     "parameter_negative": "ne doit pas être négatif, reçu {value}",
@@ -85,7 +85,7 @@ REASONS: dict[str, str] = {
     "parameter_integer": "doit être un entier, reçu {value}",
     "parameter_percentile": "doit être dans ]0, 100], reçu {value}",
     "parameter_confidence": "doit être dans ]0, 1[ (bornes exclues), reçu {value}",
-    "parameter_weights": "c_ecart + c_evolution doit valoir 1, reçu {value} (changez les deux)",
+    "parameter_weights": "c_ecart + c_evolution doit valoir 1, reçu {ecart} + {evolution} = {value} (changez les deux)",
     "parameter_points": "base_points + max_experience_points doit être positif (S_max divise le score)",
     "parameter_assignment": "attendu nom=valeur",
     # --- the computation (engine) ---

@@ -116,7 +116,11 @@ class Parameters:
             for name, value in (values or {}).items():
                 if name not in DEFAULT_LITERALS:
                     problems.append(
-                        _problem(source, name, reason("unknown_parameter", known=", ".join(DEFAULT_LITERALS)))
+                        _problem(
+                            source,
+                            name,
+                            reason("unknown_parameter", value=quoted(value), known=", ".join(DEFAULT_LITERALS)),
+                        )
                     )
                     continue
                 raw[name] = value
@@ -136,12 +140,18 @@ class Parameters:
                 problems.append(_problem(where, name, reason("parameter_number", value=quoted(value))))
                 continue
             parsed[name] = number
-            problems.extend(_value_problems(where, name, number))
+            problems.extend(_value_problems(where, name, number, written=literal_text(value)))
         if all(isinstance(parsed.get(n), Fraction) for n in ("c_ecart", "c_evolution")):
             total = parsed["c_ecart"] + parsed["c_evolution"]
             if total != 1:
                 where = source_of["c_ecart"] if source_of["c_ecart"] != DEFAULT_SOURCE else source_of["c_evolution"]
-                problems.append(_problem(where, "c_ecart", reason("parameter_weights", value=shown_number(total))))
+                text = reason(
+                    "parameter_weights",
+                    ecart=shown_number(literal_text(raw["c_ecart"])),  # as written: 0,5 rather than 1/2
+                    evolution=shown_number(literal_text(raw["c_evolution"])),
+                    value=shown_number(total),
+                )
+                problems.append(_problem(where, "c_ecart", text))
         points = [parsed.get(n) for n in ("base_points", "max_experience_points")]
         if all(isinstance(p, Fraction) for p in points) and sum(points) == 0:
             problems.append(
@@ -178,18 +188,20 @@ def _problem(source: str, name: str, reason: str) -> Problem:
     return Problem(source, None, name, reason, "parameter")
 
 
-def _value_problems(source: str, name: str, number: Fraction) -> Iterable[Problem]:
+def _value_problems(source: str, name: str, number: Fraction, *, written: str) -> Iterable[Problem]:
+    """The rules of section 6 `number` breaks, each showing the value as it was `written` (« 1,5 », not 3/2)."""
+    shown = shown_number(written)
     if number < 0:
-        yield _problem(source, name, reason("parameter_negative", value=shown_number(number)))
+        yield _problem(source, name, reason("parameter_negative", value=shown))
         return
     if name in AT_MOST_ONE and number > 1:
-        yield _problem(source, name, reason("parameter_at_most_one", value=shown_number(number)))
+        yield _problem(source, name, reason("parameter_at_most_one", value=shown))
     if name in INTEGER_VALUED and number.denominator != 1:
-        yield _problem(source, name, reason("parameter_integer", value=shown_number(number)))
+        yield _problem(source, name, reason("parameter_integer", value=shown))
     if name == "truncation_percentile" and not 0 < number <= 100:
-        yield _problem(source, name, reason("parameter_percentile", value=shown_number(number)))
+        yield _problem(source, name, reason("parameter_percentile", value=shown))
     if name == "confidence_level" and not 0 < number < 1:
-        yield _problem(source, name, reason("parameter_confidence", value=shown_number(number)))
+        yield _problem(source, name, reason("parameter_confidence", value=shown))
 
 
 def parse_assignments(assignments: Iterable[str], source: str = OVERRIDE_SOURCE) -> dict[str, str]:

@@ -82,6 +82,53 @@ def test_create_campaign_reports_every_bad_parameter_and_exits_non_zero(capsys):
 
 
 @pytest.mark.django_db
+def test_create_campaign_names_the_source_value_and_reason_of_each_bad_parameter(tmp_path, capsys):
+    parameters = tmp_path / "parametres.json"
+    parameters.write_text('{"c_partage": "1.5", "min_patients": 300}', encoding="utf-8")
+
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "create_campaign", "--year", "2022", "--parameters", str(parameters), "--param", "noise_gate=peut-être"
+        )
+
+    assert str(refused.value) == "campagne 2022 non créée : 2 problème(s)"
+    assert capsys.readouterr().err.splitlines() == [
+        "parametres.json: c_partage: doit être au plus 1, reçu 1,5",
+        "--param: noise_gate: doit valoir «\u202foff\u202f» ou «\u202fon\u202f», reçu «\u202fpeut-être\u202f»",
+    ]
+    assert not Campaign.objects.exists()
+
+
+@pytest.mark.django_db
+def test_create_campaign_does_not_stop_at_an_unreadable_file_or_a_malformed_param(tmp_path, capsys):
+    parameters = tmp_path / "parametres.json"
+    parameters.write_text('{"c_partage": 0.5,}', encoding="utf-8")
+
+    with pytest.raises(CommandError, match="4 problème"):
+        call_command(
+            "create_campaign",
+            "--year",
+            "2022",
+            "--parameters",
+            str(parameters),
+            "--param",
+            "min_patients",
+            "--param",
+            "confidence_level=1",
+            "--dataset",
+            "2022=abc",
+        )
+
+    assert capsys.readouterr().err.splitlines() == [
+        "--dataset '2022=abc' : donnez au moins 6 caractères du SHA-256",
+        "parametres.json:1: -: JSON invalide (ligne 1, colonne 19)",
+        "--param: min_patients: attendu nom=valeur",
+        "--param: confidence_level: doit être dans ]0, 1[ (bornes exclues), reçu 1",
+    ]
+    assert not Campaign.objects.exists()
+
+
+@pytest.mark.django_db
 def test_run_campaign_without_a_campaign_says_how_to_create_it():
     with pytest.raises(CommandError, match="create_campaign --year 2022"):
         run("run_campaign", "--year", "2022")

@@ -175,10 +175,12 @@ def test_create_campaign_command_names_the_files(loaded_reference, media_root, c
     assert f"fichier national 2022 : n° {golden[2022].pk} · beneficiaires_2022.csv" in out
 
     Campaign.objects.all().delete()
-    with pytest.raises(CommandError, match="aucun jeu de données ne correspond"):
-        call_command("create_campaign", "--year", "2022", "--dataset", "2022=ffffffffff")
-    with pytest.raises(CommandError, match="attendu ANNEE=N°"):
-        call_command("create_campaign", "--year", "2022", "--dataset", "2022")
+    with pytest.raises(CommandError, match="campagne 2022 non créée"):
+        call_command("create_campaign", "--year", "2022", "--dataset", "2022=ffffffffff", "--dataset", "2022")
+    assert capsys.readouterr().err.splitlines() == [
+        "--dataset '2022=ffffffffff' : aucun jeu de données ne correspond à 'ffffffffff'",
+        "--dataset '2022' : attendu ANNEE=N° ou ANNEE=SHA-256, par exemple 2022=12",
+    ]
     with pytest.raises(CommandError, match="campagne 2022 non créée"):
         call_command("create_campaign", "--year", "2022", "--dataset", f"2022={golden[2019].pk}")
     assert (

@@ -6,6 +6,9 @@ national file of each year it needs: the one named by --dataset (its number, or 
 SHA-256), else the latest valid file of the year; the files chosen are printed. Without
 --user the command acts as the system (`COMMAND_LINE` in calculations/services/transitions.py: it may
 create, set parameters and launch, nothing else).
+
+Every problem of the year, the --dataset choices, parametres.json and the --param values is printed at
+once, each naming its source and parameter, and nothing is created.
 """
 
 from pathlib import Path
@@ -13,10 +16,10 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from calculations.engine import ParameterError
-from calculations.engine.parameters import parse_assignments, read_parameters_json
+from calculations.engine.parameters import OVERRIDE_SOURCE, read_parameters_json, split_assignments
 from calculations.models import Dataset
 from calculations.selectors.datasets import chosen_datasets, dataset_choice_label
-from calculations.services.campaigns import create_campaign
+from calculations.services.campaigns import campaign_creation_problems, create_campaign
 from calculations.services.transitions import CampaignError, command_line_actor
 from common.commands import ProjectCommand
 
@@ -43,20 +46,37 @@ class Command(ProjectCommand):
         parser.add_argument("--user", metavar="LOGIN", help="utilisateur qui agit (sinon : système, ligne de commande)")
 
     def handle(self, *args, year, parameters, param, dataset, user, **options):
-        if parameters and not parameters.is_file():
-            raise CommandError(f"{parameters}: fichier introuvable")
+        problems: list[str] = []
         datasets = {}
         for assignment in dataset:
-            dataset_year, found = self.named_dataset(assignment)
-            datasets[dataset_year] = found
+            try:
+                dataset_year, found = self.named_dataset(assignment)
+            except ValueError as error:
+                problems.append(str(error))
+            else:
+                datasets[dataset_year] = found
+        layers = []
+        if parameters and not parameters.is_file():
+            problems.append(f"{parameters} : fichier introuvable")
+        elif parameters:
+            try:
+                layers.append((parameters.name, read_parameters_json(parameters)))
+            except ParameterError as error:
+                problems += error.messages
+        overrides, malformed = split_assignments(param)
+        problems += [str(problem) for problem in malformed]
+        layers.append((OVERRIDE_SOURCE, overrides))
         try:
-            values = dict(read_parameters_json(parameters)) if parameters else {}
-            values.update(parse_assignments(param))
-            campaign = create_campaign(year=year, user=command_line_actor(user), parameters=values, datasets=datasets)
-        except (CampaignError, ParameterError) as error:
+            actor = command_line_actor(user)
+            if problems:  # the service's own checks too, so that one run lists everything to fix
+                raise CampaignError(
+                    problems + campaign_creation_problems(year=year, parameter_layers=layers, datasets=datasets)
+                )
+            campaign = create_campaign(year=year, user=actor, parameter_layers=layers, datasets=datasets)
+        except CampaignError as error:
             for line in error.messages:
                 self.stderr.write(line)
-            raise CommandError(f"campagne {year} non créée") from None
+            raise CommandError(f"campagne {year} non créée : {len(error.messages)} problème(s)") from None
         self.stdout.write(self.style.SUCCESS(f"{campaign} créée (id {campaign.pk})."))
         chosen = chosen_datasets(campaign=campaign)
         for chosen_year, row in chosen.items():
@@ -65,19 +85,20 @@ class Command(ProjectCommand):
             self.stdout.write("  aucun fichier national validé : le plus récent de chaque année sera pris au lancement")
 
     def named_dataset(self, assignment: str) -> tuple[int, Dataset]:
-        """`2022=12` (number) or `2022=1a2b3c4d` (start of the SHA-256, at least 6 characters)."""
+        """`2022=12` (number) or `2022=1a2b3c4d` (start of the SHA-256, at least 6 characters); ValueError
+        saying why when it names no single dataset."""
         year_text, separator, key = assignment.partition("=")
         key = key.strip().lower()
         if not separator or not year_text.strip().isdigit() or not key:
-            raise CommandError(f"--dataset {assignment!r} : attendu ANNEE=N° ou ANNEE=SHA-256, par exemple 2022=12")
+            raise ValueError(f"--dataset {assignment!r} : attendu ANNEE=N° ou ANNEE=SHA-256, par exemple 2022=12")
         year = int(year_text)
         if key.isdigit():
             candidates = list(Dataset.objects.filter(pk=int(key)))
         elif len(key) >= 6:
             candidates = list(Dataset.objects.filter(sha256__startswith=key))
         else:
-            raise CommandError(f"--dataset {assignment!r} : donnez au moins 6 caractères du SHA-256")
+            raise ValueError(f"--dataset {assignment!r} : donnez au moins 6 caractères du SHA-256")
         if len(candidates) != 1:
             found = "aucun jeu de données" if not candidates else f"{len(candidates)} jeux de données"
-            raise CommandError(f"--dataset {assignment!r} : {found} ne correspond à {key!r}")
+            raise ValueError(f"--dataset {assignment!r} : {found} ne correspond à {key!r}")
         return year, candidates[0]

@@ -21,6 +21,7 @@ from .computation import (
 from .creation import (
     PARAMETERS_SOURCE,
     PREVIOUS_VERSION_SOURCE,
+    campaign_creation_problems,
     check_year,
     checked_dataset_choices,
     choose_campaign_datasets,
@@ -44,6 +45,7 @@ __all__ = [
     "PARAMETERS_SOURCE",
     "PREVIOUS_VERSION_SOURCE",
     "SERVICES_BY_TARGET",
+    "campaign_creation_problems",
     "check_campaign_inputs",
     "check_year",
     "checked_dataset_choices",

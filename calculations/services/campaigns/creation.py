@@ -97,31 +97,81 @@ def _record_dataset_choices(*, campaign: Campaign, datasets: dict[int, Dataset],
     )
 
 
+def _creation_plan(
+    *, year, layers: list[tuple[str, dict]], datasets: dict[int, Dataset | None] | None, existing: list[Campaign]
+) -> tuple[list[str], Parameters | None, dict[int, Dataset], Campaign | None]:
+    """Every reason to refuse creating campaign `year` over the `existing` campaigns of that year, then
+    what to create when there is none: the merged parameters, the datasets and the campaign in force.
+    Each check runs whatever the others found, so that one refusal lists every problem."""
+    problems: list[str] = []
+    choices: dict[int, Dataset] = {}
+    try:
+        check_year(year)
+    except CampaignError as error:
+        problems += error.messages
+    else:
+        try:
+            choices = checked_dataset_choices(year=year, datasets=datasets)
+        except CampaignError as error:
+            problems += error.messages
+    open_ones = [c for c in existing if c.status in Campaign.OPEN_STATUSES]
+    if open_ones:
+        current = open_ones[0]
+        problems.append(
+            f"La campagne {year} v{current.version} est en cours ({current.get_status_display()}) : "
+            "modifiez-la ou relancez-la plutôt que d'en créer une autre."
+        )
+    in_force = next((c for c in existing if c.status in Campaign.IN_FORCE_STATUSES), None)
+    # A new version starts from the parameters of the one in force: the overrides are checked over them.
+    previous = [(PREVIOUS_VERSION_SOURCE, in_force.parameters)] if in_force else []
+    merged = None
+    try:
+        merged = merge_parameters(*previous, *layers)
+    except CampaignError as error:
+        problems += error.messages
+    return problems, merged, choices, in_force
+
+
+def campaign_creation_problems(
+    *, year, parameter_layers: list[tuple[str, dict]], datasets: dict[int, Dataset | None] | None = None
+) -> list[str]:
+    """Every reason `create_campaign` would refuse these inputs now (empty: it would create the campaign),
+    for a caller that has problems of its own to report with them. Creates nothing."""
+    existing = list(Campaign.objects.filter(year=year).order_by("-version")) if supported_year(year) else []
+    return _creation_plan(year=year, layers=parameter_layers, datasets=datasets, existing=existing)[0]
+
+
 def create_campaign(
-    *, year: int, user, parameters: dict | None = None, datasets: dict[int, Dataset | None] | None = None
+    *,
+    year: int,
+    user,
+    parameters: dict | None = None,
+    datasets: dict[int, Dataset | None] | None = None,
+    parameter_layers: list[tuple[str, dict]] | None = None,
 ) -> Campaign:
     """A new campaign for `year` in draft, with the dataset of each year it needs: those of `datasets`
     (year -> Dataset), the latest valid file of the other years. A later upload never changes them.
 
+    The parameters are `parameters`, or `parameter_layers` — `(source, values)` pairs, later wins — when
+    a refusal should name where each value came from (parametres.json, --param).
+
     When a campaign of that year is in force (published or paid), the new one is its next version,
     supersedes it (once published) and starts from its parameters. Refused while another campaign of
-    the year is being prepared.
+    the year is being prepared. A refusal lists every problem found (year, datasets, parameters).
     """
     _require(user, "calculations.add_campaign", "créer une campagne")
-    check_year(year)
-    choices = checked_dataset_choices(year=year, datasets=datasets)
+    layers = parameter_layers if parameter_layers is not None else [(PARAMETERS_SOURCE, parameters or {})]
     with audit_context(user), transaction.atomic():
-        existing = list(Campaign.objects.select_for_update().filter(year=year).order_by("-version"))
-        open_ones = [c for c in existing if c.status in Campaign.OPEN_STATUSES]
-        if open_ones:
-            current = open_ones[0]
-            raise CampaignError(
-                f"La campagne {year} v{current.version} est en cours ({current.get_status_display()}) : "
-                "modifiez-la ou relancez-la plutôt que d'en créer une autre."
-            )
-        in_force = next((c for c in existing if c.status in Campaign.IN_FORCE_STATUSES), None)
-        layers = [(PREVIOUS_VERSION_SOURCE, in_force.parameters)] if in_force else []
-        merged = merge_parameters(*layers, (PARAMETERS_SOURCE, parameters or {}))
+        existing = (
+            list(Campaign.objects.select_for_update().filter(year=year).order_by("-version"))
+            if supported_year(year)
+            else []
+        )
+        problems, merged, choices, in_force = _creation_plan(
+            year=year, layers=layers, datasets=datasets, existing=existing
+        )
+        if problems:
+            raise CampaignError(problems)
         try:
             with transaction.atomic():
                 created = Campaign.objects.create(

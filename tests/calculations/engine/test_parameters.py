@@ -188,7 +188,7 @@ def test_negative_confidence_level_is_refused():
     with pytest.raises(ParameterError) as caught:
         Parameters.merge(("parametres.json", {"confidence_level": "-0.95"}))
     assert [str(p) for p in caught.value.problems] == [
-        "parametres.json: confidence_level: ne doit pas être négatif, reçu -19/20"
+        "parametres.json: confidence_level: ne doit pas être négatif, reçu -0,95"  # as written, in French
     ]
 
 
