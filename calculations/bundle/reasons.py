@@ -174,6 +174,7 @@ RULE_LABELS = {
     "json": "JSON",
     "wave_years": "années de la vague",
     "internal": "erreur interne",
+    "interrupted": "validation interrompue",
     "unknown_groupement": "groupement inconnu",
     "unknown_nature": "nature inconnue",
     "pilot_nature": "nature de projet pilote",

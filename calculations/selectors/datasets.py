@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from calculations.bundle.problems import Problem, format_problems
+from calculations.bundle.reasons import rule_label
 from calculations.models import Campaign, CampaignDataset, Dataset
 from common.formatting import format_integer
 from common.storage import StoredFile
@@ -118,7 +119,8 @@ def dataset_problem_lines(dataset: Dataset) -> list[str]:
     return format_problems(problems, limit=len(problems), more=Counter(remaining_problem_counts(dataset)))
 
 
-PROBLEM_CSV_HEADER = ["fichier", "ligne", "colonne", "motif", "regle"]
+# `regle` is the rule's stable code (to filter or count on); `libelle_regle` says it in French.
+PROBLEM_CSV_HEADER = ["fichier", "ligne", "colonne", "motif", "regle", "libelle_regle"]
 
 
 def dataset_problem_rows(dataset: Dataset) -> list[list]:
@@ -133,10 +135,13 @@ def dataset_problem_rows(dataset: Dataset) -> list[list]:
                 problem.get("column") or "",
                 problem.get("reason", ""),
                 problem.get("rule", ""),
+                rule_label(problem.get("rule", "")),
             ]
         )
     for rule, count in remaining_problem_counts(dataset).items():
-        rows.append([dataset.original_name, "", "", f"… et {count} autre(s) problème(s) de ce type", rule])
+        rows.append(
+            [dataset.original_name, "", "", f"… et {count} autre(s) problème(s) de ce type", rule, rule_label(rule)]
+        )
     return rows
 
 

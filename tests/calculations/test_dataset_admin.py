@@ -130,9 +130,9 @@ def test_rejected_dataset_shows_and_downloads_its_problems(client, make_user, tm
     response = client.get(reverse("admin:calculations_dataset_problems", args=[dataset.pk]))
     assert response["Content-Type"].startswith("text/csv")
     assert response.content.decode("utf-8-sig").splitlines() == [
-        "fichier;ligne;colonne;motif;regle",
-        "beneficiaires_2021.csv;3;rpps_mt;le RPPS doit comporter 11 chiffres, reçu «\u202f123\u202f»;rpps",
-        "beneficiaires_2021.csv;3;depenses;au plus 2 décimales (un montant en euros et centimes), reçu «\u202f10,001\u202f»;decimal_places",
+        "fichier;ligne;colonne;motif;regle;libelle_regle",
+        "beneficiaires_2021.csv;3;rpps_mt;le RPPS doit comporter 11 chiffres, reçu «\u202f123\u202f»;rpps;RPPS",
+        "beneficiaires_2021.csv;3;depenses;au plus 2 décimales (un montant en euros et centimes), reçu «\u202f10,001\u202f»;decimal_places;décimales",
     ]
 
 

@@ -90,6 +90,7 @@ def test_rejected_file_keeps_only_the_report(tmp_path, media_root):
         "age",
         "doit être compris entre 0 et 125, reçu «\u202f130\u202f»",
         "range",
+        "hors bornes",
     ]
     assert (dataset.parquet_file.name, dataset.parquet_sha256, dataset.row_count, dataset.profile) == ("", "", None, {})
     assert not any(p.is_file() for p in (media_root / "datasets").rglob("*")), "nothing stored for a rejected file"
@@ -104,8 +105,8 @@ def test_problems_beyond_the_first_hundred_are_counted_per_rule(tmp_path, media_
     assert len(dataset.problems) == 100 and dataset.problem_count == 150
     assert dataset_problem_lines(dataset)[-1] == "… and 50 more (hors bornes\u202f: 30, décimales\u202f: 20)"
     assert dataset_problem_rows(dataset)[-2:] == [
-        ["beneficiaires_2021.csv", "", "", "… et 30 autre(s) problème(s) de ce type", "range"],
-        ["beneficiaires_2021.csv", "", "", "… et 20 autre(s) problème(s) de ce type", "decimal_places"],
+        ["beneficiaires_2021.csv", "", "", "… et 30 autre(s) problème(s) de ce type", "range", "hors bornes"],
+        ["beneficiaires_2021.csv", "", "", "… et 20 autre(s) problème(s) de ce type", "decimal_places", "décimales"],
     ]
 
 

@@ -90,3 +90,15 @@ def test_the_prefix_stays_file_line_column_and_the_rest_is_counted_in_french():
         f"… and 2 more (valeur obligatoire{NB}: 2)",
     ]
     assert file_kind("pdf") == "un document PDF"
+
+
+def test_every_rule_a_beneficiaries_file_can_break_has_a_french_label():
+    """The admin's counts and problemes.csv's `libelle_regle` show the label; a rule without one would
+    show its code instead."""
+    from calculations.bundle.beneficiaries.rules import rule_table
+
+    names = {rule.name for delimiter in ";," for rule in rule_table(delimiter)}
+    # Problems of the whole file, raised outside the rule table (validation, reading, the dataset service).
+    names |= {"duplicate", "not_csv", "line_length", "too_many_rows", "no_rows", "empty_file", "header", "malformed"}
+    names |= {"internal", "interrupted"}
+    assert sorted(name for name in names if name not in RULE_LABELS) == []
