@@ -248,16 +248,20 @@ def measure(port: int, cookie: str, download: str, args, label: str) -> list[tup
         asyncio.run(load(port, path, cookie, users=2, seconds=1, requests=50, pdf=pdf))  # warm every process
         for users in [int(n) for n in args.users.split(",")]:
             load_average = os.getloadavg()[0]
+            client_cpu = time.process_time()
             run = asyncio.run(
                 load(port, path, cookie, users=users, seconds=args.seconds, requests=args.requests, pdf=pdf)
             )
+            # The share of the two cores the client itself took from the server during the run.
+            client_share = (time.process_time() - client_cpu) / run.elapsed / (os.cpu_count() or 1)
             rate = len(run.latencies) / run.elapsed
             row = (label, page, users, len(run.latencies), rate, run.percentile(0.5), run.percentile(0.95))
             rows.append(row)
             print(
                 f"{label:<10} {page:<13} {users:>3} users {len(run.latencies):>6} req {rate:>7.1f} req/s "
                 f"p50 {run.percentile(0.5) * 1000:>6.1f} ms  p95 {run.percentile(0.95) * 1000:>6.1f} ms  "
-                f"max {max(run.latencies, default=0) * 1000:>6.1f} ms  load {load_average:.2f}"
+                f"max {max(run.latencies, default=0) * 1000:>6.1f} ms  load {load_average:.2f}  "
+                f"client {client_share:.0%} of the CPU"
                 + (f"  ERRORS {len(run.errors)}: {run.errors[:3]}" if run.errors else ""),
                 flush=True,
             )
