@@ -6,6 +6,17 @@ recording a seed credit or a claim *is* recording its ledger line, so the FISS r
 lists and the imports can never disagree. Intéressement lines are written only by
 `financing.services.ledger.record_campaign_payments`, when a campaign is paid (`financing.receivers`).
 
+Amounts are money paid to a beneficiary, so a line is never negative, except when it records money
+taken back (METHODOLOGY section 3: only `montant` in `versements.csv` may carry a leading `-`, for a
+recovery). Two writers record such a line, each explicitly, and no one else may:
+- a paid campaign's superseding version, whose line is the difference with what the earlier versions
+  paid (it has its campaign);
+- the import of `versements.csv`, whose negative `montant` is a *recovery* (`LedgerLine.recovery`):
+  a paid line of that groupement, payment year and nature, outside any campaign.
+Manual entries (ledger admin, seed credits, pilot projects, their imports) stay non-negative: the
+database refuses a negative line that is neither a campaign's nor flagged as a recovery, and the
+forms and services say so in French first.
+
 The models were born in the `groupements` app: their tables (and those of their pghistory events)
 keep the `groupements_` names they have in every database migrated before the move
 (financing/migrations/0001_move_from_groupements.py).
@@ -177,6 +188,14 @@ class LedgerLine(models.Model):
         related_name="claims",
         verbose_name="action approuvée",
     )
+    # Money taken back from the groupement (a trop-perçu), imported from versements.csv with a negative
+    # `montant`; never set by a form. See the module docstring and the constraints below.
+    recovery = models.BooleanField(
+        "récupération",
+        default=False,
+        editable=False,
+        help_text="Somme récupérée auprès du groupement (montant négatif), importée de versements.csv.",
+    )
     # Coordination: what of the fixed amount goes to salaries and to running costs (they sum to it).
     salaries = models.DecimalField("dont salaires", null=True, blank=True, **MONEY)
     running_costs = models.DecimalField("dont frais de fonctionnement", null=True, blank=True, **MONEY)
@@ -198,20 +217,41 @@ class LedgerLine(models.Model):
                 name="ledger_campaign_only_for_incentive",
                 violation_error_message="Seule une ligne d'intéressement provient d'une campagne.",
             ),
-            # A negative line only exists as the correction of an already paid campaign (superseding version).
+            # A negative line exists only as what its writer explicitly records (module docstring): the
+            # correction of an already paid campaign (superseding version, it has its campaign) or a
+            # recovery imported from versements.csv (`recovery`). A manual entry has neither: never negative.
             models.CheckConstraint(
-                condition=Q(amount__gte=0) | Q(campaign__isnull=False),
+                condition=Q(amount__gte=0) | Q(campaign__isnull=False) | Q(recovery=True),
                 name="ledger_amount_not_negative",
                 violation_error_message="Le montant ne peut pas être négatif.",
+            ),
+            # A recovery is money that came back: negative, paid (the FISS report counts paid lines), from a
+            # groupement (versements.csv knows no pilot project), outside campaigns (a campaign's own
+            # correction is its line, not a recovery).
+            models.CheckConstraint(
+                condition=Q(recovery=False)
+                | Q(amount__lt=0, status="paid", groupement__isnull=False, campaign__isnull=True),
+                name="ledger_recovery_is_paid_negative_outside_campaigns",
+                violation_error_message="Une récupération est une ligne payée d'un groupement, hors campagne, de montant négatif.",
             ),
             models.UniqueConstraint(
                 fields=["campaign", "groupement", "nature"], name="ledger_unique_campaign_groupement_nature"
             ),
+            # Outside campaigns, one payment and one recovery at most per groupement, payment year and nature
+            # (as versements.csv lists them). They coexist: `annee` is the year the money moved, so a
+            # recovery of an earlier overpayment shares its year with that year's payment, and the two are
+            # different movements the report nets. Several recoveries of a year are one line (their sum).
             models.UniqueConstraint(
                 fields=["groupement", "year", "nature"],
-                condition=Q(campaign__isnull=True, groupement__isnull=False),
+                condition=Q(campaign__isnull=True, groupement__isnull=False, recovery=False),
                 name="ledger_unique_groupement_year_nature",
                 violation_error_message="Une ligne de même nature existe déjà pour ce groupement et cette année.",
+            ),
+            models.UniqueConstraint(
+                fields=["groupement", "year", "nature"],
+                condition=Q(campaign__isnull=True, groupement__isnull=False, recovery=True),
+                name="ledger_unique_recovery_groupement_year_nature",
+                violation_error_message="Une récupération de même nature existe déjà pour ce groupement et cette année.",
             ),
             models.CheckConstraint(
                 condition=(Q(nature=Nature.INNOVATIVE_ACTIONS) & Q(approved_action__isnull=False))
@@ -249,12 +289,13 @@ class LedgerLine(models.Model):
 
 class SeedCreditManager(models.Manager):
     def get_queryset(self):
-        return super().get_queryset().filter(nature=Nature.SEED)
+        return super().get_queryset().filter(nature=Nature.SEED, recovery=False)
 
 
 class SeedCredit(LedgerLine):
     """Crédits d'amorçage of a groupement for a year: its `amorcage` ledger line (the wave is the
-    groupement's wave)."""
+    groupement's wave). A recovery of seed credits is not a seed credit: it is listed with the ledger
+    lines only, never by this proxy (its admin, service and import)."""
 
     objects = SeedCreditManager()
 

@@ -71,6 +71,10 @@ REASONS: dict[str, str] = {
     "duplicate_payment": (
         "une ligne pour le groupement {groupement}, l'année {year} et la nature {nature} figure déjà ligne {first}"
     ),
+    "duplicate_recovery": (
+        "une récupération (montant négatif) pour le groupement {groupement}, l'année {year} et la nature "
+        "{nature} figure déjà ligne {first}"
+    ),
     "paid_by_campaign": (
         "l'intéressement de {groupement} versé en {year} est déjà enregistré par la campagne {campaign}"
     ),

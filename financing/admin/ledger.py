@@ -89,6 +89,14 @@ class LedgerLineForm(forms.ModelForm):
                     "nature": "Les actions innovantes s'enregistrent comme demandes (« Demandes d'actions innovantes ») : le plafond annuel y est vérifié."
                 }
             )
+        # A manual line is a payment: the database refuses a negative one that is not a recovery, which
+        # only the import of versements.csv records (a `montant` written `-…`).
+        if amount is not None and amount < 0:
+            raise ValidationError(
+                {
+                    "amount": "Le montant ne peut pas être négatif : une récupération s'enregistre en important versements.csv (montant précédé de « - »)."
+                }
+            )
         if nature == Nature.COORDINATION and amount is not None and amount != COORDINATION_AMOUNT:
             raise ValidationError(
                 {"amount": f"La ligne de coordination est fixe : {format_money(COORDINATION_AMOUNT)} par an."}
@@ -120,11 +128,11 @@ class LedgerLineAdmin(
         "campaign",
         "recorded_by",
     )
-    list_filter = ("year", "nature", "status", "groupement__wave")
+    list_filter = ("year", "nature", "status", "recovery", "groupement__wave")
     search_fields = ("groupement__code", "groupement__name", "pilot_project__code", "label")
     list_select_related = ("groupement", "pilot_project", "campaign", "recorded_by")
     autocomplete_fields = ("groupement",)
-    readonly_fields = ("campaign", "recorded_by", "recorded_at", "paid_at")
+    readonly_fields = ("campaign", "recovery", "recorded_by", "recorded_at", "paid_at")
     actions = [mark_paid]
 
     def has_change_permission(self, request, obj=None):

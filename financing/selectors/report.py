@@ -4,10 +4,15 @@ FISS report rules (METHODOLOGY section 7):
 - it counts **paid** lines to groupements, grouped by payment year, wave and nature (planned lines
   are commitments, covered by the planned envelope; pilot-project lines belong to the Belgian scheme
   and are not FISS money);
+- a recovery (a negative line imported from versements.csv) subtracts from the cell of its wave,
+  nature and payment year, like a campaign's negative correction;
 - the planned envelope (setting IPEP_PLANNED_ENVELOPE) is added for each planned year that has no
-  paid line yet; once a year has payments, its real figures replace its envelope;
+  paid payment yet; once a year has payments, its real figures replace its envelope (a recovery alone
+  does not: money taken back early in a year leaves that year's planned payments planned, and both
+  count in the year's total);
 - amounts are summed exactly (Decimal, in Python); the text and HTML tables show whole euros rounded
-  half-up, like the official table, CSV and JSON keep the cents.
+  half-up (a negative one with a true minus, `−5 000 €`), like the official table, CSV and JSON keep
+  the cents (CSV with an ASCII `-`, for programs).
 """
 
 from __future__ import annotations
@@ -76,6 +81,13 @@ class FinancingReport:
     def grand_total(self) -> Decimal:
         return self.total + self.planned_total
 
+    def year_grand_total(self, year: int) -> Decimal | None:
+        """What a year counts in the grand total: its paid lines and, if still planned, its envelope."""
+        totals = self.totals
+        if year not in totals and year not in self.planned:
+            return None
+        return totals.get(year, ZERO) + self.planned.get(year, ZERO)
+
     @property
     def all_years(self) -> list[int]:
         return sorted({*self.years, *self.planned})
@@ -117,10 +129,13 @@ def financing_report() -> FinancingReport:
     )
     cells: dict[tuple, dict[int, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     waves = {}
+    paid_years = set()  # years with a payment (not only recoveries): their envelope is replaced
     for line in lines:
         wave = line.groupement.wave
         waves[wave.code] = wave
         cells[(wave.code, line.nature)][line.year] += line.amount
+        if line.amount >= 0:
+            paid_years.add(line.year)
     rows = [
         FinancingRow(
             wave_code=code,
@@ -134,7 +149,9 @@ def financing_report() -> FinancingReport:
     ]
     years = sorted({year for row in rows for year in row.amounts})
     planned = {
-        int(year): Decimal(amount) for year, amount in settings.IPEP_PLANNED_ENVELOPE.items() if int(year) not in years
+        int(year): Decimal(amount)
+        for year, amount in settings.IPEP_PLANNED_ENVELOPE.items()
+        if int(year) not in paid_years
     }
     return FinancingReport(years=years, rows=rows, planned=planned)
 
@@ -168,7 +185,7 @@ def financing_text(report: FinancingReport) -> str:
 
 
 def _plain(amount: Decimal | None) -> str:
-    return "" if amount is None else format_number(amount, 2, separator="")
+    return "" if amount is None else format_number(amount, 2, separator="", minus="-")
 
 
 def financing_csv(report: FinancingReport) -> str:
@@ -191,7 +208,7 @@ def financing_csv(report: FinancingReport) -> str:
             "Total général",
             "",
             "",
-            *(_plain(report.totals.get(y, report.planned.get(y))) for y in years),
+            *(_plain(report.year_grand_total(y)) for y in years),
             _plain(report.grand_total),
         ]
     )

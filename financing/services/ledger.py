@@ -83,12 +83,20 @@ def record_campaign_payments(*, campaign, user) -> list[LedgerLine]:
 def _adopt_imported_lines(*, campaign, results, existing, already_paid) -> dict:
     """Intéressement lines of year N+1 imported from versements.csv before the campaign was marked
     paid: one with exactly the campaign's amount is the same payment and is attached to the
-    campaign; any other amount is a conflict that must be resolved by hand."""
+    campaign; any other amount is a conflict that must be resolved by hand. An imported recovery of
+    that year is money taken back (of an earlier overpayment), not the campaign's payment: it is left
+    as it is, and neither adopted nor a conflict."""
     missing = {r.groupement_id: r for r in results if r.groupement_id not in existing}
     imported = (
         LedgerLine.objects.select_for_update(of=("self",))
         .order_by("pk")
-        .filter(nature=Nature.INCENTIVE, campaign__isnull=True, year=campaign.year + 1, groupement__in=list(missing))
+        .filter(
+            nature=Nature.INCENTIVE,
+            campaign__isnull=True,
+            recovery=False,
+            year=campaign.year + 1,
+            groupement__in=list(missing),
+        )
     )
     adopted, conflicts = {}, []
     for line in imported.select_related("groupement"):

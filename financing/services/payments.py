@@ -1,5 +1,16 @@
 """versements.csv (METHODOLOGY section 3): historical or external payments to groupements, imported
-as paid ledger lines, all or nothing."""
+as paid ledger lines, all or nothing.
+
+`montant` is the only value of a bundle that may carry a leading `-`: the line is then a *recovery*
+(money taken back from the groupement), stored as a negative paid line flagged `recovery`. Every other
+rule of a decimal holds (no `+`, no exponent, no space after the sign, at most 2 decimals); `-0` is zero,
+a payment of nothing, as `0`.
+
+Duplicates: one payment and one recovery at most per groupement, payment year and nature. A recovery
+may share its key with a payment: `annee` is the year the money moved, and the recovery of an earlier
+overpayment is booked in a year that has its own payment (they are two movements; the FISS report, by
+payment year, nets them). An intéressement recovery is not « already paid by a campaign »: only a
+payment line can be the payment a campaign recorded."""
 
 from __future__ import annotations
 
@@ -25,7 +36,7 @@ PAYMENT_COLUMNS = [
     Column("code_groupement"),
     Column("annee", "int", minimum=MIN_YEAR, maximum=MAX_YEAR),
     Column("nature"),
-    Column("montant", "decimal", places=2),
+    Column("montant", "decimal", negative=True, places=2),  # negative: a recovery
 ]
 
 
@@ -37,6 +48,11 @@ class PaymentImportSummary:
     def lines(self) -> list[str]:
         c = self.counts
         return [f"versements : {c['created']} créé(s), {c['updated']} modifié(s), {c['unchanged']} inchangé(s)"]
+
+
+def is_recovery(amount) -> bool:
+    """A `montant` written with a leading `-` (and not zero): money taken back from the groupement."""
+    return amount < 0
 
 
 def _check_payment_rows(records, collector: ProblemCollector, name: str):
@@ -82,22 +98,24 @@ def _check_payment_rows(records, collector: ProblemCollector, name: str):
         if not ok:
             continue
         row = (code, year, nature, amount)
-        key = (code, year, nature)
+        key = (code, year, nature, is_recovery(amount))
         if row in seen_rows:
             collector.add(name, record.line, None, reason("duplicate_row", first=seen_rows[row]), "duplicate_row")
         elif key in seen_keys:
+            duplicate = "duplicate_recovery" if is_recovery(amount) else "duplicate_payment"
             collector.add(
                 name,
                 record.line,
                 None,
-                reason("duplicate_payment", groupement=code, year=year, nature=nature, first=seen_keys[key]),
+                reason(duplicate, groupement=code, year=year, nature=nature, first=seen_keys[key]),
                 "duplicate_key",
             )
         else:
             valid.append((record, groupement))
         seen_rows.setdefault(row, record.line)
         seen_keys.setdefault(key, record.line)
-    # An intéressement already paid from a campaign must not be imported a second time.
+    # An intéressement already paid from a campaign must not be imported a second time; a recovery is
+    # money taken back, never that payment (see the module docstring).
     from_campaigns = {
         (line.groupement_id, line.year): line.campaign
         for line in LedgerLine.objects.filter(
@@ -106,7 +124,7 @@ def _check_payment_rows(records, collector: ProblemCollector, name: str):
     }
     for record, groupement in valid:
         campaign = from_campaigns.get((groupement.pk, record["annee"]))
-        if record["nature"] == Nature.INCENTIVE and campaign is not None:
+        if record["nature"] == Nature.INCENTIVE and campaign is not None and not is_recovery(record["montant"]):
             collector.add(
                 name,
                 record.line,
@@ -126,8 +144,9 @@ def import_payments(*, path: Path, user, display_name: str | None = None) -> Pay
     """Import `versements.csv` (columns code_groupement, annee, nature, montant) as paid ledger lines.
 
     All or nothing: every problem is collected and `BundleError` is raised before anything is
-    written. A line whose groupement, year and nature already exist (outside campaigns) is updated,
-    so importing the same file twice changes nothing.
+    written. A line whose groupement, year and nature already exist (outside campaigns) as a payment,
+    or as a recovery for a negative `montant`, is updated, so importing the same file twice changes
+    nothing.
     """
     require_permission(user, ADD_LEDGER, "importer des versements au grand livre")
     name = display_name or Path(path).name
@@ -140,11 +159,14 @@ def import_payments(*, path: Path, user, display_name: str | None = None) -> Pay
     now = timezone.now()
     with audit_context(user), transaction.atomic():
         for record, groupement in valid:
+            amount = abs(record["montant"]) if record["montant"] == 0 else record["montant"]  # `-0` is 0
+            recovery = is_recovery(amount)
             lookup = {
                 "groupement": groupement,
                 "year": record["annee"],
                 "nature": record["nature"],
                 "campaign__isnull": True,
+                "recovery": recovery,
             }
             line = LedgerLine.objects.select_for_update().filter(**lookup).order_by("pk").first()
             if line is None:
@@ -152,15 +174,16 @@ def import_payments(*, path: Path, user, display_name: str | None = None) -> Pay
                     groupement=groupement,
                     year=record["annee"],
                     nature=record["nature"],
-                    amount=record["montant"],
+                    amount=amount,
+                    recovery=recovery,
                     status=LedgerLine.Status.PAID,
                     label=f"Import {name}",
                     recorded_by=actor_user(user),
                     paid_at=now,
                 )
                 summary.counts["created"] += 1
-            elif line.amount != record["montant"] or line.status != LedgerLine.Status.PAID:
-                line.amount = record["montant"]
+            elif line.amount != amount or line.status != LedgerLine.Status.PAID:
+                line.amount = amount
                 line.status = LedgerLine.Status.PAID
                 line.paid_at = line.paid_at or now
                 line.save(update_fields=["amount", "status", "paid_at"])

@@ -16,6 +16,7 @@ from financing.resources import SeedCreditResource
 from financing.services.ledger import mark_lines_paid, record_campaign_payments, record_seed_credit
 from groupements.roles import DATA_MANAGER, READER, VALIDATOR
 from tests.factories import CampaignFactory, GroupementFactory, GroupementResultFactory, WaveFactory
+from tests.typography import plain, visible_text
 
 from .factories import PilotProjectFactory
 
@@ -196,6 +197,11 @@ def test_seed_credits_import_refuses_a_negative_amount_and_writes_nothing(make_u
         {"nature": "amorcage", "pilot": True},  # both a groupement and a pilot project
         {"nature": "amorcage", "amount": Decimal("-1")},  # negative outside a campaign correction
         {"nature": "amorcage", "campaign": True},  # only intéressement comes from a campaign
+        # A recovery (imported from versements.csv) is negative, paid, a groupement's, outside campaigns.
+        {"nature": "amorcage", "recovery": True},  # not negative
+        {"nature": "amorcage", "recovery": True, "amount": Decimal("-1"), "status": "planned"},
+        {"nature": "interessement", "recovery": True, "amount": Decimal("-1"), "campaign": True},
+        {"nature": "coordination", "recovery": True, "amount": Decimal("-1"), "pilot_only": True},
     ],
 )
 def test_database_rules_of_a_line(fields):
@@ -204,9 +210,13 @@ def test_database_rules_of_a_line(fields):
         "year": 2020,
         "nature": fields["nature"],
         "amount": fields.get("amount", Decimal("1")),
+        "recovery": fields.get("recovery", False),
+        "status": fields.get("status", "paid" if fields.get("recovery") else "planned"),
     }
     if fields.get("pilot"):
         values["pilot_project"] = PilotProjectFactory()
+    if fields.get("pilot_only"):
+        values.update(groupement=None, pilot_project=PilotProjectFactory(), salaries=Decimal("-1"), running_costs=0)
     if fields.get("campaign"):
         values["campaign"] = CampaignFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -220,6 +230,40 @@ def test_one_line_per_groupement_year_and_nature_outside_campaigns():
         LedgerLine(groupement=groupement, year=2020, nature="amorcage", amount=2).full_clean()
 
 
+def test_a_recovery_is_the_only_negative_line_outside_campaigns_one_per_key_beside_the_payment():
+    groupement = GroupementFactory()
+    LedgerLine.objects.create(groupement=groupement, year=2021, nature="amorcage", amount=10, status="paid")
+
+    recovery = LedgerLine.objects.create(
+        groupement=groupement, year=2021, nature="amorcage", amount=Decimal("-4"), recovery=True, status="paid"
+    )
+
+    assert LedgerLine.objects.filter(groupement=groupement).count() == 2
+    recovery.full_clean()
+    with pytest.raises(ValidationError, match="Une récupération de même nature existe déjà"):
+        LedgerLine(
+            groupement=groupement, year=2021, nature="amorcage", amount=Decimal("-1"), recovery=True, status="paid"
+        ).full_clean()
+    with pytest.raises(ValidationError, match="Le montant ne peut pas être négatif."):
+        LedgerLine(
+            groupement=groupement, year=2022, nature="amorcage", amount=Decimal("-1"), status="paid"
+        ).full_clean()
+
+
+def test_a_recovery_of_seed_credits_is_not_a_seed_credit(make_user):
+    manager = make_user(role=DATA_MANAGER)
+    groupement = GroupementFactory(code="G001")
+    recovery = LedgerLine.objects.create(
+        groupement=groupement, year=2019, nature="amorcage", amount=Decimal("-500"), recovery=True, status="paid"
+    )
+
+    credit = record_seed_credit(groupement=groupement, year=2019, amount=Decimal("77500"), user=manager)
+
+    assert credit.pk != recovery.pk
+    assert list(SeedCredit.objects.values_list("amount", flat=True)) == [Decimal("77500.00")]
+    assert LedgerLine.objects.get(pk=recovery.pk).amount == Decimal("-500.00")
+
+
 def test_mark_lines_paid(make_user):
     groupement = GroupementFactory()
     planned = LedgerLine.objects.create(groupement=groupement, year=2020, nature="amorcage", amount=1)
@@ -230,6 +274,21 @@ def test_mark_lines_paid(make_user):
     assert mark_lines_paid(lines=[planned], user=make_user(role=DATA_MANAGER)) == 0
     with pytest.raises(PermissionRefused, match="Droit insuffisant pour marquer payées"):
         mark_lines_paid(lines=[planned], user=make_user(role=READER))
+
+
+def test_an_imported_recovery_of_the_payment_year_is_neither_adopted_nor_a_conflict(paid_campaign, make_user):
+    """Money taken back in 2022 (of an earlier overpayment) is not the payment of campaign 2021."""
+    g001 = paid_campaign.results.get(code="G001").groupement
+    recovery = LedgerLine.objects.create(
+        groupement=g001, year=2022, nature="interessement", amount=Decimal("-700"), recovery=True, status="paid"
+    )
+
+    lines = record_campaign_payments(campaign=paid_campaign, user=make_user(role=VALIDATOR))
+
+    assert [line.amount for line in lines] == [Decimal("123456.78"), Decimal("0.00"), Decimal("98765.43")]
+    assert LedgerLine.objects.get(pk=recovery.pk).campaign is None
+    # What G001 received in 2022: 123 456,78 − 700 = 122 756,78
+    assert sum(line.amount for line in LedgerLine.objects.filter(groupement=g001)) == Decimal("122756.78")
 
 
 # --- admin ----------------------------------------------------------------------------------------
@@ -354,6 +413,22 @@ def test_a_paid_line_cannot_be_changed_through_the_ledger_admin(client, make_use
     assert response.status_code == 403
     credit.refresh_from_db()
     assert (credit.amount, credit.status) == (Decimal("77500.00"), "paid")
+
+
+def test_a_negative_line_is_refused_by_the_ledger_admin_form(client, make_user):
+    """A manual line is a payment; a recovery is imported from versements.csv (was a server error)."""
+    client.force_login(make_user(role=DATA_MANAGER))
+    groupement = GroupementFactory(code="G001")
+
+    data = {"groupement": groupement.pk, "year": 2021, "nature": "amorcage", "amount": "-5", "status": "paid"}
+    response = client.post(reverse("admin:financing_ledgerline_add"), {**data, "label": ""})
+
+    assert response.status_code == 200
+    assert (
+        "Le montant ne peut pas être négatif : une récupération s'enregistre en important versements.csv "
+        "(montant précédé de « - »)." in plain(visible_text(response.content.decode()))
+    )
+    assert not LedgerLine.objects.exists()
 
 
 def test_a_line_added_as_paid_in_the_ledger_admin_has_its_payment_date(client, make_user):

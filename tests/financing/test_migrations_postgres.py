@@ -11,7 +11,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from financing.models import InnovativeActionClaim, LedgerLine, PilotProject, SeedCredit
@@ -233,3 +233,58 @@ def test_a_database_migrated_before_the_move_keeps_every_row_permission_and_audi
     assert {"financing.add_ledgerline", "financing.change_seedcredit"} <= permission_names(
         Group.objects.get(name="Gestionnaire de données").permissions
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recoveries_migration_keeps_every_line_and_lets_only_a_recovery_be_negative_outside_campaigns():
+    """financing/migrations/0004_recovery_lines.py on a database holding lines of every kind, among them
+    a campaign's negative correction: nothing is rewritten, the constraints hold, the audit records
+    the new column."""
+    old_apps = migrate([("financing", "0003_approved_actions_and_coordination_split")])
+    try:
+        Wave, Groupement = old_apps.get_model("groupements", "Wave"), old_apps.get_model("groupements", "Groupement")
+        LedgerLineThen, Campaign = (
+            old_apps.get_model("financing", "LedgerLine"),
+            old_apps.get_model("calculations", "Campaign"),
+        )
+        wave = Wave.objects.create(code="V1", label="Vague 1", entry_year=2019, reference_year=2018)
+        g001 = Groupement.objects.create(code="G001", name="MSP G001", region="Bretagne", wave=wave)
+        first = Campaign.objects.create(year=2021, version=1, status="superseded")
+        correction = Campaign.objects.create(year=2021, version=2, status="paid", supersedes=first)
+        line = LedgerLineThen.objects.create
+        line(groupement=g001, year=2021, nature="amorcage", amount=Decimal("77500.00"), status="paid")
+        line(
+            groupement=g001, year=2022, nature="interessement", amount=Decimal("1000.00"), status="paid", campaign=first
+        )
+        line(
+            groupement=g001,
+            year=2022,
+            nature="interessement",
+            amount=Decimal("-250.00"),
+            status="paid",
+            campaign=correction,
+        )
+    finally:
+        migrate()
+
+    assert sorted(LedgerLine.objects.values_list("amount", "recovery")) == [
+        (Decimal("-250.00"), False),
+        (Decimal("1000.00"), False),
+        (Decimal("77500.00"), False),
+    ]
+    g001 = LedgerLine.objects.filter(nature="amorcage").get().groupement
+    recovery = LedgerLine.objects.create(
+        groupement=g001, year=2021, nature="amorcage", amount=Decimal("-500.00"), recovery=True, status="paid"
+    )
+    assert LedgerLine.pgh_event_model.objects.get(pgh_obj_id=recovery.pk).recovery is True
+    refused = [
+        {"amount": Decimal("-1.00"), "year": 2023},  # negative, neither a campaign's nor a recovery
+        {"amount": Decimal("-1.00"), "recovery": True},  # a second recovery of the key
+        {"amount": Decimal("1.00"), "recovery": True, "year": 2023},  # a recovery is negative
+        {"amount": Decimal("-1.00"), "recovery": True, "year": 2023, "status": "planned"},  # and paid
+    ]
+    for fields in refused:
+        values = {"groupement": g001, "year": 2021, "nature": "amorcage", "status": "paid", **fields}
+        with pytest.raises(IntegrityError), transaction.atomic():
+            LedgerLine.objects.create(**values)
+    assert LedgerLine.objects.count() == 4

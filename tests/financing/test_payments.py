@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from calculations.bundle import BundleError
 from calculations.models import Campaign
@@ -88,7 +89,6 @@ def test_comma_delimited_file_with_decimal_point(groupements, manager, tmp_path)
             "G002;2020;coordination;10",
             "versements.csv:3: nature: la nature «\u202fcoordination\u202f» concerne les projets pilotes\u202f: à enregistrer sur le projet pilote, pas dans versements.csv",
         ),
-        ("G002;2020;amorcage;-10", "versements.csv:3: montant: ne doit pas être négatif, reçu «\u202f-10\u202f»"),
         (
             "G002;2020;amorcage;dix",
             "versements.csv:3: montant: ce n'est pas un nombre décimal (séparateur décimal «\u202f.\u202f» ou «\u202f,\u202f»)\u202f: «\u202fdix\u202f»",
@@ -108,6 +108,28 @@ def test_comma_delimited_file_with_decimal_point(groupements, manager, tmp_path)
             "versements.csv:3: -: une ligne pour le groupement G001, l'année 2019 et la nature amorcage figure déjà ligne 2",
         ),
         ("G001;2019;amorcage;10", "versements.csv:3: -: ligne en double (déjà ligne 2)"),
+        # Only a leading `-` is allowed, for a recovery: no `+`, no second sign, no exponent, no space.
+        (
+            "G002;2020;amorcage;+10",
+            "versements.csv:3: montant: ce n'est pas un nombre décimal (séparateur décimal «\u202f.\u202f» ou «\u202f,\u202f»)\u202f: «\u202f+10\u202f»",
+        ),
+        (
+            "G002;2020;amorcage;--10",
+            "versements.csv:3: montant: ce n'est pas un nombre décimal (séparateur décimal «\u202f.\u202f» ou «\u202f,\u202f»)\u202f: «\u202f--10\u202f»",
+        ),
+        (
+            "G002;2020;amorcage;-1e3",
+            "versements.csv:3: montant: ce n'est pas un nombre décimal (séparateur décimal «\u202f.\u202f» ou «\u202f,\u202f»)\u202f: «\u202f-1e3\u202f»",
+        ),
+        (
+            "G002;2020;amorcage;- 10",
+            "versements.csv:3: montant: ce n'est pas un nombre décimal (séparateur décimal «\u202f.\u202f» ou «\u202f,\u202f»)\u202f: «\u202f- 10\u202f»",
+        ),
+        (
+            "G002;2020;amorcage;-",
+            "versements.csv:3: montant: ce n'est pas un nombre décimal (séparateur décimal «\u202f.\u202f» ou «\u202f,\u202f»)\u202f: «\u202f-\u202f»",
+        ),
+        ("G002;2020;amorcage;-10,555", "versements.csv:3: montant: au plus 2 décimales, reçu «\u202f-10,555\u202f»"),
     ],
 )
 def test_each_rule_is_refused_with_its_line_and_nothing_is_written(groupements, manager, tmp_path, line, expected):
@@ -119,14 +141,92 @@ def test_each_rule_is_refused_with_its_line_and_nothing_is_written(groupements, 
 
 def test_every_problem_is_reported_at_once(groupements, manager, tmp_path):
     path = write(
-        tmp_path, "G001;2019;amorcage;10", "G999;2019;amorcage;10", "G002;2019;bonus;-1", "G003;2019;amorcage;5"
+        tmp_path, "G001;2019;amorcage;10", "G999;2019;amorcage;10", "G002;2019;bonus;+1", "G003;2019;amorcage;5"
     )
 
     assert problems_of(path, manager) == [
         "versements.csv:3: code_groupement: groupement inconnu «\u202fG999\u202f»",
-        "versements.csv:4: montant: ne doit pas être négatif, reçu «\u202f-1\u202f»",
+        "versements.csv:4: montant: ce n'est pas un nombre décimal (séparateur décimal «\u202f.\u202f» ou «\u202f,\u202f»)\u202f: «\u202f+1\u202f»",
         "versements.csv:4: nature: nature inconnue «\u202fbonus\u202f» (attendu «\u202famorcage\u202f» ou «\u202finteressement\u202f»)",
     ]
+
+
+# --- recoveries: a `montant` written with a leading `-` ------------------------------------------------
+
+
+def test_a_recovery_is_imported_as_a_negative_paid_line_and_reimport_changes_nothing(groupements, manager, tmp_path):
+    path = write(tmp_path, "G001;2019;amorcage;77500", "G002;2021;interessement;-1500,50", "G003;2021;amorcage;-0,5")
+
+    assert import_payments(path=path, user=manager).lines() == ["versements : 3 créé(s), 0 modifié(s), 0 inchangé(s)"]
+
+    lines = LedgerLine.objects.order_by("groupement__code")
+    assert [(ln.groupement.code, ln.year, ln.nature, ln.amount, ln.recovery, ln.status) for ln in lines] == [
+        ("G001", 2019, "amorcage", Decimal("77500.00"), False, "paid"),
+        ("G002", 2021, "interessement", Decimal("-1500.50"), True, "paid"),
+        ("G003", 2021, "amorcage", Decimal("-0.50"), True, "paid"),
+    ]
+    assert all(ln.paid_at and ln.recorded_by == manager for ln in lines)
+    assert import_payments(path=path, user=manager).lines() == ["versements : 0 créé(s), 0 modifié(s), 3 inchangé(s)"]
+
+
+def test_a_recovery_beside_the_payment_of_its_key_is_a_second_line(groupements, manager, tmp_path):
+    """`annee` is the year the money moved: a recovery of an earlier overpayment shares it with that
+    year's payment; they are two movements, each updated by its own line of a later file."""
+    import_payments(
+        path=write(tmp_path, "G001;2021;interessement;150000", "G001;2021;interessement;-2000"), user=manager
+    )
+
+    summary = import_payments(
+        path=write(tmp_path, "G001;2021;interessement;-2500", "G001;2021;interessement;150000"), user=manager
+    )
+
+    assert summary.lines() == ["versements : 0 créé(s), 1 modifié(s), 1 inchangé(s)"]
+    assert sorted(LedgerLine.objects.values_list("amount", "recovery")) == [
+        (Decimal("-2500.00"), True),
+        (Decimal("150000.00"), False),
+    ]
+
+
+def test_two_recoveries_of_one_key_are_a_duplicate(groupements, manager, tmp_path):
+    path = write(tmp_path, "G001;2021;interessement;100", "G001;2021;interessement;-10", "G001;2021;interessement;-20")
+
+    assert problems_of(path, manager) == [
+        "versements.csv:4: -: une récupération (montant négatif) pour le groupement G001, l'année 2021 et la nature "
+        "interessement figure déjà ligne 3"
+    ]
+    assert not LedgerLine.objects.exists()
+
+
+def test_minus_zero_is_zero_not_a_recovery(groupements, manager, tmp_path):
+    import_payments(path=write(tmp_path, "G001;2019;amorcage;-0,00"), user=manager)
+
+    line = LedgerLine.objects.get()
+    assert (line.amount, line.recovery) == (Decimal("0.00"), False)
+    assert str(line.amount) == "0.00"
+
+
+def test_an_intéressement_recovery_is_not_refused_for_a_year_a_campaign_paid(groupements, manager, tmp_path):
+    """The campaign's line is the payment of that year; money taken back that year is another movement."""
+    campaign = CampaignFactory(year=2021, status=Campaign.Status.PAID)
+    LedgerLine.objects.create(
+        groupement=Groupement.objects.get(code="G005"), year=2022, nature="interessement", amount=5, campaign=campaign
+    )
+
+    import_payments(path=write(tmp_path, "G005;2022;interessement;-3"), user=manager)
+
+    assert sorted(LedgerLine.objects.values_list("amount", "campaign")) == [
+        (Decimal("-3.00"), None),
+        (Decimal("5.00"), campaign.pk),
+    ]
+
+
+def test_the_admin_list_shows_a_recovery_in_french(groupements, manager, tmp_path, client):
+    import_payments(path=write(tmp_path, "G001;2021;amorcage;-1000"), user=manager)
+    client.force_login(manager)
+
+    response = client.get(reverse("admin:financing_ledgerline_changelist"))
+
+    assert "\u22121\u00a0000,00\u00a0€" in response.content.decode()
 
 
 def test_missing_column_and_empty_file(groupements, manager, tmp_path):

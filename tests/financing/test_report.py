@@ -147,6 +147,75 @@ def test_a_year_with_payments_replaces_its_planned_envelope(real_payments):
     assert financing_text(report).endswith("Total avec les années prévues (2019–2023) : 15\u00a0536\u00a0990\u00a0€\n")
 
 
+def import_recoveries(tmp_path, user, *lines):
+    path = tmp_path / "versements.csv"
+    path.write_text("code_groupement;annee;nature;montant\n" + "".join(line + "\n" for line in lines), encoding="utf-8")
+    import_payments(path=path, user=user)
+
+
+def test_a_recovery_subtracts_from_its_wave_nature_and_payment_year(real_payments, make_user, tmp_path):
+    import_recoveries(
+        tmp_path, make_user(role=DATA_MANAGER), "G001;2021;interessement;-1000,60", "G019;2021;amorcage;-5000"
+    )
+
+    report = financing_report()
+
+    # Vague 1 intéressement 2021: 2 538 395,00 − 1 000,60 = 2 537 394,40; Vague 2 amorçage 2021: −5 000,00
+    # (its only line); 2021: 3 661 681,00 − 1 000,60 − 5 000,00 = 3 655 680,40;
+    # 2019–2021: 1 395 000 + 3 380 309 + 3 655 680,40 = 8 430 989,40; + 2 × 7 000 000 = 22 430 989,40.
+    assert report.totals == {
+        2019: Decimal("1395000.00"),
+        2020: Decimal("3380309.00"),
+        2021: Decimal("3655680.40"),
+    }
+    assert (report.total, report.grand_total) == (Decimal("8430989.40"), Decimal("22430989.40"))
+    assert (
+        financing_text(report)
+        == """\
+Financement FISS : versements payés par année de paiement
+
+|                              |        2019 |        2020 |        2021 |
+|------------------------------|-------------|-------------|-------------|
+| Vague 1 — crédits d'amorçage | 1·395·000·€ |           – |           – |
+| Vague 1 — intéressement      |           – | 2·659·309·€ | 2·537·394·€ |
+| Vague 2 — crédits d'amorçage |           – |   721·000·€ |    −5·000·€ |
+| Vague 2 — intéressement      |           – |           – | 1·123·286·€ |
+| Total                        | 1·395·000·€ | 3·380·309·€ | 3·655·680·€ |
+
+Total 2019–2021 : 8·430·989·€
+Enveloppe prévue 2022 : 7·000·000·€
+Enveloppe prévue 2023 : 7·000·000·€
+Total avec les années prévues (2019–2023) : 22·430·989·€
+""".replace("·", "\u00a0")
+    )
+    # The CSV is for programs: cents kept, an ASCII minus.
+    assert report_output("csv").splitlines() == [
+        "ligne;vague;nature;2019;2020;2021;2022;2023;total",
+        "Vague 1 — crédits d'amorçage;V1;amorcage;1395000,00;;;;;1395000,00",
+        "Vague 1 — intéressement;V1;interessement;;2659309,00;2537394,40;;;5196703,40",
+        "Vague 2 — crédits d'amorçage;V2;amorcage;;721000,00;-5000,00;;;716000,00",
+        "Vague 2 — intéressement;V2;interessement;;;1123286,00;;;1123286,00",
+        "Total versé;;;1395000,00;3380309,00;3655680,40;;;8430989,40",
+        "Enveloppe prévue;;;;;;7000000,00;7000000,00;14000000,00",
+        "Total général;;;1395000,00;3380309,00;3655680,40;7000000,00;7000000,00;22430989,40",
+    ]
+
+
+def test_a_recovery_alone_does_not_replace_the_planned_envelope_of_its_year(real_payments, make_user, tmp_path):
+    import_recoveries(tmp_path, make_user(role=DATA_MANAGER), "G001;2022;amorcage;-500")
+
+    report = financing_report()
+
+    assert report.years == [2019, 2020, 2021, 2022]
+    assert report.totals[2022] == Decimal("-500.00")
+    assert report.planned == {2022: Decimal("7000000"), 2023: Decimal("7000000")}
+    # 8 436 990 − 500 + 2 × 7 000 000 = 22 436 490
+    assert report.grand_total == Decimal("22436490.00")
+    assert report_output("csv").splitlines()[-1] == (
+        "Total général;;;1395000,00;3380309,00;3661681,00;6999500,00;7000000,00;22436490,00"
+    )
+
+
 def test_planned_lines_and_pilot_project_lines_are_not_in_the_report(real_payments):
     LedgerLine.objects.create(
         groupement=Groupement.objects.get(code="G001"), year=2021, nature="amorcage", amount=5000, status="planned"

@@ -15,7 +15,10 @@ COMMAND_LINE = SystemActor("ligne de commande", frozenset({ADD_LEDGER}))
 
 
 class Command(ProjectCommand):
-    help = "Importe versements.csv (code_groupement, annee, nature, montant) au grand livre : tout ou rien."
+    help = (
+        "Importe versements.csv (code_groupement, annee, nature, montant) au grand livre : tout ou rien. "
+        "Un montant précédé de « - » est une récupération (ligne négative)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="fichier versements.csv")
