@@ -101,7 +101,24 @@ class LedgerLineForm(forms.ModelForm):
             raise ValidationError(
                 {"amount": f"La ligne de coordination est fixe : {format_money(COORDINATION_AMOUNT)} par an."}
             )
+        refuse_a_second_line(
+            self.instance, groupement=cleaned.get("groupement"), year=cleaned.get("year"), nature=nature
+        )
         return cleaned
+
+
+def refuse_a_second_line(instance: LedgerLine, *, groupement, year, nature) -> None:
+    """One line per groupement, year and nature outside campaigns (a recovery apart). The database's
+    constraint says so, but Django skips it in a form: its condition uses fields the form does not show."""
+    if not (groupement and year and nature):
+        return
+    others = LedgerLine.objects.filter(
+        groupement=groupement, year=year, nature=nature, campaign__isnull=True, recovery=False
+    ).exclude(pk=instance.pk)
+    if others.exists():
+        raise ValidationError(
+            f"Une ligne de même nature existe déjà pour ce groupement et cette année ({groupement.code}, {year}) : modifiez-la."
+        )
 
 
 class PaymentsFileForm(forms.Form):
@@ -233,17 +250,9 @@ class SeedCreditForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        groupement, year = cleaned.get("groupement"), cleaned.get("year")
-        # `nature` is not a form field, so Django would skip the uniqueness constraint that uses it.
-        if (
-            self.instance.pk is None
-            and groupement
-            and year
-            and SeedCredit.objects.filter(groupement=groupement, year=year).exists()
-        ):
-            raise ValidationError(
-                f"Une ligne de même nature existe déjà pour ce groupement et cette année ({groupement.code}, {year}) : modifiez-la."
-            )
+        refuse_a_second_line(
+            self.instance, groupement=cleaned.get("groupement"), year=cleaned.get("year"), nature=Nature.SEED
+        )
         return cleaned
 
 

@@ -447,3 +447,21 @@ def test_a_line_added_as_paid_in_the_ledger_admin_has_its_payment_date(client, m
 
     assert response.status_code == 302
     assert LedgerLine.objects.get().paid_at is not None
+
+
+def test_a_second_line_of_the_same_groupement_year_and_nature_is_refused_by_the_ledger_admin_form(client, make_user):
+    """The uniqueness constraint is conditional on fields the form does not show (campaign, recovery):
+    Django skips it, and the database's refusal was a server error."""
+    client.force_login(make_user(role=DATA_MANAGER))
+    groupement = GroupementFactory(code="G001")
+    data = {"groupement": groupement.pk, "year": 2019, "nature": "amorcage", "amount": "77500", "status": "paid"}
+    assert client.post(reverse("admin:financing_ledgerline_add"), {**data, "label": ""}).status_code == 302
+
+    response = client.post(reverse("admin:financing_ledgerline_add"), {**data, "amount": "10", "label": "bis"})
+
+    assert response.status_code == 200
+    assert (
+        "Une ligne de même nature existe déjà pour ce groupement et cette année (G001, 2019) : modifiez-la."
+        in plain(visible_text(response.content.decode()))
+    )
+    assert LedgerLine.objects.count() == 1
