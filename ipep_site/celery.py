@@ -5,10 +5,8 @@ import os
 from celery import Celery, signals
 
 from ipep_site import requestlog
-from ipep_site.broker import patch_redis_transport
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipep_site.settings")
-patch_redis_transport()  # a Redis outage must not kill the worker (ipep_site/broker.py)
 
 app = Celery("ipep_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -17,6 +15,18 @@ app.autodiscover_tasks()
 # The id of the request that launched a task goes with it and marks the worker's log lines (requestlog).
 signals.before_task_publish.connect(requestlog.add_request_id_header, weak=False)
 signals.task_prerun.connect(requestlog.enter_task, weak=False)
+
+
+@signals.worker_init.connect(weak=False)
+def survive_broker_outages(**kwargs):
+    """A Redis outage must not kill the worker (ipep_site/broker.py). Patched when a worker starts, before
+    it consumes: only a consumer restores and acknowledges messages, and every other process (the web,
+    each management command) is spared loading kombu's Redis transport at start-up."""
+    from ipep_site.broker import patch_redis_transport
+
+    patch_redis_transport()
+
+
 signals.task_postrun.connect(requestlog.leave_task, weak=False)
 
 

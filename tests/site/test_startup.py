@@ -10,7 +10,17 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-HEAVY = ("polars", "numpy", "matplotlib", "weasyprint", "openpyxl", "boto3", "import_export.admin")
+# kombu's Redis transport (with redis-py's asyncio client) is the worker's, patched when a worker starts.
+HEAVY = (
+    "polars",
+    "numpy",
+    "matplotlib",
+    "weasyprint",
+    "openpyxl",
+    "boto3",
+    "import_export.admin",
+    "kombu.transport.redis",
+)
 
 PROBE = """
 import json, sys
@@ -60,13 +70,16 @@ def test_a_command_starts_without_the_admin_nor_heavy_libraries(arguments):
     assert loaded == {"heavy": [], "project_admin": []}
 
 
-def test_the_admin_check_discovers_every_model_admin_itself():
-    from django.contrib import admin
-    from django.core import checks
-
-    from ipep_site.apps import check_discovered_admin
-
-    assert check_discovered_admin(None) == []
-    assert len(admin.site._registry) > 20
-    # `manage.py check` runs this wrapper, so a ModelAdmin error is still reported.
-    assert check_discovered_admin in checks.registry.registry.registered_checks
+def test_a_worker_patches_the_redis_transport_when_it_starts():
+    """The patch of ipep_site/broker.py, left out of every command's start, is applied by worker_init."""
+    probe = (
+        "import sys, django; django.setup(); from celery import signals; from ipep_site.celery import app; "
+        "before = 'kombu.transport.redis' in sys.modules; signals.worker_init.send(sender=None); "
+        "from kombu.transport.redis import QoS; "
+        "print(before, QoS.restore_unacked.__module__, QoS.ack.__module__)"
+    )
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "ipep_site.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.split()[-3:] == ["False", "ipep_site.broker", "ipep_site.broker"], result.stderr
