@@ -15,18 +15,6 @@ app.autodiscover_tasks()
 # The id of the request that launched a task goes with it and marks the worker's log lines (requestlog).
 signals.before_task_publish.connect(requestlog.add_request_id_header, weak=False)
 signals.task_prerun.connect(requestlog.enter_task, weak=False)
-
-
-@signals.worker_init.connect(weak=False)
-def survive_broker_outages(**kwargs):
-    """A Redis outage must not kill the worker (ipep_site/broker.py). Patched when a worker starts, before
-    it consumes: only a consumer restores and acknowledges messages, and every other process (the web,
-    each management command) is spared loading kombu's Redis transport at start-up."""
-    from ipep_site.broker import patch_redis_transport
-
-    patch_redis_transport()
-
-
 signals.task_postrun.connect(requestlog.leave_task, weak=False)
 
 
@@ -43,6 +31,16 @@ def close_old_database_connections(task=None, **kwargs):
 
 signals.task_prerun.connect(close_old_database_connections, weak=False)
 signals.task_postrun.connect(close_old_database_connections, weak=False)
+
+
+@signals.worker_init.connect(weak=False)
+def survive_broker_outages(**kwargs):
+    """A Redis outage must not kill the worker (ipep_site/broker.py). Patched when a worker starts, before
+    it consumes: only a consumer restores and acknowledges messages, and every other process (the web,
+    each management command) is spared loading kombu's Redis transport at start-up."""
+    from ipep_site.broker import patch_redis_transport
+
+    patch_redis_transport()
 
 
 @signals.setup_logging.connect(weak=False)

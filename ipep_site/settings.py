@@ -225,12 +225,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # A broker blip does not stop a running computation (a 3 h task would start over).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
-# Publishing (the statements queued by a computation, a validation queued by an upload) waits up to
-# about a minute for the broker instead of about a second.
 # Celery's Django fixup closes every connection around each task unless told how many tasks a connection
 # may serve: the worker closes them the way Django does around a request instead (ipep_site.celery), so
 # this count is only a backstop.
 CELERY_DB_REUSE_MAX = 100_000
+# Publishing (the statements queued by a computation, a validation queued by an upload) waits up to
+# about a minute for the broker instead of about a second.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 30, "interval_start": 0, "interval_step": 0.5, "interval_max": 2}
 CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
 CELERY_RESULT_BACKEND_MAX_RETRIES = 30
