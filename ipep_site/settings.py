@@ -55,6 +55,8 @@ MIDDLEWARE = [
     # First: times the whole request and writes its JSON line (ipep_site.requestlog).
     "ipep_site.requestlog.RequestLogMiddleware",
     "ipep_site.middleware.HeadAsGetMiddleware",
+    # French typography on the admin's pages, Django's templates included (ipep_site.middleware).
+    "ipep_site.middleware.AdminTypographyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so that every response carries them, static files included.
     "csp.middleware.CSPMiddleware",

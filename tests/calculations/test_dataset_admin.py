@@ -13,6 +13,7 @@ from django.urls import reverse
 from calculations.models import Campaign, CampaignDataset, Dataset
 from calculations.services import datasets as services
 from groupements import roles
+from tests.typography import plain
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def test_data_manager_uploads_and_sees_the_profile(
     )
     assert dataset.status == Dataset.Status.VALID
     page = client.get(response["Location"]).content.decode()
-    assert 'Statut : <span id="dataset-status-label">Valide</span>' in page
+    assert 'Statut : <span id="dataset-status-label">Valide</span>' in plain(page)
     assert f"25{NBSP}000" in page
     assert f"53{NBSP}431{NBSP}939,87{NBSP}€" in page  # sum of the golden 2022 depenses
     assert 'id="dataset-problems"' not in page
@@ -222,7 +223,7 @@ def test_a_failed_validation_shows_its_reason_and_the_data_manager_relaunches_or
     change_url = reverse("admin:calculations_dataset_change", args=[dataset.pk])
 
     html = client.get(change_url).content.decode()
-    assert 'Statut : <span id="dataset-status-label">Échec</span>' in html
+    assert 'Statut : <span id="dataset-status-label">Échec</span>' in plain(html)
     assert "le fichier déposé est conservé" in html and "connexion perdue" in html
     assert "Relancer la validation" in html
     with django_capture_on_commit_callbacks(execute=True):

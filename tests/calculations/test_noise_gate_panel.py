@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from groupements.roles import READER
 from tests.reports.factories import golden_campaign
+from tests.typography import plain
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def test_the_campaign_page_counts_flagged_groupements_and_compares_the_gate_off_
     campaign = golden_campaign(status="computed", datasets=False)
     client.force_login(make_user(role=READER))
     text = re.sub(r"\s+", " ", panel(client, campaign))
-    assert "1 groupement sur 12 a un gain d'efficience qui ne se distingue pas du hasard" in text
+    assert "1 groupement sur 12 a un gain d'efficience qui ne se distingue pas du hasard" in plain(text)
     assert "signalement seul, ces gains sont versés" in text
     # Total paid: the national ceiling either way (244 528,88 €), difference 0.
     assert "Total versé 244 528,88 € 244 528,88 € 0,00 €" in text

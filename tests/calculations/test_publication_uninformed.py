@@ -12,6 +12,7 @@ from groupements.models import PortalAccess
 from groupements.roles import GROUPEMENT_USER, VALIDATOR
 from tests.calculations.campaign_factories import campaign_in_status
 from tests.factories import GroupementFactory, GroupementResultFactory, UserFactory
+from tests.typography import plain
 
 
 def text(response) -> str:
@@ -55,7 +56,7 @@ def test_the_users_who_will_not_be_told_are_listed_before_and_after_publishing(
 
     client.force_login(make_user(role=VALIDATOR))
     page = text(client.get(reverse("admin:calculations_campaign_change", args=[validated.pk])))
-    warning = page[page.index('id="publish-uninformed"') :]
+    warning = plain(page[page.index('id="publish-uninformed"') :])
     assert "Ne seront pas prévenus par e-mail de la publication" in warning
     for line in expected:
         assert f"<li>{line}</li>" in warning
@@ -67,7 +68,7 @@ def test_the_users_who_will_not_be_told_are_listed_before_and_after_publishing(
     )
     validated.refresh_from_db()
     assert validated.status == Campaign.Status.PUBLISHED
-    assert "Non prévenus par e-mail (3) : " + " ; ".join(expected) + "." in text(response)
+    assert "Non prévenus par e-mail (3) : " + " ; ".join(expected) + "." in plain(text(response))
     assert 'id="publish-uninformed"' not in text(response)  # no publish button any more
 
 

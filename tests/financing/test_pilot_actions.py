@@ -16,6 +16,7 @@ from financing.models import LedgerLine
 from financing.services.pilots import record_coordination_lines, set_coordination_split
 from groupements.roles import DATA_MANAGER, READER
 from tests.financing.test_pilots import approved_action, claim
+from tests.typography import NNBSP
 
 from .factories import PilotProjectFactory
 
@@ -107,7 +108,7 @@ def test_the_project_page_shows_the_actions_the_split_and_the_claims_by_action(p
     assert "dont salaires" in html and "dont frais de fonctionnement" in html
     assert f"118{NBSP}000,00{NBSP}€" in html and f"34{NBSP}520,00{NBSP}€" in html
     assert (
-        f"A7-01 – Télésurveillance des patients insuffisants cardiaques (Convention P01, annexe 7, 2018–2022) : 1{NBSP}500,50{NBSP}€"
+        f"A7-01 – Télésurveillance des patients insuffisants cardiaques (Convention P01, annexe 7, 2018–2022){NNBSP}: 1{NBSP}500,50{NBSP}€"
         in html
     )
 

@@ -20,6 +20,7 @@ from financing.services.pilots import (
 )
 from groupements.roles import DATA_MANAGER, READER
 from tests.factories import CampaignFactory, GroupementFactory, GroupementResultFactory
+from tests.typography import APOSTROPHE, NNBSP
 
 from .factories import PilotProjectFactory
 
@@ -188,7 +189,9 @@ def test_admin_claim_form_shows_the_room_left(project, manager, client):
     )
 
     assert response.status_code == 200
-    assert f"Dépassement : il reste 333,00{NBSP}€ sur 208{NBSP}333,00{NBSP}€ pour 2022." in response.content.decode()
+    assert (
+        f"Dépassement{NNBSP}: il reste 333,00{NBSP}€ sur 208{NBSP}333,00{NBSP}€ pour 2022." in response.content.decode()
+    )
     response = client.post(
         reverse("admin:financing_innovativeactionclaim_add"),
         {
@@ -207,10 +210,10 @@ def test_admin_claim_form_shows_the_room_left(project, manager, client):
 @pytest.mark.parametrize(
     "values, message",
     [
-        ({"nature": "actions_innovantes", "amount": "10"}, "s&#x27;enregistrent comme demandes"),
+        ({"nature": "actions_innovantes", "amount": "10"}, f"s{APOSTROPHE}enregistrent comme demandes"),
         (
             {"nature": "coordination", "amount": "100000"},
-            f"La ligne de coordination est fixe : 152{NBSP}520,00{NBSP}€ par an.",
+            f"La ligne de coordination est fixe{NNBSP}: 152{NBSP}520,00{NBSP}€ par an.",
         ),
     ],
 )

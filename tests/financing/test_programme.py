@@ -16,6 +16,7 @@ from financing.selectors.programme import programme_view
 from groupements.roles import READER
 from tests.factories import CampaignFactory, GroupementFactory, GroupementResultFactory
 from tests.financing.factories import PilotProjectFactory
+from tests.typography import plain
 
 pytestmark = pytest.mark.django_db
 Status = Campaign.Status
@@ -127,7 +128,7 @@ def test_financing_report_text_csv_and_json_carry_the_programme_table(programme)
 
 def test_the_admin_report_page_shows_the_programme_table(programme, client, make_user):
     client.force_login(make_user(role=READER))
-    html = client.get(reverse("admin:financing_ledgerline_financing_report")).content.decode().replace("\u00a0", " ")
+    html = plain(client.get(reverse("admin:financing_ledgerline_financing_report")).content.decode())
     assert 'id="programme"' in html and "2022 v2" in html and "750 000,50 €" in html
     assert "Programme financé à ce jour (2021–2022) : oui" in html
 

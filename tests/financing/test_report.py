@@ -259,7 +259,7 @@ def test_admin_report_page_shows_the_table_to_a_reader(real_payments, client, ma
     for text in (
         "Vague 2 — intéressement",
         "3\u00a0380\u00a0309\u00a0€",
-        "Total 2019–2021 : 8\u00a0436\u00a0990\u00a0€",
+        "Total 2019–2021\u202f: 8\u00a0436\u00a0990\u00a0€",
         "22\u00a0436\u00a0990\u00a0€",
     ):
         assert text in html

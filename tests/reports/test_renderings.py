@@ -8,6 +8,7 @@ from groupements import roles
 from reports import renderings, services
 from reports.models import Statement, StatementJob, StatementRendering
 from tests.reports.factories import golden_campaign
+from tests.typography import plain
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_a_redelivered_task_writes_the_same_file_and_is_listed_as_retried(comput
         g002.sha256,
     )
     client.force_login(make_user(role=roles.VALIDATOR))
-    page = client.get(reverse("admin:calculations_campaign_change", args=[computed.pk])).content.decode()
+    page = plain(client.get(reverse("admin:calculations_campaign_change", args=[computed.pk])).content.decode())
     assert "Relevés projets : 3 / 3 générés" in page
     assert "Relevés relancés (1)" in page and "<li>G002 — 2 tentatives, message redistribué" in page
 
@@ -83,5 +84,5 @@ def test_a_job_that_fails_is_ended_with_its_error(computed, monkeypatch, client,
     job = rendering.jobs.order_by("groupement__code").first()
     assert job.finished_at is not None and job.error == "RuntimeError: police introuvable"
     client.force_login(make_user(role=roles.VALIDATOR))
-    page = client.get(reverse("admin:calculations_campaign_change", args=[computed.pk])).content.decode()
+    page = plain(client.get(reverse("admin:calculations_campaign_change", args=[computed.pk])).content.decode())
     assert "G001 : RuntimeError: police introuvable" in page

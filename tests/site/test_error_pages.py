@@ -6,6 +6,7 @@ from django.test import RequestFactory
 from django.views import defaults
 
 from tests.site.test_settings import run_manage
+from tests.typography import plain
 
 SHOW_DEBUG = "from django.conf import settings; print(settings.DEBUG, settings.SESSION_COOKIE_SECURE)"
 
@@ -33,7 +34,7 @@ def test_an_unknown_page_is_a_french_404(client):
     response = client.get("/cette-page-n-existe-pas/")
     page = response.content.decode()
     assert response.status_code == 404
-    assert '<html lang="fr">' in page and "Page introuvable" in page and "Retour à l'accueil du portail" in page
+    assert '<html lang="fr">' in page and "Page introuvable" in page and "Retour à l'accueil du portail" in plain(page)
     assert "Not Found" not in page and "<style" not in page and "<script" not in page
 
 

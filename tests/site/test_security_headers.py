@@ -15,6 +15,7 @@ from groupements import roles
 from reports import services
 from reports.models import Statement
 from tests.reports.factories import golden_campaign, portal_user
+from tests.typography import plain
 
 pytestmark = pytest.mark.django_db
 
@@ -230,4 +231,4 @@ def test_an_unknown_filter_on_an_export_page_returns_to_it_with_a_message(site):
     url = reverse("admin:groupements_groupement_export")
     response = client.get(f"{url}?inconnu=1", follow=True)
     assert response.redirect_chain == [(url, 302)]
-    assert "Filtre inconnu ou invalide dans l&#x27;adresse" in response.content.decode()
+    assert "Filtre inconnu ou invalide dans l'adresse" in plain(response.content.decode())

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from groupements import roles
 from groupements.models import Groupement, Member
+from tests.typography import plain
 
 
 def import_file(client, model, name, content, **data):
@@ -28,7 +29,7 @@ def test_a_valid_groupement_file_is_checked_without_saving_then_imported(client,
     response = import_file(client, "groupement", "groupements.csv", content, dry_run="on")
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Fichier conforme : rien n'a été enregistré" in body
+    assert "Fichier conforme : rien n'a été enregistré" in plain(body)
     assert "groupements: 1 créé(s), 0 modifié(s), 1 inchangé(s), 0 supprimé(s)" in body
     assert not Groupement.objects.filter(code="G013").exists()
 
@@ -179,7 +180,7 @@ def test_admin_import_refusals_name_the_upload_line_without_traceback(client, da
     body = response.content.decode()
     assert message in body
     assert "Traceback" not in body
-    assert "Fichier refusé : rien n'a été importé." in body
+    assert "Fichier refusé : rien n'a été importé." in plain(body)
     assert (Member.objects.count(), YearlyDecile.objects.count()) == before
 
 
