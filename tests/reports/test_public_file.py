@@ -17,6 +17,7 @@ from calculations.services import campaigns as campaign_services
 from groupements.roles import VALIDATOR
 from reports import public_data, services
 from tests.reports.factories import golden_campaign
+from tests.typography import plain
 
 pytestmark = pytest.mark.django_db
 Status = Campaign.Status
@@ -145,7 +146,7 @@ def test_publishing_and_superseding_rebuild_the_file_and_the_page_serves_it_with
     client, make_user, media_root, no_mail, django_capture_on_commit_callbacks
 ):
     page = client.get(reverse("public:data"))
-    assert page.status_code == 200 and "Aucune campagne n'est encore publiée" in page.content.decode()
+    assert page.status_code == 200 and "Aucune campagne n'est encore publiée" in plain(page.content.decode())
     assert client.get(reverse("public:csv")).status_code == 404
 
     validator = make_user(role=VALIDATOR)
@@ -195,3 +196,14 @@ def test_on_object_storage_the_files_are_overwritten_in_the_bucket_and_served(cl
     rows = read_csv(b"".join(download.streaming_content))
     assert [r["code_groupement"] for r in rows] == ["G002"]
     assert not settings.MEDIA_ROOT.exists()  # nothing written to the local disk
+
+
+def test_the_public_page_is_set_in_french_typography(client, media_root):
+    from tests.typography import APOSTROPHE, typography_faults, visible_text
+
+    empty = client.get(reverse("public:data")).content.decode()
+    golden_campaign(status="published", codes=["G001", "G004"], datasets=False)
+    services.refresh_public_file()
+    html = client.get(reverse("public:data")).content.decode()
+    assert typography_faults(visible_text(empty)) == typography_faults(visible_text(html)) == []
+    assert f"Résultats de l{APOSTROPHE}expérimentation IPEP" in html and "<code>gain_non_significatif</code>" in html
