@@ -20,7 +20,7 @@ from calculations.models import Dataset
 from calculations.selectors import datasets as selectors
 from calculations.selectors.campaigns import latest_campaign_year
 from calculations.services import datasets as services
-from common.formatting import format_integer, format_money, format_number
+from common.formatting import format_integer, format_money, format_number, french_typography
 from common.spreadsheets import csv_writer
 
 POLL_SECONDS = 2
@@ -240,7 +240,11 @@ class DatasetAdmin(admin.ModelAdmin):
 
     def status_view(self, request, object_id):
         """Polled by the change page while the file is validated."""
-        return JsonResponse(selectors.dataset_status(self._viewable(request, object_id)))
+        status = selectors.dataset_status(self._viewable(request, object_id))
+        # Written into the page as is (static/ipep/progress.js): set like the text around it.
+        status["status_label"] = french_typography(status["status_label"])
+        status["step"] = status["step"] and french_typography(status["step"])
+        return JsonResponse(status)
 
     def problems_view(self, request, object_id):
         """The problem report as CSV (`;`, UTF-8 with BOM so that spreadsheets read the accents)."""

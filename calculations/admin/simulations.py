@@ -19,7 +19,7 @@ from calculations.services import simulations as services
 from calculations.services.simulation_exports import differences_csv, differences_xlsx
 from common.admin_numbers import FrenchNumbersMixin
 from common.errors import ActionRefused
-from common.formatting import format_money
+from common.formatting import format_money, french_typography
 
 POLL_SECONDS = 0.5
 
@@ -157,8 +157,9 @@ class SimulationAdmin(FrenchNumbersMixin, admin.ModelAdmin):
         return JsonResponse(
             {
                 "final": simulation.is_final,
-                "status_label": simulation.get_status_display(),
-                "step": simulation.progress_step,
+                # Written into the page as is (static/ipep/progress.js): set like the text around it.
+                "status_label": french_typography(simulation.get_status_display()),
+                "step": simulation.progress_step and french_typography(simulation.progress_step),
                 "percent": round(simulation.progress * 100),
             }
         )

@@ -79,6 +79,26 @@ def test_a_form_value_keeps_its_apostrophe_and_spaces(client, make_user, loaded_
     assert typography_faults(visible_text(html)) == []
 
 
+def test_the_progress_the_admin_pages_poll_is_set_like_the_page(client, make_user):
+    """static/ipep/progress.js writes the polled label and step into the page as they come."""
+    from calculations.models import Dataset, Simulation
+
+    dataset = Dataset.objects.create(
+        year=2022, original_name="b.csv", sha256="a" * 64, status="validating", progress_step="en file d'attente"
+    )
+    simulation = Simulation.objects.create(
+        campaign=golden_campaign(status=Campaign.Status.COMPUTED, codes=["G001"], datasets=False),
+        progress_step="en attente d'un worker",
+    )
+    client.force_login(make_user(role=roles.READER))
+    dataset_status = client.get(reverse("admin:calculations_dataset_status", args=[dataset.pk])).json()
+    assert dataset_status["step"] == f"en file d{APOSTROPHE}attente"
+    simulation_status = client.get(reverse("admin:calculations_simulation_status", args=[simulation.pk])).json()
+    assert simulation_status["step"] == f"en attente d{APOSTROPHE}un worker"
+    page = client.get(reverse("admin:calculations_dataset_change", args=[dataset.pk])).content.decode()
+    assert f"en file d{APOSTROPHE}attente" in page  # the same as the page first shows
+
+
 @pytest.mark.urls(__name__)
 def test_scripts_styles_and_form_values_stay_byte_for_byte(client):
     html = client.get("/admin/essai/").content.decode()
