@@ -3,8 +3,9 @@ the data manager uploads a file and follows its validation, the calculator creat
 launches it, the validator validates and publishes it, the groupement's director logs in, downloads
 the statement, contests it, and resets the password from the e-mail.
 
-Every page met fails the test on an English word of ENGLISH_WORDS, a raw float (RAW_FLOAT) or a
-server error (Django's `got_request_exception`, whatever the page then shows)."""
+Every page met fails the test on an English word of ENGLISH_WORDS, a raw float (RAW_FLOAT), text set in
+typewriter style (tests.typography.typography_faults: a straight apostrophe, a plain space before « : »)
+or a server error (Django's `got_request_exception`, whatever the page then shows)."""
 
 import re
 import time
@@ -22,6 +23,7 @@ from reports.models import Contestation
 from tests.browser import needs_chromium
 from tests.conftest import GOLDEN_DIR
 from tests.reports.test_browser import wait_for_download
+from tests.typography import plain, typography_faults
 
 pytestmark = needs_chromium
 
@@ -71,6 +73,7 @@ class Walk:
         assert not ENGLISH_WORDS.findall(text), (where, ENGLISH_WORDS.findall(text), text[:3000])
         floats = [text[max(0, m.start() - 80) : m.end() + 10] for m in RAW_FLOAT.finditer(text)]
         assert not floats, (where, floats)
+        assert not typography_faults(text), (where, typography_faults(text))
         assert self.server_errors == [], self.server_errors
         return text
 
@@ -82,12 +85,19 @@ class Walk:
         return self.browser.find_element(self.by().CSS_SELECTOR, css)
 
     def click_and_wait(self, css: str, expected_text: str) -> str:
-        """Click, then wait for `expected_text` in the new page (the old one goes stale meanwhile)."""
-        from selenium.webdriver.support import expected_conditions
+        """Click, then wait for `expected_text` in the new page (the old one goes stale meanwhile), its
+        wording compared without the typography (tests.typography.plain)."""
+        from selenium.common.exceptions import WebDriverException
+
+        def shown(browser) -> bool:
+            try:
+                return plain(expected_text) in plain(browser.find_element(self.by().TAG_NAME, "body").text)
+            except WebDriverException:  # the old page's body gone stale, or its node gone from the document
+                return False
 
         self.element(css).click()
         try:
-            self.wait(expected_conditions.text_to_be_present_in_element((self.by().TAG_NAME, "body"), expected_text))
+            self.wait(shown)
         except Exception:
             raise AssertionError(f"« {expected_text} » not shown: {self.browser.current_url}\n{self.text()}") from None
         return self.check()
