@@ -22,6 +22,7 @@ from reports.services import render_campaign_statements
 from tests.calculations.campaign_factories import golden_parameters
 from tests.reports.factories import golden_campaign, portal_user
 from tests.site.hosts import start_hosts
+from tests.typography import plain
 
 GOLDEN_YEARS = (2018, 2019, 2022)
 WAIT_SECONDS = 120
@@ -151,7 +152,7 @@ def test_a_year_with_two_worker_hosts_and_the_web_on_a_third(
 
     # The campaign page says who rendered what, and that nothing had to be retried.
     client.force_login(validator)
-    page = client.get(reverse("admin:calculations_campaign_change", args=[campaign.pk])).content.decode()
+    page = plain(client.get(reverse("admin:calculations_campaign_change", args=[campaign.pk])).content.decode())
     assert "Relevés définitifs : 12 / 12 générés" in page and "Aucun relevé relancé." in page
     for host in hosts:
         assert host.node in page
@@ -202,7 +203,7 @@ def test_a_worker_killed_mid_rendering_loses_nothing(hosts, web, s3_storage, cli
 
     # The campaign page lists the retried statements.
     client.force_login(make_user(role=roles.VALIDATOR))
-    page = client.get(reverse("admin:calculations_campaign_change", args=[campaign.pk])).content.decode()
+    page = plain(client.get(reverse("admin:calculations_campaign_change", args=[campaign.pk])).content.decode())
     assert "Relevés projets : 12 / 12 générés" in page and f"Relevés relancés ({len(retried)})" in page
     for code in lost:
         assert f"<li>{code} — {jobs[code].attempts} tentatives" in page
