@@ -58,6 +58,9 @@ REASONS: dict[str, str] = {
     "wave_years": "l'année de référence {reference} doit précéder l'année d'entrée {entry}",
     "member_dates": "la date de fin {end} précède la date de début {start}",
     "member_overlap": "le RPPS {rpps} est déjà membre de {groupement} à cette date (ligne {line})",
+    "stored_member_overlap": (
+        "le RPPS {rpps} est déjà membre de {groupement} à cette date (période enregistrée du {start} au {end})"
+    ),
     "decile_order": "les déciles doivent vérifier d2 < d3 ≤ d7 < d8, reçu {values}",
     "missing_deciles": "l'indicateur {indicator} n'a pas de ligne dans {file}",
     "missing_socle": "indicateur socle {indicator} absent pour le groupement {groupement}",

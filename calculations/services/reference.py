@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from calculations.bundle import reasons
 from calculations.bundle.csvformat import Record
 from calculations.bundle.problems import Problem
 from calculations.bundle.reference import (
@@ -362,8 +363,13 @@ def _stored_member_overlaps(members: list) -> list:
                         MEMBERS,
                         record.line,
                         "rpps",
-                        f"RPPS {record['rpps']} is already a member of {member.groupement.code} on that date "
-                        f"(stored period {member.start} – {member.end or '…'})",
+                        reasons.reason(
+                            "stored_member_overlap",
+                            rpps=record["rpps"],
+                            groupement=member.groupement.code,
+                            start=reasons.french_date(member.start),
+                            end=reasons.french_date(member.end) if member.end else "…",
+                        ),
                         "member_overlap",
                     )
                 )
