@@ -29,6 +29,7 @@ from common.formatting import format_money, format_number
 
 from .campaign_datasets import dataset_fields, form_with_dataset_choices, requested_year
 from .noise_gate import noise_gate_context
+from .records import RecordAdminMixin
 from .simulations import simulation_context
 
 REFRESH_SECONDS = 3
@@ -387,7 +388,7 @@ RESULT_FORMATS = {
 
 
 @admin.register(GroupementResult)
-class GroupementResultAdmin(FrenchNumbersMixin, admin.ModelAdmin):
+class GroupementResultAdmin(RecordAdminMixin, FrenchNumbersMixin, admin.ModelAdmin):
     """Read-only: results are written by the computation only, and never changed once published."""
 
     number_formats = RESULT_FORMATS
@@ -438,12 +439,3 @@ class GroupementResultAdmin(FrenchNumbersMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields if f.name != "quality_details"] + ["quality_details_display"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

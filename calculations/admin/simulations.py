@@ -21,6 +21,8 @@ from common.admin_numbers import FrenchNumbersMixin
 from common.errors import ActionRefused
 from common.formatting import format_money, french_typography
 
+from .records import RecordAdminMixin
+
 POLL_SECONDS = 0.5
 
 
@@ -56,7 +58,7 @@ def _final_text(simulation: Simulation) -> str:
 
 
 @admin.register(Simulation)
-class SimulationAdmin(FrenchNumbersMixin, admin.ModelAdmin):
+class SimulationAdmin(RecordAdminMixin, FrenchNumbersMixin, admin.ModelAdmin):
     list_display = ("__str__", "campaign", "status", "created_by", "created_at", "final_display")
     list_filter = ("status", "campaign")
     list_select_related = ("campaign", "created_by")
@@ -65,16 +67,6 @@ class SimulationAdmin(FrenchNumbersMixin, admin.ModelAdmin):
     @admin.display(description="montant final simulé")
     def final_display(self, obj):
         return _final_text(obj)
-
-    # Created only from a campaign's « Simuler », never changed or deleted (it is a record).
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         def view(function):
