@@ -194,12 +194,7 @@ def choose_campaign_datasets(*, campaign: Campaign, user, datasets: dict[int, Da
     valid file of the year) for every year it needs; refused once the campaign has been launched."""
     _require(user, "calculations.change_campaign", "modifier une campagne")
     with audit_context(user), transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if not locked.parameters_editable:
-            raise CampaignError(
-                f"Les jeux de données de la campagne {locked.year} v{locked.version} ne sont plus modifiables "
-                f"(« {locked.get_status_display()} »)."
-            )
+        locked = _locked_while_editable(campaign, what="Les jeux de données")
         _record_dataset_choices(
             campaign=locked, datasets=checked_dataset_choices(year=locked.year, datasets=datasets), user=user
         )
@@ -211,12 +206,18 @@ def update_campaign_parameters(*, campaign: Campaign, user, parameters: dict) ->
     _require(user, "calculations.change_campaign", "modifier une campagne")
     merged = merge_parameters((PARAMETERS_SOURCE, parameters or {}))
     with audit_context(user), transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if not locked.parameters_editable:
-            raise CampaignError(
-                f"Les paramètres de la campagne {locked.year} v{locked.version} ne sont plus modifiables "
-                f"(« {locked.get_status_display()} »)."
-            )
+        locked = _locked_while_editable(campaign, what="Les paramètres")
         locked.parameters = merged.to_json_dict()
         locked.save(update_fields=["parameters"])
         return locked
+
+
+def _locked_while_editable(campaign: Campaign, *, what: str) -> Campaign:
+    """`campaign` locked for the rest of the transaction, refused unless still a draft (or failed)."""
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if not locked.parameters_editable:
+        raise CampaignError(
+            f"{what} de la campagne {locked.year} v{locked.version} ne sont plus modifiables "
+            f"(« {locked.get_status_display()} »)."
+        )
+    return locked
