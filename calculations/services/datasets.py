@@ -32,6 +32,7 @@ from common.storage import CHUNK_SIZE, delete_stored, local_path, project_storag
 
 if TYPE_CHECKING:
     from calculations.bundle.beneficiaries import ByteFacts, ValidatedFile
+    from calculations.bundle.beneficiaries.progress import ProgressCallback
 
 from .dataset_files import StoredParquet, store_parquet, upload_exists, upload_name
 from .transitions import SystemActor, audit_context
@@ -45,8 +46,6 @@ DELETE_PERMISSION = "calculations.delete_dataset"
 COPY_CHUNK_SIZE = CHUNK_SIZE  # what the web process holds of an upload at any time
 # Share of the progress bar spent hashing the bytes when that comes before the validation proper.
 HASH_SHARE = 0.15
-
-ProgressCallback = Callable[[float, str], None]
 
 
 class DatasetError(ActionRefused):

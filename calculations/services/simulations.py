@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -38,9 +37,9 @@ logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from calculations.engine import CampaignResults
+    from calculations.engine.compute import Progress
 
 SIMULATION_SOURCE = "simulation"
-Progress = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)
