@@ -67,6 +67,28 @@ def close_this_threads_connections(**kwargs):
     connections.close_all()
 
 
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of the test's own (tests.workers.OwnRedis), for outages it may cause; killed at the end."""
+    from tests.workers import OwnRedis
+
+    redis = OwnRedis(tmp_path / "redis")
+    redis.start()
+    yield redis
+    redis.kill()
+
+
+@pytest.fixture
+def broker_client(own_redis, monkeypatch):
+    """A Celery client of `own_redis` (broker and results), to send tasks to a worker process by name."""
+    from celery import Celery
+
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery prefers it to the URL given here
+    client = Celery("ipep-test-client", broker=own_redis.url, backend=own_redis.url, set_as_current=False)
+    yield client
+    client.close()
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Tests create many users; PBKDF2's cost is not what they exercise (the test database only)."""

@@ -16,7 +16,6 @@ import signal
 import time
 
 import pytest
-from celery import Celery
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, connection, transaction
@@ -34,7 +33,7 @@ from tests.calculations.campaign_factories import (
     store_golden_datasets,
 )
 from tests.conftest import GOLDEN_DIR
-from tests.workers import OwnRedis, Worker, wait_for, worker_environment
+from tests.workers import Worker, wait_for, worker_environment
 
 Status = Campaign.Status
 pytestmark = [
@@ -54,22 +53,6 @@ FAST_LIVENESS = {
 def fast_liveness(settings):
     for name, value in FAST_LIVENESS.items():
         setattr(settings, name, value)
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    redis = OwnRedis(tmp_path / "redis")
-    redis.start()
-    yield redis
-    redis.kill()
-
-
-@pytest.fixture
-def broker_client(own_redis, monkeypatch):
-    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery prefers it to the URL given here
-    client = Celery("ipep-test-client", broker=own_redis.url, backend=own_redis.url, set_as_current=False)
-    yield client
-    client.close()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import time
 
 import pytest
 import redis
-from celery import Celery
 from django.conf import settings
 from django.db import transaction
 
@@ -22,7 +21,7 @@ from calculations.services import campaigns as services
 from groupements.roles import CALCULATOR
 from reports.models import Statement
 from tests.calculations.campaign_factories import golden_parameters, store_golden_datasets
-from tests.workers import OwnRedis, Worker, wait_for, worker_environment
+from tests.workers import Worker, wait_for, worker_environment
 
 pytestmark = [
     pytest.mark.postgres,
@@ -33,17 +32,9 @@ pytestmark = [
 OUTAGE_SECONDS = 3
 
 
-@pytest.fixture
-def own_redis(tmp_path):
-    redis = OwnRedis(tmp_path / "redis")
-    redis.start()
-    yield redis
-    redis.kill()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_redis_outage_during_a_computation_neither_kills_the_worker_nor_loses_the_statements(
-    own_redis, media_root, tmp_path, make_user, monkeypatch
+    own_redis, broker_client, media_root, tmp_path, make_user, monkeypatch
 ):
     from calculations.services.reference import load_reference_bundle
     from tests.conftest import GOLDEN_DIR
@@ -56,15 +47,13 @@ def test_a_redis_outage_during_a_computation_neither_kills_the_worker_nor_loses_
     monkeypatch.setattr(services.computation, "_enqueue_computation", lambda *args: messages.append(args))
     services.launch_campaign(campaign=campaign, user=calculator)
     [(campaign_id, token)] = messages
-    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery prefers it to the URL given here
-    client = Celery("ipep-test-client", broker=own_redis.url, backend=own_redis.url, set_as_current=False)
     worker = Worker(
         environment=worker_environment(media_root=media_root, broker_url=own_redis.url),
         log_path=tmp_path / "worker.log",
     )
     try:
         worker.wait_ready()
-        client.send_task("calculations.compute_campaign", args=[campaign_id, token], task_id=token)
+        broker_client.send_task("calculations.compute_campaign", args=[campaign_id, token], task_id=token)
         wait_for(
             lambda: Campaign.objects.get(pk=campaign_id).progress_step not in ("", "en attente d'un worker"),
             seconds=60,
@@ -102,7 +91,6 @@ def test_a_redis_outage_during_a_computation_neither_kills_the_worker_nor_loses_
         assert "Unrecoverable error" not in worker.log_text()
     finally:
         worker.stop()
-        client.close()
     assert all(statement.draft for statement in Statement.objects.filter(campaign_id=campaign_id))
 
 

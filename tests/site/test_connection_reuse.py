@@ -6,15 +6,15 @@ between them, which shows the test tells the two apart."""
 
 import http.client
 import os
+import shutil
 
 import pytest
-from celery import Celery
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
-from tests.workers import OwnRedis, Worker, gunicorn, wait_for, worker_environment
+from tests.workers import Worker, database_url_of_tests, gunicorn, wait_for, worker_environment
 
 pytestmark = [
     pytest.mark.postgres,
@@ -46,7 +46,7 @@ def settled_backends(expected: int) -> list[tuple[int, object]]:
 def environment_with(conn_max_age: str | None, **variables) -> dict:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "IPEP_"))}
     environment.update(
-        DATABASE_URL=worker_environment(media_root="", broker_url="")["DATABASE_URL"],
+        DATABASE_URL=database_url_of_tests(),
         DJANGO_SECRET_KEY=settings.SECRET_KEY,  # reads the session this process writes
         **variables,
     )
@@ -76,16 +76,14 @@ def test_gunicorn_serves_every_request_on_one_kept_connection(tmp_path, conn_max
 
 
 @pytest.mark.celery_worker
-@pytest.mark.skipif(settings.CELERY_BROKER_URL.startswith("memory"), reason="needs redis-server")
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 @pytest.mark.parametrize(("conn_max_age", "kept"), SETTINGS)
-def test_a_worker_runs_every_task_on_one_kept_connection(tmp_path, media_root, monkeypatch, conn_max_age, kept):
-    redis = OwnRedis(tmp_path / "redis")
-    redis.start()
-    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery prefers it to the URL given here
-    client = Celery("ipep-test-client", broker=redis.url, backend=redis.url, set_as_current=False)
+def test_a_worker_runs_every_task_on_one_kept_connection(
+    tmp_path, media_root, own_redis, broker_client, conn_max_age, kept
+):
     extra = {} if conn_max_age is None else {"DJANGO_CONN_MAX_AGE": conn_max_age}
     worker = Worker(
-        environment=worker_environment(media_root=media_root, broker_url=redis.url, **extra),
+        environment=worker_environment(media_root=media_root, broker_url=own_redis.url, **extra),
         log_path=tmp_path / "worker.log",
         concurrency=1,
     )
@@ -95,10 +93,9 @@ def test_a_worker_runs_every_task_on_one_kept_connection(tmp_path, media_root, m
         seen = []
         for _ in range(REQUESTS):
             # A task that queries the database, then a round trip behind it (one process: in order).
-            client.send_task("calculations.fail_stale_campaigns")
-            assert client.send_task("ipep_site.ping").get(timeout=60) == "pong"
+            broker_client.send_task("calculations.fail_stale_campaigns")
+            assert broker_client.send_task("ipep_site.ping").get(timeout=60) == "pong"
             seen.append(settled_backends(kept))
         assert all(backends == seen[0] for backends in seen), seen
     finally:
         worker.stop()
-        redis.kill()
