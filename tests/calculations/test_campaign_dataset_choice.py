@@ -8,8 +8,6 @@ import re
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from calculations.bundle.beneficiaries import scan_beneficiaries
@@ -30,6 +28,7 @@ from tests.calculations.campaign_factories import (
     typed_parameters,
 )
 from tests.golden import GOLDEN_DIR
+from tests.migrations import migrate
 from tests.typography import plain
 
 Status = Campaign.Status
@@ -191,13 +190,6 @@ def test_create_campaign_command_names_the_files(loaded_reference, media_root, c
     )
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_gives_existing_campaigns_the_files_they_used():
     old = migrate([("calculations", "0008_robustness_and_sensitivity")])
@@ -221,7 +213,7 @@ def test_the_migration_gives_existing_campaigns_the_files_they_used():
     )
     draft = Campaign_.objects.create(year=2022, version=2, status="draft")
 
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate()
 
     assert chosen(Campaign.objects.get(pk=launched.pk)) == {2022: files[2022, 1].pk}  # what it used
     assert chosen(Campaign.objects.get(pk=draft.pk)) == {2018: files[2018, 2].pk, 2022: files[2022, 2].pk}

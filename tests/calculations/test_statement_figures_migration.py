@@ -3,19 +3,12 @@ from what they hold; results of a validated (or later) campaign stay frozen by t
 
 import pytest
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import IntegrityError, transaction
 
 from calculations.models import GroupementResult
+from tests.migrations import migrate
 
 BEFORE = [("calculations", "0006_dataset_files_in_storage")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -68,7 +61,7 @@ def test_older_results_get_their_statement_figures_and_frozen_ones_stay_frozen()
         experience_points=17.5,
     )
 
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate()
 
     result = GroupementResult.objects.get(code="G001")
     assert result.indicator_points == 42.5  # 30 + 12,5

@@ -12,10 +12,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 
 from financing.models import InnovativeActionClaim, LedgerLine, PilotProject, SeedCredit
 from groupements.roles import ALL_ROLES, ROLE_PERMISSIONS, sync_role_permissions
+from tests.migrations import migrate
 
 pytestmark = [
     pytest.mark.postgres,
@@ -27,13 +27,6 @@ pytestmark = [
 # Before the move: groupements up to its ledger migration, no financing app in the database.
 BEFORE_THE_MOVE = [("groupements", "0003_ledger"), ("financing", None)]
 MOVED = ("ledgerline", "seedcredit", "innovativeactionclaim", "pilotproject", "ledgerlineevent", "pilotprojectevent")
-
-
-def migrate(targets=None):
-    """Migrate to `targets` (default: the latest migrations); returns the project state reached."""
-    executor = MigrationExecutor(connection)
-    state = executor.migrate(targets or executor.loader.graph.leaf_nodes())
-    return state.apps
 
 
 def moved(name: str) -> str:

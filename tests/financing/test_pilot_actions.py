@@ -14,7 +14,7 @@ from django.urls import reverse
 from common.errors import ActionRefused
 from financing.models import LedgerLine
 from financing.services.pilots import record_coordination_lines, set_coordination_split
-from groupements.roles import DATA_MANAGER, READER
+from groupements.roles import READER
 from tests.financing.test_pilots import approved_action, claim
 from tests.typography import NNBSP
 
@@ -22,16 +22,6 @@ from .factories import PilotProjectFactory
 
 NBSP = "\u00a0"
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def project(db):
-    return PilotProjectFactory(code="P01", start_year=2018, end_year=2022)
-
-
-@pytest.fixture
-def manager(make_user):
-    return make_user(role=DATA_MANAGER)
 
 
 def test_a_claim_names_an_approved_action_of_its_project_valid_that_year(project, manager):

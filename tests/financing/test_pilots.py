@@ -27,16 +27,6 @@ from .factories import PilotProjectFactory
 NBSP = "\u00a0"
 
 
-@pytest.fixture
-def project(db):
-    return PilotProjectFactory(code="P01", start_year=2018, end_year=2022)
-
-
-@pytest.fixture
-def manager(make_user):
-    return make_user(role=DATA_MANAGER)
-
-
 def approved_action(project, code="A7-01", first_year=None, last_year=None):
     """An action of the project's convention (annex 7), valid over the project's years unless told."""
     action, _ = ApprovedInnovativeAction.objects.get_or_create(
